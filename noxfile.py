@@ -1,0 +1,51 @@
+"""Sessions for KCE Report Kit: `nox -s render`, `nox -s tests` and friends.
+
+Every session installs what it needs from PyPI into its own virtual environment, so a
+fresh machine with Python 3.11 and pip needs nothing else (no Quarto, no LaTeX).
+Arguments after `--` pass through, e.g. `nox -s render -- --to html --strict`.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import nox
+
+nox.options.sessions = ["render", "tests"]
+nox.options.reuse_existing_virtualenvs = True
+nox.options.default_venv_backend = "uv|virtualenv"
+
+PYTHON = "3.11"
+
+
+def _install(session: nox.Session, extras: str = "") -> None:
+    session.install("-e", f".[{extras}]" if extras else ".")
+
+
+@nox.session(python=PYTHON)
+def render(session: nox.Session) -> None:
+    """Render the report (HTML + PDF) into _output/<version>/."""
+    _install(session)
+    session.run("python", "-m", "quartowrap", "render", *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def tests(session: nox.Session) -> None:
+    """Run the test suite, end-to-end renders and browser checks included."""
+    _install(session, "test")
+    if os.environ.get("CI") and not shutil.which("chromium"):
+        # CI runs as root on Debian: the browser tests need the distribution's Chromium.
+        session.run("apt-get", "update", "-qq", external=True)
+        session.run(
+            "apt-get", "install", "-y", "-qq", "chromium", "poppler-utils", external=True
+        )
+    session.run("pytest", *session.posargs)
+
+
+@nox.session(python=PYTHON, default=False)
+def lint(session: nox.Session) -> None:
+    """Check style and common bugs with ruff."""
+    session.install("ruff>=0.5")
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")

@@ -1,0 +1,91 @@
+"""Data passed between the stages of the embedded engine.
+
+The pipeline is: config -> qmd parse -> execute (or reuse from freeze) -> assemble
+(pandoc + Lua filters, book-wide cross-references and citations) -> html / typst
+writers -> release.  Each stage takes and returns the plain dataclasses below, so a
+stage can be tested on its own and the stages never reach into each other's state.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+OutputFormat = Literal["html", "pdf"]
+EngineName = Literal["auto", "embedded", "quarto"]
+
+
+@dataclass(frozen=True)
+class SourceLocation:
+    """A place in an author's file, for error messages (`file:line`)."""
+
+    path: Path  # relative to the project root, e.g. chapters/03-maturity.qmd
+    line: int  # 1-based
+
+    def __str__(self) -> str:
+        return f"{self.path.as_posix()}:{self.line}"
+
+
+@dataclass(frozen=True)
+class ChapterRef:
+    """One entry of the book's chapter list, in reading order."""
+
+    source: Path  # relative to the project root
+    part: str | None = None  # title of the part the chapter belongs to, if any
+    appendix: bool = False
+    numbered: bool = True  # False for index.qmd, references.qmd and `.unnumbered` chapters
+
+    @property
+    def slug(self) -> str:
+        """File stem used for the HTML page and anchors (`03-maturity`)."""
+        return self.source.stem
+
+
+@dataclass(frozen=True)
+class TableOutput:
+    """A labelled table produced by a cell: the data behind it goes to tables/<label>.csv."""
+
+    label: str  # tbl-...
+    caption: str
+    csv: str  # tidy UTF-8 CSV text (header row first), written verbatim to the release
+
+
+@dataclass(frozen=True)
+class FigureOutput:
+    """A labelled figure produced by a cell."""
+
+    label: str  # fig-...
+    caption: str
+    alt: str | None
+    svg: Path  # absolute path of the SVG file in the build's resource directory
+    csv: str | None = None  # data behind the figure, when the cell provided it
+
+
+@dataclass(frozen=True)
+class Dependencies:
+    """What a chapter's execution depended on, by content hash (for freeze)."""
+
+    modules: dict[str, str] = field(default_factory=dict)  # project-relative .py path -> sha256
+    data_files: dict[str, str] = field(default_factory=dict)  # project-relative path -> sha256
+
+
+@dataclass(frozen=True)
+class ExecutedChapter:
+    """A chapter after its cells ran: plain pandoc markdown plus side outputs.
+
+    `markdown` is Quarto-flavoured pandoc markdown in which every cell has been replaced
+    by its outputs: labelled tables as a pandoc table whose caption carries `{#tbl-x}`,
+    labelled figures as `![caption](path){#fig-x fig-alt="..."}`, echoed code as
+    ```` ```{.python .cell-code} ```` blocks, text output as ```` ```{.cell-output} ````,
+    and inline `{python}` expressions as their value.  Image paths are absolute.
+    """
+
+    source: Path  # relative to the project root
+    front_matter: dict[str, Any]
+    markdown: str
+    tables: tuple[TableOutput, ...] = ()
+    figures: tuple[FigureOutput, ...] = ()
+    dependencies: Dependencies = field(default_factory=Dependencies)
+    seconds: float = 0.0
+    from_freeze: bool = False

@@ -89,3 +89,38 @@ class ExecutedChapter:
     dependencies: Dependencies = field(default_factory=Dependencies)
     seconds: float = 0.0
     from_freeze: bool = False
+
+
+@dataclass(frozen=True)
+class ExecuteOptions:
+    """Quarto `execute:` options (project level; cells and front matter may override)."""
+
+    echo: bool = False
+    eval: bool = True
+    warning: bool = False
+    error: bool = False  # True: a failing cell shows its error instead of stopping the build
+    output: bool = True
+    include: bool = True
+    freeze: bool | Literal["auto"] = "auto"
+
+
+@dataclass(frozen=True)
+class BookConfig:
+    """The merged project configuration (`_quarto.yml` + `_metadata.yml`), validated."""
+
+    root: Path  # absolute project root
+    title: str
+    subtitle: str | None = None
+    authors: tuple[str, ...] = ()
+    date: str | None = None
+    version: str | None = None
+    chapters: tuple[ChapterRef, ...] = ()  # reading order, appendices last
+    bibliography: tuple[Path, ...] = ()  # absolute paths
+    csl: Path | None = None
+    crossref: dict[str, Any] = field(default_factory=dict)  # Quarto crossref options
+    execute: ExecuteOptions = field(default_factory=ExecuteOptions)
+    formats: dict[str, dict[str, Any]] = field(default_factory=dict)  # "html", "pdf" options
+    kce: dict[str, Any] = field(default_factory=dict)  # house-style metadata (`kce:` block)
+    engine: EngineName = "auto"
+    output_dir: Path = Path("_output")  # relative to root
+    metadata: dict[str, Any] = field(default_factory=dict)  # the whole merged mapping

@@ -124,3 +124,46 @@ class BookConfig:
     engine: EngineName = "auto"
     output_dir: Path = Path("_output")  # relative to root
     metadata: dict[str, Any] = field(default_factory=dict)  # the whole merged mapping
+
+
+XrefKind = Literal["fig", "tbl", "sec", "eq"]
+
+
+@dataclass(frozen=True)
+class XrefEntry:
+    """One cross-reference target, numbered consecutively through the book."""
+
+    id: str  # e.g. tbl-pacic-items
+    kind: XrefKind
+    number: str  # "17" for tables/figures; "3.2.1" or "A.1" for sections
+    chapter: str  # slug of the chapter (HTML page) that holds the target
+    caption: str  # plain-text caption or heading title
+    label: str  # what a reference prints, e.g. "Table 17", "Figure 9", "Section 3.2"
+
+
+@dataclass(frozen=True)
+class AssembledChapter:
+    """A chapter after book-wide filters: its own pandoc JSON AST, references resolved.
+
+    In `ast`, a resolved cross-reference is a pandoc Link to `#<id>` with class
+    `quarto-xref`; HTML pages rewrite it to `<chapter>.html#<id>` from `AssembledBook.xrefs`,
+    the single typst document keeps it as an internal link.  Headings carry their number
+    in the attribute `number`; tables and figures carry `number` too.
+    """
+
+    ref: ChapterRef
+    title: str  # plain-text title
+    number: str | None  # "3", "A", or None for unnumbered chapters
+    ast: dict[str, Any]  # full pandoc JSON document: {"pandoc-api-version", "meta", "blocks"}
+
+
+@dataclass(frozen=True)
+class AssembledBook:
+    """The whole book, ready for the HTML and typst writers."""
+
+    config: BookConfig
+    chapters: tuple[AssembledChapter, ...]
+    xrefs: dict[str, XrefEntry]
+    tables: tuple[TableOutput, ...]  # labelled tables in book order (for CSV export + list)
+    figures: tuple[FigureOutput, ...]  # labelled figures in book order
+    warnings: tuple[str, ...] = ()  # unresolved references/citations as `file:line: …`

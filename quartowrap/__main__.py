@@ -1,0 +1,7 @@
+"""`python -m quartowrap …`."""
+
+import sys
+
+from .cli import main
+
+sys.exit(main())

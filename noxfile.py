@@ -49,3 +49,10 @@ def lint(session: nox.Session) -> None:
     session.install("ruff>=0.5")
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
+
+
+@nox.session(python=PYTHON, default=False)
+def bench(session: nox.Session) -> None:
+    """Measure build speed and analysis scale against the targets; write bench/results.json."""
+    _install(session)
+    session.run("python", "-m", "bench.run", *session.posargs)

@@ -1,0 +1,186 @@
+"""Benchmarks behind the project's speed and memory targets (`nox -s bench`).
+
+Measured here, never in unit tests:
+
+* the reference 8-chapter × 6-cell book (`../shared/bench/synthetic_book.py`): cold build
+  (HTML + PDF), rebuild with nothing changed, prose edit → HTML, and the floor (all cells
+  in one plain Python process + pandoc → HTML + pandoc → typst + typst → PDF);
+* the flagship book: cold build, nothing changed, prose edit, one data file changed;
+* survey summaries on 5 million generated respondents, clustering of 50 000 generated
+  texts and of the 555 shipped action points (time and peak memory, in subprocesses).
+
+Results go to `bench/results.json` with the targets next to each number.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+WORK = ROOT / "bench" / "work"
+DEFAULT_GENERATOR = ROOT.parent / "shared" / "bench" / "synthetic_book.py"
+PEER_JUPYTER_BOOK_COLD = 53.2  # seconds, ../shared/bench/README.md
+FLOOR_REFERENCE = 16.4  # seconds, ../shared/bench/README.md (measured on the same kind of machine)
+
+
+def _render(project: Path, *args: str) -> float:
+    """Wall seconds of one `python -m quartowrap render` in a fresh process."""
+    env = {**os.environ, "CI": "1"}
+    started = time.perf_counter()
+    result = subprocess.run(
+        [sys.executable, "-m", "quartowrap", "render", "--project", str(project), "--quiet", *args],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    seconds = time.perf_counter() - started
+    if result.returncode != 0:
+        raise SystemExit(f"render of {project} failed:\n{result.stderr[-4000:]}")
+    return round(seconds, 2)
+
+
+def _fresh_copy(source: Path, target: Path) -> Path:
+    if target.exists():
+        shutil.rmtree(target)
+    shutil.copytree(
+        source,
+        target,
+        ignore=shutil.ignore_patterns(
+            "_output", "_freeze", ".quartowrap", ".git", ".nox", "bench", "tests", "__pycache__"
+        ),
+    )
+    return target
+
+
+def _edit_prose(qmd: Path) -> None:
+    """Append a sentence to the first paragraph after the title: a prose-only change."""
+    text = qmd.read_text(encoding="utf-8")
+    marker = "\n\n"
+    head, _, tail = text.partition(marker)
+    qmd.write_text(head + marker + "An added sentence for the benchmark.\n\n" + tail, "utf-8")
+
+
+def bench_synthetic(generator: Path) -> dict[str, Any]:
+    book = WORK / "synthetic"
+    if book.exists():
+        shutil.rmtree(book)
+    subprocess.run(
+        [
+            sys.executable,
+            str(generator),
+            "--out",
+            str(book),
+            "--chapters",
+            "8",
+            "--cells",
+            "6",
+            "--flavour",
+            "quarto",
+        ],
+        check=True,
+        capture_output=True,
+    )
+    results: dict[str, Any] = {}
+    results["cold_html_pdf_s"] = _render(book)
+    results["nothing_changed_s"] = _render(book)
+    _edit_prose(book / "ch3.qmd")
+    results["prose_edit_html_s"] = _render(book, "--to", "html")
+    from bench.floor import measure_floor
+
+    results["floor_s"] = measure_floor(book)
+    results["targets"] = {
+        "cold_html_pdf_s": (
+            f"<= 2 x floor = {2 * results['floor_s']:.1f} s, < peer {PEER_JUPYTER_BOOK_COLD} s"
+        ),
+        "nothing_changed_s": "<= 1 s",
+        "prose_edit_html_s": "<= 3 s",
+    }
+    results["met"] = {
+        "cold_html_pdf_s": results["cold_html_pdf_s"] <= 2 * results["floor_s"]
+        and results["cold_html_pdf_s"] < PEER_JUPYTER_BOOK_COLD,
+        "nothing_changed_s": results["nothing_changed_s"] <= 1.0,
+        "prose_edit_html_s": results["prose_edit_html_s"] <= 3.0,
+    }
+    return results
+
+
+def bench_flagship() -> dict[str, Any]:
+    book = _fresh_copy(ROOT, WORK / "flagship")
+    results: dict[str, Any] = {}
+    results["cold_html_pdf_s"] = _render(book)
+    results["nothing_changed_s"] = _render(book)
+    _edit_prose(book / "chapters" / "07-time-to-move.qmd")
+    results["prose_edit_html_s"] = _render(book, "--to", "html")
+    data_file = book / "data" / "survey" / "patients.csv"
+    if data_file.exists():
+        # Swap two respondents' rows: the content hash changes, the data stay valid, and
+        # only the chapters that read this file should execute again.
+        lines = data_file.read_text(encoding="utf-8").splitlines(keepends=True)
+        lines[1], lines[2] = lines[2], lines[1]
+        data_file.write_text("".join(lines), encoding="utf-8")
+        results["data_edit_s"] = _render(book)
+    return results
+
+
+def _measure_subprocess(code: str) -> dict[str, Any]:
+    """Run `code` in a fresh interpreter; return its printed JSON plus peak RSS (MiB)."""
+    wrapper = (
+        "import json, resource, time\n"
+        "t0 = time.perf_counter()\n"
+        f"{code}\n"
+        "out['seconds'] = round(time.perf_counter() - t0, 2)\n"
+        "out['peak_rss_mib'] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)\n"
+        "print(json.dumps(out))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", wrapper], cwd=ROOT, capture_output=True, text=True
+    )
+    if result.returncode != 0:
+        return {"error": result.stderr[-2000:]}
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def bench_analysis() -> dict[str, Any]:
+    from bench import workloads
+
+    return {name: _measure_subprocess(code) for name, code in workloads.WORKLOADS.items()}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--generator", type=Path, default=DEFAULT_GENERATOR)
+    parser.add_argument("--only", choices=["synthetic", "flagship", "analysis"], action="append")
+    args = parser.parse_args(argv)
+    parts = args.only or ["synthetic", "flagship", "analysis"]
+    WORK.mkdir(parents=True, exist_ok=True)
+    results_path = ROOT / "bench" / "results.json"
+    results: dict[str, Any] = json.loads(results_path.read_text()) if results_path.exists() else {}
+    results["machine"] = {"cpus": os.cpu_count(), "python": platform.python_version()}
+    if "synthetic" in parts:
+        if not args.generator.exists():
+            raise SystemExit(f"{args.generator}: the reference book generator is missing")
+        results["synthetic_book"] = bench_synthetic(args.generator)
+        print(json.dumps(results["synthetic_book"], indent=2))
+    if "flagship" in parts:
+        results["flagship_book"] = bench_flagship()
+        print(json.dumps(results["flagship_book"], indent=2))
+    if "analysis" in parts:
+        results["analysis"] = bench_analysis()
+        print(json.dumps(results["analysis"], indent=2))
+    results_path.write_text(json.dumps(results, indent=2, sort_keys=True) + "\n")
+    print(f"wrote {results_path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,79 @@
+--[[
+callouts.lua -- Quarto callouts in one writer-neutral shape.
+
+`::: {.callout-note}` (and -tip, -important, -warning, -caution) plus the KCE
+`::: {.callout-key-findings}` box become
+
+  Div(id, classes = {"callout", "callout-<type>", ...original classes},
+      attributes = {callout-type = <type>, callout-title = <plain title>, ...})
+    Div(classes = {"callout-title"}) [ Plain title inlines ]
+    Div(classes = {"callout-body"})  [ body blocks ]
+
+The title comes, as in Quarto, from the `title` attribute, else from a leading
+heading inside the callout (which is then removed from the body), else from
+the type's default ("Note", ..., "Key findings").  Both the HTML and the typst
+writers style this one structure, so the two outputs cannot drift apart.
+]]
+
+local stringify = pandoc.utils.stringify
+
+local DEFAULT_TITLES = {
+  note = "Note",
+  tip = "Tip",
+  important = "Important",
+  warning = "Warning",
+  caution = "Caution",
+  ["key-findings"] = "Key findings",
+}
+
+local function callout_type(div)
+  for _, class in ipairs(div.classes) do
+    local kind = class:match("^callout%-(.+)$")
+    if kind and DEFAULT_TITLES[kind] then
+      return kind
+    end
+  end
+  return nil
+end
+
+function Div(div)
+  if div.classes:includes("callout") and div.attributes["callout-type"] then
+    return nil -- already processed
+  end
+  local kind = callout_type(div)
+  if not kind then
+    return nil
+  end
+  local body = pandoc.Blocks(div.content)
+  local title
+  if div.attributes["title"] and div.attributes["title"] ~= "" then
+    title = pandoc.read(div.attributes["title"], "markdown").blocks
+    title = title[1] and title[1].content or pandoc.Inlines({})
+  elseif #body > 0 and body[1].t == "Header" then
+    title = body[1].content
+    body:remove(1)
+  else
+    title = pandoc.Inlines({ pandoc.Str(DEFAULT_TITLES[kind]) })
+    if kind == "key-findings" then
+      title = pandoc.Inlines({ pandoc.Str("Key"), pandoc.Space(), pandoc.Str("findings") })
+    end
+  end
+  local classes = pandoc.List({ "callout" })
+  for _, class in ipairs(div.classes) do
+    if class ~= "callout" then
+      classes:insert(class)
+    end
+  end
+  local attributes = {}
+  for k, v in pairs(div.attributes) do
+    if k ~= "title" then
+      attributes[k] = v
+    end
+  end
+  attributes["callout-type"] = kind
+  attributes["callout-title"] = stringify(title)
+  return pandoc.Div({
+    pandoc.Div({ pandoc.Plain(title) }, pandoc.Attr("", { "callout-title" })),
+    pandoc.Div(body, pandoc.Attr("", { "callout-body" })),
+  }, pandoc.Attr(div.identifier, classes, attributes))
+end

@@ -1,0 +1,381 @@
+--[[
+crossref.lua -- book-wide cross-references in Quarto syntax.
+
+Input: the merged book, whose top-level blocks are one Div per chapter
+(class `quartowrap-chapter`, attributes `slug`, `numbered`, `appendix`), and
+the metadata key `quartowrap-crossref` (a JSON string of Quarto `crossref:`
+options).  KCE reports number tables and figures consecutively through the
+whole book (Table 1 ... Table 64), sections per chapter (3, 3.1, 3.1.1) and
+appendices with letters (A, A.1).
+
+Pass 1 numbers every header, figure, table and equation in reading order and
+stores the number in the element's `number` attribute (plus `xref-label`, the
+text a reference prints, for figures and tables).  Quarto's div syntax for
+floats (`::: {#fig-x}` / `::: {#tbl-x}`, caption = last paragraph) is
+normalised to plain Figure / Table elements so writers see one shape only.
+
+Pass 2 replaces every Cite whose key is a cross-reference (`fig-`, `tbl-`,
+`sec-`, `eq-`, or capitalised `Fig-` ...) by a Link to `#id` with class
+`quarto-xref`.  `[-@fig-x]` prints the number alone, `@Fig-x` capitalises the
+prefix.  An unknown key becomes `?@fig-x` in bold, as Quarto prints it.
+
+Output metadata (JSON strings, read back by assemble.py):
+  quartowrap-xrefs       list of {id, kind, number, chapter, caption, label}
+  quartowrap-unresolved  list of {key, chapter}
+  quartowrap-citekeys    list of {key, chapter} for ordinary citations
+  quartowrap-duplicates  list of {key, chapter} for labels defined twice
+]]
+
+local stringify = pandoc.utils.stringify
+
+local KINDS = { fig = true, tbl = true, sec = true, eq = true }
+
+local options = {}
+local xrefs = {}      -- id -> entry
+local order = {}      -- entries in book order
+local unresolved = {}
+local citekeys = {}
+local duplicates = {}
+local seen_ids = {}   -- every identifier seen, to keep ids unique book-wide
+
+local function opt(key, default)
+  local value = options[key]
+  if value == nil or value == "" then
+    return default
+  end
+  return tostring(value)
+end
+
+local function prefix_for(kind, number, level, appendix)
+  if kind == "fig" then return opt("fig-prefix", "Figure") end
+  if kind == "tbl" then return opt("tbl-prefix", "Table") end
+  if kind == "eq" then return opt("eq-prefix", "Equation") end
+  if level == 1 then
+    if appendix then return opt("apx-prefix", "Appendix") end
+    return opt("ch-prefix", "Chapter")
+  end
+  return opt("sec-prefix", "Section")
+end
+
+local function caption_prefix_for(kind)
+  if kind == "fig" then return opt("fig-title", opt("fig-prefix", "Figure")) end
+  if kind == "tbl" then return opt("tbl-title", opt("tbl-prefix", "Table")) end
+  return opt("eq-title", opt("eq-prefix", "Equation"))
+end
+
+local function xref_kind(id)
+  local kind = id:match("^(%a+)%-")
+  if kind and KINDS[kind] then
+    return kind
+  end
+  return nil
+end
+
+local function register(id, kind, number, chapter, caption, label)
+  if xrefs[id] then
+    table.insert(duplicates, { key = id, chapter = chapter })
+    return
+  end
+  local entry = {
+    id = id, kind = kind, number = number, chapter = chapter,
+    caption = caption, label = label,
+  }
+  xrefs[id] = entry
+  table.insert(order, entry)
+end
+
+-- Keep non-xref identifiers unique across chapters (pandoc's automatic ids are
+-- only unique within one parse, and the PDF is one document).
+local function unique_id(id)
+  if id == "" then
+    return id
+  end
+  if not seen_ids[id] then
+    seen_ids[id] = true
+    return id
+  end
+  if xref_kind(id) then
+    return id -- reported as a duplicate label instead
+  end
+  local n = 1
+  while seen_ids[id .. "-" .. n] do
+    n = n + 1
+  end
+  seen_ids[id .. "-" .. n] = true
+  return id .. "-" .. n
+end
+
+local function letters(n)
+  local out = ""
+  while n > 0 do
+    local r = (n - 1) % 26
+    out = string.char(65 + r) .. out
+    n = (n - 1) // 26
+  end
+  return out
+end
+
+-- Turn `::: {#fig-x}` / `::: {#tbl-x}` (Quarto float divs) into Figure / Table.
+local function normalise_float_div(div)
+  local kind = xref_kind(div.identifier)
+  if kind ~= "fig" and kind ~= "tbl" then
+    return nil
+  end
+  local blocks = div.content
+  local caption = {}
+  if #blocks >= 2 and blocks[#blocks].t == "Para" then
+    caption = { pandoc.Plain(blocks[#blocks].content) }
+    blocks = pandoc.List({ table.unpack(blocks, 1, #blocks - 1) })
+  end
+  if kind == "tbl" and #blocks == 1 and blocks[1].t == "Table" then
+    local tbl = blocks[1]
+    tbl.identifier = div.identifier
+    for k, v in pairs(div.attributes) do
+      tbl.attributes[k] = v
+    end
+    for _, c in ipairs(div.classes) do
+      tbl.classes:insert(c)
+    end
+    if #caption > 0 then
+      tbl.caption = pandoc.Caption(caption)
+    end
+    return tbl
+  end
+  if kind == "fig" then
+    return pandoc.Figure(blocks, pandoc.Caption(caption), div.attr)
+  end
+  return nil
+end
+
+local function number_chapter(div, state)
+  local slug = div.attributes["slug"] or ""
+  local numbered = div.attributes["numbered"] ~= "false"
+  local appendix = div.attributes["appendix"] == "true"
+  local counters = {}
+
+  local function header_number(el)
+    if el.level == 1 then
+      if not numbered or el.classes:includes("unnumbered") then
+        return nil
+      end
+      if appendix then
+        state.appendix = state.appendix + 1
+        counters = { letters(state.appendix) }
+      else
+        state.chapter = state.chapter + 1
+        counters = { tostring(state.chapter) }
+      end
+      return counters[1]
+    end
+    if not numbered or #counters == 0 or el.classes:includes("unnumbered") then
+      return nil
+    end
+    for i = 2, el.level do
+      if counters[i] == nil then
+        counters[i] = 0
+      end
+    end
+    counters[el.level] = counters[el.level] + 1
+    for i = el.level + 1, #counters do
+      counters[i] = nil
+    end
+    local parts = {}
+    for i = 1, el.level do
+      parts[i] = tostring(counters[i])
+    end
+    return table.concat(parts, ".")
+  end
+
+  local function float(el, kind)
+    if el.identifier == "" or xref_kind(el.identifier) ~= kind then
+      return nil
+    end
+    local counter = kind .. "s"
+    state[counter] = state[counter] + 1
+    local number = tostring(state[counter])
+    local caption = stringify(el.caption and el.caption.long or {})
+    local label = prefix_for(kind) .. " " .. number
+    el.attributes["number"] = number
+    el.attributes["xref-label"] = caption_prefix_for(kind) .. " " .. number
+    register(el.identifier, kind, number, slug, caption, label)
+    seen_ids[el.identifier] = true
+    return el
+  end
+
+  local function equation_inlines(inlines)
+    local changed = false
+    local out = pandoc.List()
+    local i = 1
+    while i <= #inlines do
+      local el = inlines[i]
+      local j = i + 1
+      if inlines[j] and inlines[j].t == "Space" then
+        j = j + 1
+      end
+      local nxt = inlines[j]
+      local id = nxt and nxt.t == "Str" and nxt.text:match("^{#(eq%-[%w_%-%.:]+)}$")
+      if el.t == "Math" and el.mathtype == "DisplayMath" and id then
+        state.eqs = state.eqs + 1
+        local number = tostring(state.eqs)
+        local math = pandoc.Math("DisplayMath", el.text .. " \\qquad (" .. number .. ")")
+        out:insert(pandoc.Span({ math }, pandoc.Attr(id, { "quarto-equation" }, { number = number })))
+        register(id, "eq", number, slug, el.text, prefix_for("eq") .. " " .. number)
+        changed = true
+        i = j + 1
+      else
+        out:insert(el)
+        i = i + 1
+      end
+    end
+    if changed then
+      return out
+    end
+    return nil
+  end
+
+  return div:walk({
+    traverse = "topdown",
+    Div = function(el)
+      local replaced = normalise_float_div(el)
+      if replaced then
+        if replaced.t == "Figure" then
+          return float(replaced, "fig")
+        end
+        return float(replaced, "tbl")
+      end
+      return nil
+    end,
+    Header = function(el)
+      local number = header_number(el)
+      el.identifier = unique_id(el.identifier)
+      if number then
+        el.attributes["number"] = number
+      end
+      if xref_kind(el.identifier) == "sec" then
+        local label = prefix_for("sec", number, el.level, appendix)
+        if number then
+          label = label .. " " .. number
+        else
+          label = stringify(el.content)
+        end
+        register(el.identifier, "sec", number or "", slug, stringify(el.content), label)
+      end
+      return el
+    end,
+    Figure = function(el)
+      return float(el, "fig")
+    end,
+    Table = function(el)
+      return float(el, "tbl")
+    end,
+    Para = function(el)
+      local inlines = equation_inlines(el.content)
+      if inlines then
+        return pandoc.Para(inlines)
+      end
+    end,
+    Plain = function(el)
+      local inlines = equation_inlines(el.content)
+      if inlines then
+        return pandoc.Plain(inlines)
+      end
+    end,
+  })
+end
+
+local function capitalise(text)
+  return (text:gsub("^%l", string.upper))
+end
+
+local function resolve_citation(citation, chapter)
+  local id = citation.id
+  local lookup = id:gsub("^%u", string.lower)
+  local kind = xref_kind(lookup)
+  if not kind then
+    return nil
+  end
+  local entry = xrefs[lookup]
+  if not entry then
+    table.insert(unresolved, { key = id, chapter = chapter })
+    return pandoc.Inlines({ pandoc.Strong({ pandoc.Str("?@" .. id) }) })
+  end
+  local text
+  if citation.mode == "SuppressAuthor" then
+    text = entry.number
+  else
+    text = entry.label
+    if lookup ~= id then
+      text = capitalise(text)
+    end
+  end
+  local out = pandoc.Inlines({})
+  if #citation.prefix > 0 then
+    out:extend(citation.prefix)
+    out:insert(pandoc.Space())
+  end
+  out:insert(pandoc.Link({ pandoc.Str(text) }, "#" .. lookup, "",
+    pandoc.Attr("", { "quarto-xref" }, { ["xref-kind"] = kind })))
+  if #citation.suffix > 0 then
+    out:extend(citation.suffix)
+  end
+  return out
+end
+
+local function resolve_chapter(div)
+  local slug = div.attributes["slug"] or ""
+  return div:walk({
+    Cite = function(cite)
+      local out = pandoc.Inlines({})
+      local remaining = pandoc.List()
+      for _, citation in ipairs(cite.citations) do
+        local resolved = resolve_citation(citation, slug)
+        if resolved then
+          if #out > 0 then
+            out:insert(pandoc.Str(","))
+            out:insert(pandoc.Space())
+          end
+          out:extend(resolved)
+        else
+          remaining:insert(citation)
+          table.insert(citekeys, { key = citation.id, chapter = slug })
+        end
+      end
+      if #remaining == #cite.citations then
+        return nil
+      end
+      if #remaining > 0 then
+        out:insert(pandoc.Space())
+        out:insert(pandoc.Cite({}, remaining))
+      end
+      return out
+    end,
+  })
+end
+
+function Pandoc(doc)
+  local raw = doc.meta["quartowrap-crossref"]
+  if raw then
+    options = pandoc.json.decode(stringify(raw))
+  end
+  local state = { chapter = 0, appendix = 0, figs = 0, tbls = 0, eqs = 0 }
+  local blocks = pandoc.Blocks({})
+  for _, block in ipairs(doc.blocks) do
+    if block.t == "Div" and block.classes:includes("quartowrap-chapter") then
+      blocks:insert(number_chapter(block, state))
+    else
+      blocks:insert(block)
+    end
+  end
+  for i, block in ipairs(blocks) do
+    if block.t == "Div" and block.classes:includes("quartowrap-chapter") then
+      blocks[i] = resolve_chapter(block)
+    end
+  end
+  doc.blocks = blocks
+  doc.meta["quartowrap-crossref"] = nil
+  doc.meta["quartowrap-xrefs"] = pandoc.json.encode(order)
+  doc.meta["quartowrap-unresolved"] = pandoc.json.encode(unresolved)
+  doc.meta["quartowrap-citekeys"] = pandoc.json.encode(citekeys)
+  doc.meta["quartowrap-duplicates"] = pandoc.json.encode(duplicates)
+  return doc
+end

@@ -1,0 +1,179 @@
+"""Book-wide cross-reference numbering (filters/crossref.lua through assemble_book).
+
+Expected numbers are worked out by hand from the fixture chapters below: tables and figures
+are numbered consecutively through the book (KCE style), sections per chapter, appendices
+with letters, and unnumbered chapters (index, references) get no number.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from quartowrap.assemble import assemble_book, stringify
+from quartowrap.model import BookConfig, ChapterRef, ExecutedChapter
+
+TABLE = "| a | b |\n|---|---|\n| 1 | 2 |\n"
+
+INDEX = "# Preface\n\nSee @tbl-second and @sec-method.\n"
+CH1 = f"""# Introduction {{#sec-intro}}
+
+## Background {{#sec-background}}
+
+{TABLE}
+: First table {{#tbl-first}}
+
+![First figure](/tmp/first.svg){{#fig-first fig-alt="a line"}}
+
+### Detail {{#sec-detail}}
+
+## Unnumbered aside {{.unnumbered}}
+
+## Scope {{#sec-scope}}
+
+See @tbl-second, [-@fig-second], @Fig-first, [@tbl-first; @tbl-second], @eq-mass
+and [see @sec-apx-data].
+
+$$ E = m c^2 $$ {{#eq-mass}}
+"""
+CH2 = f"""# Methods {{#sec-method}}
+
+{TABLE}
+: Second table {{#tbl-second}}
+
+::: {{#fig-second}}
+![](/tmp/second.svg)
+
+Second figure, as a Quarto figure div
+:::
+
+## Sources
+"""
+APX = f"""# Additional tables {{#sec-apx}}
+
+## Data {{#sec-apx-data}}
+
+::: {{#tbl-apx}}
+{TABLE}
+Appendix table, as a Quarto table div
+:::
+"""
+REFS = "# References {.unnumbered}\n\n::: {#refs}\n:::\n"
+
+
+def _book(crossref: dict[str, Any] | None = None):
+    refs = (
+        ChapterRef(Path("index.qmd"), numbered=False),
+        ChapterRef(Path("chapters/01-intro.qmd")),
+        ChapterRef(Path("chapters/02-methods.qmd")),
+        ChapterRef(Path("references.qmd"), numbered=False),
+        ChapterRef(Path("chapters/a1-tables.qmd"), appendix=True),
+    )
+    texts = [INDEX, CH1, CH2, REFS, APX]
+    config = BookConfig(
+        root=Path("/nonexistent"), title="T", chapters=refs, crossref=crossref or {}
+    )
+    chapters = [ExecutedChapter(r.source, {}, t) for r, t in zip(refs, texts, strict=True)]
+    return assemble_book(config, chapters)
+
+
+@pytest.fixture(scope="module")
+def book():
+    return _book()
+
+
+def _walk(node: Any):
+    if isinstance(node, dict):
+        yield node
+        for value in node.values():
+            yield from _walk(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _walk(value)
+
+
+def _links(chapter) -> list[tuple[str, str]]:
+    return [
+        (stringify(n["c"][1]), n["c"][2][0])
+        for n in _walk(chapter.ast["blocks"])
+        if n.get("t") == "Link" and "quarto-xref" in n["c"][0][1]
+    ]
+
+
+def test_tables_and_figures_numbered_through_the_book(book):
+    numbers = {k: (v.kind, v.number, v.chapter) for k, v in book.xrefs.items()}
+    assert numbers["tbl-first"] == ("tbl", "1", "01-intro")
+    assert numbers["tbl-second"] == ("tbl", "2", "02-methods")
+    assert numbers["tbl-apx"] == ("tbl", "3", "a1-tables")
+    assert numbers["fig-first"] == ("fig", "1", "01-intro")
+    assert numbers["fig-second"] == ("fig", "2", "02-methods")
+    assert book.xrefs["tbl-apx"].caption == "Appendix table, as a Quarto table div"
+    assert book.xrefs["fig-second"].label == "Figure 2"
+
+
+def test_sections_per_chapter_and_appendix_letters(book):
+    got = {k: v.number for k, v in book.xrefs.items() if v.kind == "sec"}
+    assert got == {
+        "sec-intro": "1",
+        "sec-background": "1.1",
+        "sec-detail": "1.1.1",
+        "sec-scope": "1.2",  # the unnumbered aside does not take 1.2
+        "sec-method": "2",
+        "sec-apx": "A",
+        "sec-apx-data": "A.1",
+    }
+    assert [(c.title, c.number) for c in book.chapters] == [
+        ("Preface", None),
+        ("Introduction", "1"),
+        ("Methods", "2"),
+        ("References", None),
+        ("Additional tables", "A"),
+    ]
+
+
+def test_numbers_are_on_the_ast(book):
+    methods = book.chapters[2].ast["blocks"]
+    headers = [
+        (stringify(b["c"][2]), dict(b["c"][1][2]).get("number"))
+        for b in methods
+        if b["t"] == "Header"
+    ]
+    assert headers == [("Methods", "2"), ("Sources", "2.1")]
+    table = next(b for b in methods if b["t"] == "Table")
+    assert dict(table["c"][0][2])["number"] == "2"
+    assert dict(table["c"][0][2])["xref-label"] == "Table 2"
+    figure = next(b for b in methods if b["t"] == "Figure")  # the div became a Figure
+    assert figure["c"][0][0] == "fig-second"
+    assert dict(figure["c"][0][2])["number"] == "2"
+
+
+def test_reference_forms_follow_quarto(book):
+    links = _links(book.chapters[1])
+    assert links == [
+        ("Table 2", "#tbl-second"),
+        ("2", "#fig-second"),  # [-@fig-x] suppresses the prefix
+        ("Figure 1", "#fig-first"),  # @Fig-x: capitalised form
+        ("Table 1", "#tbl-first"),
+        ("Table 2", "#tbl-second"),
+        ("Equation 1", "#eq-mass"),
+        ("Section A.1", "#sec-apx-data"),
+    ]
+    # An unnumbered chapter can point forward; a chapter-level target says "Chapter".
+    assert _links(book.chapters[0]) == [("Table 2", "#tbl-second"), ("Chapter 2", "#sec-method")]
+    assert book.warnings == ()
+
+
+def test_crossref_prefixes_from_config():
+    book = _book({"tbl-prefix": "Tab.", "fig-prefix": "Fig.", "ch-prefix": "Hoofdstuk"})
+    links = _links(book.chapters[1])
+    assert links[0] == ("Tab. 2", "#tbl-second")
+    assert links[2] == ("Fig. 1", "#fig-first")
+    assert _links(book.chapters[0])[1] == ("Hoofdstuk 2", "#sec-method")
+
+
+def test_equation_gets_its_number_in_the_math(book):
+    spans = [n for n in _walk(book.chapters[1].ast["blocks"]) if n.get("t") == "Span"]
+    eq = next(s for s in spans if s["c"][0][0] == "eq-mass")
+    assert eq["c"][1][0]["c"][1].endswith("(1)")

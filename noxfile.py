@@ -37,9 +37,7 @@ def tests(session: nox.Session) -> None:
     if os.environ.get("CI") and not shutil.which("chromium"):
         # CI runs as root on Debian: the browser tests need the distribution's Chromium.
         session.run("apt-get", "update", "-qq", external=True)
-        session.run(
-            "apt-get", "install", "-y", "-qq", "chromium", "poppler-utils", external=True
-        )
+        session.run("apt-get", "install", "-y", "-qq", "chromium", "poppler-utils", external=True)
     session.run("pytest", *session.posargs)
 
 
@@ -56,3 +54,24 @@ def bench(session: nox.Session) -> None:
     """Measure build speed and analysis scale against the targets; write bench/results.json."""
     _install(session)
     session.run("python", "-m", "bench.run", *session.posargs)
+
+
+@nox.session(python=PYTHON, default=False)
+def release(session: nox.Session) -> None:
+    """Cut a release: `nox -s release -- 1.1.0` (clean tree, changelog, tag, strict render)."""
+    _install(session)
+    session.run("python", "-m", "quartowrap", "release", *session.posargs)
+
+
+@nox.session(python=PYTHON, default=False)
+def diff(session: nox.Session) -> None:
+    """Compare two releases: `nox -s diff -- 1.0.0 1.1.0` (terminal summary + HTML page)."""
+    _install(session)
+    session.run("python", "-m", "quartowrap", "diff", *session.posargs)
+
+
+@nox.session(python=PYTHON, default=False)
+def preview(session: nox.Session) -> None:
+    """Serve the HTML on localhost and re-render changed chapters on every save."""
+    _install(session)
+    session.run("python", "-m", "quartowrap", "preview", *session.posargs)

@@ -43,7 +43,27 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="quartowrap", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     _render_parser(sub)
+    release = sub.add_parser("release", help="commit, tag and render a versioned release")
+    release.add_argument("version", help="semantic version, e.g. 1.1.0")
+    release.add_argument("--project", type=Path, default=Path("."))
+    diff = sub.add_parser("diff", help="compare two releases: chapters and table cells")
+    diff.add_argument("old", help="older release version (a directory in _output/)")
+    diff.add_argument("new", help="newer release version")
+    diff.add_argument("--output-dir", type=Path, default=Path("_output"))
+    preview = sub.add_parser("preview", help="serve the HTML and re-render on every change")
+    preview.add_argument("--port", type=int, default=4848)
+    preview.add_argument("--data-dir", type=Path)
+    preview.add_argument("--project", type=Path, default=Path("."))
     return parser
+
+
+def _run_diff(args: argparse.Namespace, progress: Progress) -> int:
+    from .diff import diff_releases, render_text, write_report
+
+    result = diff_releases(args.output_dir.resolve(), args.old, args.new)
+    print(render_text(result))
+    progress.done(f"Report: {write_report(args.output_dir.resolve(), result)}")
+    return 0
 
 
 def _run_render(args: argparse.Namespace, progress: Progress) -> int:
@@ -72,6 +92,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "render":
             return _run_render(args, progress)
+        if args.command == "release":
+            from .versioning import make_release
+
+            progress.done(f"Released {args.version}: {make_release(args.project, args.version)}")
+            return 0
+        if args.command == "diff":
+            return _run_diff(args, progress)
+        if args.command == "preview":
+            from .preview import run_preview
+
+            run_preview(args.project, port=args.port, data_dir=args.data_dir)
+            return 0
     except BuildError as error:
         progress.error(str(error))
         return 1

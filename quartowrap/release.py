@@ -176,7 +176,7 @@ def staging_directory(output_root: Path) -> Iterator[Path]:
         shutil.rmtree(staging, ignore_errors=True)
 
 
-def publish(staging: Path, output_root: Path, version: str) -> Path:
+def publish(staging: Path, output_root: Path, version: str, *, link_latest: bool = True) -> Path:
     """Move a finished build into `<output_root>/<version>/`, replacing an older build of it.
 
     The old release is renamed aside before the new one takes its place and removed only
@@ -199,7 +199,8 @@ def publish(staging: Path, output_root: Path, version: str) -> Path:
         raise
     if aside is not None:
         shutil.rmtree(aside, ignore_errors=True)
-    _update_latest_link(output_root, version)
+    if link_latest:
+        _update_latest_link(output_root, version)
     return target
 
 

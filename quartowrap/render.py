@@ -127,7 +127,9 @@ def render_project(
             warnings = list(book.warnings)
         _write_manifest(root, config, staging, version, engine, executed, book, data_dir)
         normalise_mtimes(staging, build_epoch(root))
-        release_dir = publish(staging, output_root, version)
+        release_dir = publish(
+            staging, output_root, version, link_latest=options.version != "preview"
+        )
 
     seconds = time.perf_counter() - started
     progress.done(f"Release {version} written to {release_dir} in {seconds:.1f} s")

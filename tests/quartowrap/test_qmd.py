@@ -1,0 +1,198 @@
+"""Parsing chapters: cells and their options, inline code, includes and the line map."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from quartowrap.errors import ConfigError
+from quartowrap.model import SourceLocation
+from quartowrap.qmd import CodeCell, MarkdownBlock, parse_qmd
+
+MINI = Path(__file__).resolve().parents[1] / "fixtures" / "mini-book"
+
+
+def write(root: Path, name: str, text: str) -> Path:
+    path = root / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(textwrap.dedent(text), encoding="utf-8")
+    return path
+
+
+DOC = """\
+---
+title: "Doc"
+execute:
+  echo: true
+---
+
+# Heading {#sec-h}
+
+Some text with `{python} n + 1` and ``{python} f"{n}"`` inline.
+
+```{python}
+#| label: tbl-x
+#| tbl-cap: "A caption"
+#| echo: false
+n = 41
+print(n)
+```
+
+```python
+not_a_cell = `{python} 1`
+```
+
+```{{python}}
+shown_verbatim()
+```
+
+~~~~{python .wide}
+#| fig-cap: >-
+#|   Long caption
+#|   on two lines
+x = 1
+~~~~
+
+`inline code`, not an expression.
+"""
+
+
+def test_cells_options_and_lines(tmp_path: Path) -> None:
+    write(tmp_path, "ch.qmd", DOC)
+    doc = parse_qmd(Path("ch.qmd"), tmp_path)
+    assert doc.front_matter == {"title": "Doc", "execute": {"echo": True}}
+    cells = doc.cells
+    assert len(cells) == 2
+    first, second = cells
+    assert first.options == {"label": "tbl-x", "tbl-cap": "A caption", "echo": False}
+    assert first.label == "tbl-x"
+    assert first.location == SourceLocation(Path("ch.qmd"), 11)
+    assert first.code == "n = 41\nprint(n)"
+    assert first.source.splitlines()[0] == "#| label: tbl-x"
+    assert first.location_of(5) == SourceLocation(Path("ch.qmd"), 16)  # print(n)
+    assert second.options["fig-cap"] == "Long caption on two lines"
+    assert second.classes == ("wide",)
+    assert second.location.line == 27
+    # the plain ```python block and the escaped cell stay prose
+    prose = "\n".join(b.text for b in doc.blocks if isinstance(b, MarkdownBlock))
+    assert "not_a_cell" in prose
+    assert "```python\nshown_verbatim()" in prose
+    assert [type(b).__name__ for b in doc.blocks] == [
+        "MarkdownBlock",
+        "CodeCell",
+        "MarkdownBlock",
+        "CodeCell",
+        "MarkdownBlock",
+    ]
+
+
+def test_inline_expressions(tmp_path: Path) -> None:
+    write(tmp_path, "ch.qmd", DOC)
+    doc = parse_qmd(Path("ch.qmd"), tmp_path)
+    exprs = doc.inline
+    assert [e.code for e in exprs] == ["n + 1", 'f"{n}"']  # not the one in the code block
+    assert all(e.location == SourceLocation(Path("ch.qmd"), 9) for e in exprs)
+    block = doc.blocks[0]
+    assert isinstance(block, MarkdownBlock)
+    assert block.text[exprs[0].start : exprs[0].end] == "`{python} n + 1`"
+
+
+def test_include_expansion_and_line_map(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        "chapters/main.qmd",
+        """\
+        # Main
+
+        {{< include _part.qmd >}}
+
+        After the include: `{python} 3`.
+        """,
+    )
+    write(
+        tmp_path,
+        "chapters/_part.qmd",
+        """\
+        Included prose `{python} 2`.
+
+        ```{python}
+        #| label: fig-inc
+        y = 1
+        raise ValueError
+        ```
+
+        {{< include /shared/_deep.md >}}
+        """,
+    )
+    write(tmp_path, "shared/_deep.md", "Deep text.\n")
+    doc = parse_qmd(Path("chapters/main.qmd"), tmp_path)
+    assert doc.includes == (Path("chapters/_part.qmd"), Path("shared/_deep.md"))
+    (cell,) = doc.cells
+    assert cell.location == SourceLocation(Path("chapters/_part.qmd"), 3)
+    assert cell.location_of(3) == SourceLocation(Path("chapters/_part.qmd"), 6)
+    locs = [(e.code, e.location) for e in doc.inline]
+    assert locs == [
+        ("2", SourceLocation(Path("chapters/_part.qmd"), 1)),
+        ("3", SourceLocation(Path("chapters/main.qmd"), 5)),
+    ]
+    text = "\n".join(b.text for b in doc.blocks if isinstance(b, MarkdownBlock))
+    assert "Deep text." in text and "{{<" not in text
+
+
+def test_source_hash_covers_included_files(tmp_path: Path) -> None:
+    write(tmp_path, "main.qmd", "{{< include _inc.qmd >}}\n")
+    write(tmp_path, "_inc.qmd", "one\n")
+    before = parse_qmd(Path("main.qmd"), tmp_path).source_hash
+    write(tmp_path, "_inc.qmd", "two\n")
+    assert parse_qmd(Path("main.qmd"), tmp_path).source_hash != before
+
+
+def test_include_errors(tmp_path: Path) -> None:
+    write(tmp_path, "main.qmd", "text\n\n{{< include missing.qmd >}}\n")
+    with pytest.raises(ConfigError, match=r"^main.qmd:3: included file not found: missing.qmd"):
+        parse_qmd(Path("main.qmd"), tmp_path)
+    write(tmp_path, "a.qmd", "{{< include b.qmd >}}\n")
+    write(tmp_path, "b.qmd", "{{< include a.qmd >}}\n")
+    with pytest.raises(ConfigError, match=r"include cycle: a\.qmd -> b\.qmd -> a\.qmd"):
+        parse_qmd(Path("a.qmd"), tmp_path)
+
+
+def test_bad_cell_option_names_line(tmp_path: Path) -> None:
+    write(tmp_path, "ch.qmd", "# T\n\n```{python}\n#| label: x\n#| echo: sometimes\n1\n```\n")
+    with pytest.raises(ConfigError, match=r"^ch.qmd:5: invalid cell option 'echo'"):
+        parse_qmd(Path("ch.qmd"), tmp_path)
+    write(tmp_path, "ch.qmd", "# T\n\n```{python}\n#| label: [x\n1\n```\n")
+    with pytest.raises(ConfigError, match=r"^ch.qmd:4: invalid YAML"):
+        parse_qmd(Path("ch.qmd"), tmp_path)
+
+
+def test_bad_front_matter_names_line(tmp_path: Path) -> None:
+    write(tmp_path, "ch.qmd", "---\ntitle: T\nexecute:\n  eval: perhaps\n---\n# T\n")
+    with pytest.raises(ConfigError, match=r"^ch.qmd:4: invalid value for 'execute.eval'"):
+        parse_qmd(Path("ch.qmd"), tmp_path)
+
+
+def test_unclosed_fence(tmp_path: Path) -> None:
+    write(tmp_path, "ch.qmd", "# T\n\n```{python}\n1\n")
+    with pytest.raises(ConfigError, match=r"^ch.qmd:3: code block .* never closed"):
+        parse_qmd(Path("ch.qmd"), tmp_path)
+
+
+def test_md_chapters_execute_nothing(tmp_path: Path) -> None:
+    write(tmp_path, "notes.md", "# Notes\n\n```{python}\n1\n```\n\n`{python} 1`\n")
+    doc = parse_qmd(Path("notes.md"), tmp_path)
+    assert not doc.executable and not doc.has_code
+    assert all(isinstance(b, MarkdownBlock) for b in doc.blocks)
+
+
+def test_mini_book_chapters_parse() -> None:
+    doc = parse_qmd(Path("chapters/01-data.qmd"), MINI)
+    assert doc.front_matter == {"title": "The data"}
+    labels = [c.label for c in doc.cells]
+    assert labels == [None, "tbl-means"]
+    assert [e.code for e in doc.inline] == ["len(scores)", 'scores["region"].nunique()']
+    disc = parse_qmd(Path("chapters/03-discussion.qmd"), MINI)
+    assert disc.inline[0].location == SourceLocation(Path("chapters/_limitations.qmd"), 3)
+    assert isinstance(parse_qmd(Path("chapters/02-results.qmd"), MINI).cells[0], CodeCell)

@@ -1,0 +1,169 @@
+/* KCE Report Kit – navigation drawer and offline search.
+   Search runs entirely in the page: the vendored MiniSearch indexes the documents that
+   search-data.js puts in window.KCE_SEARCH_DATA.  Both are plain <script> files, so the
+   search also works when the site is opened from file:// (where fetch() is refused).
+   Results are built with DOM methods only: no text from the data is parsed as HTML. */
+(function () {
+  "use strict";
+  document.documentElement.classList.add("js");
+
+  /* ---- navigation drawer on small screens ---- */
+  var toggle = document.querySelector(".nav-toggle");
+  if (toggle) {
+    toggle.addEventListener("click", function () {
+      var open = document.body.classList.toggle("nav-open");
+      toggle.setAttribute("aria-expanded", open ? "true" : "false");
+    });
+  }
+  var current = document.querySelector(".toc-item.current");
+  var sidebar = document.querySelector(".sidebar");
+  if (current && sidebar && current.offsetTop > sidebar.clientHeight * 0.6) {
+    sidebar.scrollTop = current.offsetTop - 80;
+  }
+
+  /* ---- search ---- */
+  var input = document.getElementById("search-input");
+  var list = document.getElementById("search-results");
+  var status = document.getElementById("search-status");
+  if (!input || !list) return;
+
+  var engine = null;
+  var docs = null;
+  var loading = null;
+  var selected = -1;
+
+  function loadScript(src) {
+    return new Promise(function (resolve, reject) {
+      var s = document.createElement("script");
+      s.src = src;
+      s.onload = resolve;
+      s.onerror = function () { reject(new Error("could not load " + src)); };
+      document.head.appendChild(s);
+    });
+  }
+
+  function ensureIndex() {
+    if (loading) return loading;
+    var scripts = [];
+    if (!window.MiniSearch) scripts.push(loadScript("assets/vendor/minisearch/minisearch.umd.js"));
+    if (!window.KCE_SEARCH_DATA) scripts.push(loadScript(input.getAttribute("data-search-data")));
+    loading = Promise.all(scripts).then(function () {
+      docs = window.KCE_SEARCH_DATA || [];
+      engine = new window.MiniSearch({
+        idField: "i",
+        fields: ["title", "text"],
+        storeFields: [],
+        searchOptions: { boost: { title: 3 }, prefix: true, fuzzy: 0.15, combineWith: "AND" }
+      });
+      engine.addAll(docs.map(function (d, i) { return { i: i, title: d.title, text: d.text }; }));
+    });
+    return loading;
+  }
+
+  function terms(query) {
+    return query.toLowerCase().split(/[\s\p{P}]+/u).filter(function (t) { return t.length > 0; });
+  }
+
+  function snippet(text, words) {
+    var lower = text.toLowerCase();
+    var at = -1;
+    for (var k = 0; k < words.length && at < 0; k++) at = lower.indexOf(words[k]);
+    if (at < 0) at = 0;
+    var start = Math.max(0, at - 60);
+    var end = Math.min(text.length, at + 140);
+    var s = (start > 0 ? "… " : "") + text.slice(start, end) + (end < text.length ? " …" : "");
+    return s;
+  }
+
+  function appendMarked(parent, text, words) {
+    /* Wrap every occurrence of a query word in <mark>, using text nodes only. */
+    var lower = text.toLowerCase();
+    var pos = 0;
+    while (pos < text.length) {
+      var best = -1, len = 0;
+      for (var k = 0; k < words.length; k++) {
+        var j = lower.indexOf(words[k], pos);
+        if (j >= 0 && (best < 0 || j < best)) { best = j; len = words[k].length; }
+      }
+      if (best < 0) break;
+      parent.appendChild(document.createTextNode(text.slice(pos, best)));
+      var m = document.createElement("mark");
+      m.textContent = text.slice(best, best + len);
+      parent.appendChild(m);
+      pos = best + len;
+    }
+    parent.appendChild(document.createTextNode(text.slice(pos)));
+  }
+
+  function show(query) {
+    list.textContent = "";
+    selected = -1;
+    if (!query.trim()) { list.hidden = true; status.textContent = ""; return; }
+    var hits = engine.search(query).slice(0, 12);
+    var words = terms(query);
+    if (!hits.length) {
+      var li = document.createElement("li");
+      li.className = "search-empty";
+      li.textContent = "No results for “" + query + "”";
+      list.appendChild(li);
+    }
+    hits.forEach(function (hit) {
+      var d = docs[hit.id];
+      var li = document.createElement("li");
+      var a = document.createElement("a");
+      a.href = d.url;
+      var t = document.createElement("span");
+      t.className = "search-result-title";
+      appendMarked(t, d.title, words);
+      var p = document.createElement("span");
+      p.className = "search-result-page";
+      p.textContent = d.page;
+      var s = document.createElement("span");
+      s.className = "search-result-snippet";
+      appendMarked(s, snippet(d.text, words), words);
+      a.appendChild(t);
+      if (d.page !== d.title) a.appendChild(p);
+      a.appendChild(s);
+      li.appendChild(a);
+      list.appendChild(li);
+    });
+    list.hidden = false;
+    status.textContent = hits.length + (hits.length === 1 ? " result" : " results");
+  }
+
+  function move(step) {
+    var links = list.querySelectorAll("a");
+    if (!links.length) return;
+    if (selected >= 0) links[selected].removeAttribute("aria-selected");
+    selected = (selected + step + links.length) % links.length;
+    links[selected].setAttribute("aria-selected", "true");
+    links[selected].scrollIntoView({ block: "nearest" });
+  }
+
+  var timer = null;
+  input.addEventListener("focus", function () { ensureIndex(); });
+  input.addEventListener("input", function () {
+    clearTimeout(timer);
+    timer = setTimeout(function () {
+      ensureIndex().then(function () { show(input.value); }, function (err) {
+        status.textContent = "Search is unavailable: " + err.message;
+      });
+    }, 80);
+  });
+  input.addEventListener("keydown", function (e) {
+    if (e.key === "ArrowDown") { e.preventDefault(); move(1); }
+    else if (e.key === "ArrowUp") { e.preventDefault(); move(-1); }
+    else if (e.key === "Enter") {
+      var links = list.querySelectorAll("a");
+      var target = links[selected >= 0 ? selected : 0];
+      if (target) { e.preventDefault(); window.location.href = target.href; }
+    } else if (e.key === "Escape") { input.value = ""; show(""); }
+  });
+  document.addEventListener("keydown", function (e) {
+    if (e.key === "/" && document.activeElement !== input &&
+        !/^(INPUT|TEXTAREA|SELECT)$/.test(document.activeElement.tagName)) {
+      e.preventDefault();
+      input.focus();
+    }
+  });
+})();

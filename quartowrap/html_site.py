@@ -1,0 +1,867 @@
+"""HTML writer: an `AssembledBook` becomes a static, offline, multi-page site.
+
+One page per chapter (`<slug>.html`, `index.qmd` -> `index.html`) plus front-matter pages,
+each a pandoc HTML5 fragment wrapped in a Jinja2 template with the sidebar table of
+contents, previous/next links, a version banner and a footer with version and commit.
+
+Why the work is split the way it is:
+* The chapter ASTs are adjusted in Python (numbers, captions, cross-page links, figure
+  paths, callouts) so that pandoc only has to *write* HTML; all pages go through a single
+  `pandoc lua` process (`templates/html/fragments.lua`), because starting pandoc once per
+  page would dominate a rebuild.  Fragments are memoised by content hash, so a preview
+  server re-renders only the chapter that changed.
+* Every link is made page-relative here (`<page>.html#<id>`), because pandoc cannot know
+  which page an id ends up on.
+* Nothing here reads a clock or iterates an unordered collection: the same book gives
+  byte-identical files.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import re
+import subprocess
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Protocol
+
+import jinja2
+import pypandoc
+from markupsafe import Markup
+
+from .errors import BuildError
+from .model import AssembledBook, AssembledChapter, FigureOutput, TableOutput
+from .search_index import SearchDoc, docs_from_html, write_search_data
+
+__all__ = ["FrontMatterLike", "render_fragments", "write_html_site"]
+
+_PACKAGE = Path(__file__).resolve().parent
+_TEMPLATES = _PACKAGE / "templates" / "html"
+_ASSETS = _PACKAGE / "assets"
+# Asset folders copied into every site (fonts for the PDF live elsewhere and stay out).
+_ASSET_DIRS = ("html", "vendor")
+
+Node = dict[str, Any]
+
+# Attributes the filters use to talk to the writers; not written into the HTML.
+_INTERNAL_KV = ("number", "xref-label")
+
+CALLOUT_TITLES = {
+    "note": "Note",
+    "tip": "Tip",
+    "important": "Important",
+    "warning": "Warning",
+    "caution": "Caution",
+    "key-findings": "Key findings",
+}
+
+
+# --------------------------------------------------------------------------------------
+# Front matter: coded against a duck type until quartowrap/frontmatter.py lands.
+# --------------------------------------------------------------------------------------
+class FrontMatterLike(Protocol):
+    """What the HTML writer reads from `frontmatter.build_front_matter(book)`.
+
+    Every attribute may be missing or empty; the matching page is then left out.
+    `cover` and each entry may be an object or a mapping.  `colophon` is a mapping
+    label -> value, a sequence of (label, value) pairs, or a dataclass.  `foreword` and
+    `key_messages` are markdown (a string or a list of strings).  `abbreviations` and
+    `glossary` are (term, meaning) pairs or objects with two text fields.
+    """
+
+    cover: Any
+    colophon: Any
+    foreword: Any
+    key_messages: Any
+    abbreviations: Any
+    glossary: Any
+
+
+# --------------------------------------------------------------------------------------
+# Pandoc JSON helpers
+# --------------------------------------------------------------------------------------
+def _str(text: str) -> Node:
+    return {"t": "Str", "c": text}
+
+
+def _span(classes: list[str], inlines: list[Node]) -> Node:
+    return {"t": "Span", "c": [["", classes, []], inlines]}
+
+
+def _raw_html(html: str) -> Node:
+    return {"t": "RawBlock", "c": ["html", html]}
+
+
+def _attr_of(node: Node) -> list[Any] | None:
+    """The `[id, classes, key-values]` of an element, or None if it has none."""
+    t = node.get("t")
+    if t == "Header":
+        return node["c"][1]
+    if t in {"Div", "Span", "Table", "Figure", "CodeBlock", "Code", "Link", "Image"}:
+        return node["c"][0]
+    return None
+
+
+def _kv(attr: list[Any], key: str) -> str | None:
+    for k, v in attr[2]:
+        if k == key:
+            return v
+    return None
+
+
+def _without_kv(attr: list[Any], *keys: str) -> list[Any]:
+    return [attr[0], attr[1], [[k, v] for k, v in attr[2] if k not in keys]]
+
+
+def plain_text(value: Any) -> str:
+    """Readable text of any pandoc JSON fragment (for titles, search and alt text)."""
+    parts: list[str] = []
+
+    def visit(v: Any) -> None:
+        if isinstance(v, list):
+            for item in v:
+                visit(item)
+        elif isinstance(v, dict):
+            t = v.get("t")
+            if t == "Str":
+                parts.append(v["c"])
+            elif t in {"Space", "SoftBreak", "LineBreak"}:
+                parts.append(" ")
+            elif t in {"Code", "Math"}:
+                parts.append(v["c"][1])
+            elif t == "CodeBlock":
+                parts.append(" " + v["c"][1] + " ")
+            elif t in {"RawInline", "RawBlock", "Note"}:
+                return
+            elif t == "Image":
+                visit(v["c"][1])
+            elif "c" in v:
+                if t in _BLOCK_TYPES:
+                    parts.append(" ")
+                visit(v["c"])
+                if t in _BLOCK_TYPES:
+                    parts.append(" ")
+
+    visit(value)
+    return re.sub(r"\s+", " ", "".join(parts)).strip()
+
+
+_BLOCK_TYPES = {
+    "Para",
+    "Plain",
+    "Header",
+    "Div",
+    "BlockQuote",
+    "BulletList",
+    "OrderedList",
+    "DefinitionList",
+    "Table",
+    "Figure",
+    "LineBlock",
+    "Cell",
+    "Row",
+}
+
+
+def _walk(value: Any, fn: Callable[[Node], Node | list[Node]]) -> Any:
+    """Bottom-up copy of a pandoc JSON tree; `fn` may return a list to splice blocks."""
+    if isinstance(value, list):
+        out: list[Any] = []
+        for item in value:
+            new = _walk(item, fn)
+            if isinstance(item, dict) and "t" in item and isinstance(new, list):
+                out.extend(new)
+            else:
+                out.append(new)
+        return out
+    if isinstance(value, dict):
+        if "c" in value:
+            value = {**value, "c": _walk(value["c"], fn)}
+        return fn(value) if "t" in value else value
+    return value
+
+
+def _iter_nodes(value: Any) -> Iterator[Node]:
+    """Every element of a tree, in document order."""
+    if isinstance(value, list):
+        for item in value:
+            yield from _iter_nodes(item)
+    elif isinstance(value, dict):
+        if "t" in value:
+            yield value
+        if "c" in value:
+            yield from _iter_nodes(value["c"])
+
+
+def _ids_in(blocks: Any) -> list[str]:
+    ids = []
+    for node in _iter_nodes(blocks):
+        attr = _attr_of(node)
+        if attr and attr[0]:
+            ids.append(attr[0])
+    return ids
+
+
+# --------------------------------------------------------------------------------------
+# Pandoc: many documents, one process
+# --------------------------------------------------------------------------------------
+_FRAGMENT_CACHE: dict[str, str] = {}
+_FRAGMENT_CACHE_MAX = 2048
+
+
+def render_fragments(jobs: Sequence[tuple[str, Any]]) -> list[str]:
+    """HTML5 fragments for `(reader, payload)` jobs: ("json", pandoc AST) or ("markdown", text).
+
+    Markdown jobs are read with raw HTML switched off: they carry text from metadata,
+    which must show as text.  Results are memoised per process by content hash.
+    """
+    lines = []
+    for reader, payload in jobs:
+        if reader not in {"json", "markdown"}:
+            raise ValueError(f"unknown reader {reader!r}")
+        text = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
+        lines.append(f"{reader}\t{text}")
+    keys = [hashlib.sha256(line.encode("utf-8")).hexdigest() for line in lines]
+    missing = sorted(
+        {k: line for k, line in zip(keys, lines, strict=True) if k not in _FRAGMENT_CACHE}.items()
+    )
+    if missing:
+        stdin = "\n".join(line for _, line in missing) + "\n"
+        cmd = [pypandoc.get_pandoc_path(), "lua", str(_TEMPLATES / "fragments.lua")]
+        proc = subprocess.run(cmd, input=stdin.encode("utf-8"), capture_output=True, check=False)
+        if proc.returncode != 0:
+            raise BuildError(
+                "pandoc could not write the HTML pages",
+                detail=proc.stderr.decode("utf-8", "replace").strip(),
+            )
+        outputs = json.loads(proc.stdout.decode("utf-8"))
+        if len(_FRAGMENT_CACHE) + len(missing) > _FRAGMENT_CACHE_MAX:
+            _FRAGMENT_CACHE.clear()
+        for (key, _), html in zip(missing, outputs, strict=True):
+            _FRAGMENT_CACHE[key] = html
+    return [_FRAGMENT_CACHE[k] for k in keys]
+
+
+_THEAD_RE = re.compile(r"<thead>.*?</thead>", re.S)
+_TBODY_RE = re.compile(r"<tbody>.*?</tbody>", re.S)
+_TH_RE = re.compile(r"<th(?=[\s>])(?![^>]*\bscope=)")
+
+
+def _scope_header_cells(html: str) -> str:
+    """Give every header cell its scope: pandoc writes bare `<th>` (WCAG H63)."""
+    html = _THEAD_RE.sub(lambda m: _TH_RE.sub('<th scope="col"', m.group(0)), html)
+    return _TBODY_RE.sub(lambda m: _TH_RE.sub('<th scope="row"', m.group(0)), html)
+
+
+# --------------------------------------------------------------------------------------
+# Pages
+# --------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Section:
+    """A heading listed in the sidebar under the current page."""
+
+    level: int
+    id: str
+    number: str | None
+    title: str
+
+
+@dataclass
+class Page:
+    """One HTML file of the site, in reading order."""
+
+    filename: str
+    title: str
+    number: str | None = None
+    group: str | None = None  # sidebar heading (a part, "Front matter", "Appendices")
+    sections: list[Section] = field(default_factory=list)
+    body: str = ""
+    kind: str = "chapter"  # chapter | cover | front
+    byline: str | None = None
+
+
+@dataclass
+class _Context:
+    """Book-wide lookups shared by every chapter transformation."""
+
+    book: AssembledBook
+    out_dir: Path
+    id_pages: dict[str, str]  # element id -> page file holding it
+    tables: dict[str, TableOutput]
+    figures: dict[str, FigureOutput]
+    copies: dict[Path, Path] = field(default_factory=dict)  # out file -> source file
+    warnings: list[str] = field(default_factory=list)
+
+
+def _page_file(chapter: AssembledChapter) -> str:
+    return f"{chapter.ref.slug}.html"
+
+
+def _label_for(ctx: _Context, attr: list[Any], kind: str) -> str | None:
+    """Caption label ("Table 17"): the filter's `xref-label`, else built from the number."""
+    ident, number = attr[0], _kv(attr, "number")
+    if _kv(attr, "xref-label"):
+        return _kv(attr, "xref-label")
+    entry = ctx.book.xrefs.get(ident)
+    if entry is not None and entry.label:
+        return entry.label
+    if entry is not None:
+        number = number or entry.number
+    if not number:
+        return None
+    default = {"tbl": "Table", "fig": "Figure"}[kind]
+    prefix = ctx.book.config.crossref.get(f"{kind}-prefix", default)
+    return f"{prefix} {number}"
+
+
+def _prefix_caption(blocks: list[Node], label: str) -> list[Node]:
+    """Put "Table N – " in front of a caption unless the assembler already did."""
+    if plain_text(blocks).startswith(label):
+        return blocks
+    head = [_span(["caption-label"], [_str(label)])]
+    if not blocks:
+        return [{"t": "Plain", "c": head}]
+    first = blocks[0]
+    if first["t"] in {"Plain", "Para"}:
+        return [{"t": first["t"], "c": [*head, _str(" – "), *first["c"]]}, *blocks[1:]]
+    return [{"t": "Plain", "c": head}, *blocks]
+
+
+def _download_links(links: list[tuple[str, str]]) -> Node:
+    items = "".join(
+        f'<a class="download" href="{Markup.escape(href)}">{Markup.escape(text)}</a>'
+        for href, text in links
+    )
+    return _raw_html(f'<p class="downloads">{items}</p>')
+
+
+def _callout(node: Node) -> Node | None:
+    """Quarto callout Div -> titled box (`callout-key-findings` is the KCE box)."""
+    attr, blocks = node["c"]
+    if "callout" in attr[1] and _kv(attr, "callout-type"):
+        return None  # already shaped by filters/callouts.lua
+    kinds = [
+        c[len("callout-") :]
+        for c in attr[1]
+        if c.startswith("callout-") and c not in {"callout-title", "callout-body"}
+    ]
+    if not kinds:
+        return None
+    kind = kinds[0]
+    title_attr = _kv(attr, "title")
+    if title_attr:
+        title: list[Node] = [_str(title_attr)]
+    elif blocks and blocks[0]["t"] == "Header":
+        title, blocks = blocks[0]["c"][2], blocks[1:]
+    else:
+        title = [_str(CALLOUT_TITLES.get(kind, kind.replace("-", " ").capitalize()))]
+    classes = ["callout", *[c for c in attr[1] if c != "callout"]]
+    kv = [[k, v] for k, v in attr[2] if k not in {"title", "collapse", "appearance", "icon"}]
+    return {
+        "t": "Div",
+        "c": [
+            [attr[0], classes, [*kv, ["role", "note"]]],
+            [
+                {"t": "Div", "c": [["", ["callout-title"], []], [{"t": "Plain", "c": title}]]},
+                {"t": "Div", "c": [["", ["callout-body"], []], blocks]},
+            ],
+        ],
+    }
+
+
+def _local_source(target: str, chapter: AssembledChapter, root: Path) -> Path | None:
+    if re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*:", target) or target.startswith("#"):
+        return None  # URL or data: URI
+    path = Path(target)
+    candidates = (
+        [path]
+        if path.is_absolute()
+        else [
+            root / chapter.ref.source.parent / path,
+            root / path,
+        ]
+    )
+    return next((c for c in candidates if c.is_file()), None)
+
+
+def _transform_chapter(
+    ctx: _Context, chapter: AssembledChapter
+) -> tuple[list[Node], list[Section]]:
+    """The chapter's blocks as they should be written, plus its sidebar sections."""
+    page = _page_file(chapter)
+    # _walk rebuilds every list and element it visits, so the book itself is never modified.
+    blocks = _walk(chapter.ast.get("blocks", []), lambda n: (n["t"] == "Div" and _callout(n)) or n)
+    sections: list[Section] = []
+    used_ids = set(_ids_in(blocks))
+
+    def fix(node: Node) -> Node | list[Node]:
+        t = node["t"]
+        if t == "Header":
+            level, attr, inlines = node["c"]
+            if not attr[0]:
+                attr = [_unique_id(plain_text(inlines), used_ids), attr[1], attr[2]]
+            number = _kv(attr, "number")
+            title = plain_text(inlines)
+            if number and "unnumbered" not in attr[1]:
+                inlines = [_span(["header-section-number"], [_str(number)]), _str(" "), *inlines]
+            else:
+                number = None
+            sections.append(Section(level, attr[0], number, title))
+            return {"t": "Header", "c": [level, _without_kv(attr, *_INTERNAL_KV), inlines]}
+        if t == "Link":
+            attr, inlines, (url, title) = node["c"]
+            if url.startswith("#") and len(url) > 1:
+                url = _resolve_fragment(ctx, url[1:], page, chapter)
+            return {"t": "Link", "c": [attr, inlines, [url, title]]}
+        if t == "Table":
+            return _fix_table(ctx, node)
+        if t == "Figure":
+            return _fix_figure(ctx, node)
+        return node
+
+    blocks = _walk(blocks, fix)
+    return _fix_images(ctx, blocks, chapter, None), sections
+
+
+def _fix_images(ctx: _Context, value: Any, chapter: AssembledChapter, output: FigureOutput | None):
+    """Top-down, so an image knows the labelled figure (and its FigureOutput) around it."""
+    if isinstance(value, list):
+        return [_fix_images(ctx, v, chapter, output) for v in value]
+    if isinstance(value, dict):
+        t = value.get("t")
+        if t == "Figure":
+            output = ctx.figures.get(value["c"][0][0], output)
+        if t == "Image":
+            return _fix_image(ctx, value, chapter, output)
+        if "c" in value:
+            return {**value, "c": _fix_images(ctx, value["c"], chapter, output)}
+    return value
+
+
+def _unique_id(title: str, used: set[str]) -> str:
+    base = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-") or "section"
+    ident, n = base, 1
+    while ident in used:
+        n += 1
+        ident = f"{base}-{n}"
+    used.add(ident)
+    return ident
+
+
+def _resolve_fragment(ctx: _Context, ident: str, page: str, chapter: AssembledChapter) -> str:
+    target = ctx.id_pages.get(ident)
+    if target is None:
+        entry = ctx.book.xrefs.get(ident)
+        target = f"{entry.chapter}.html" if entry else None
+    if target is None:
+        ctx.warnings.append(f"{chapter.ref.source.as_posix()}: link to unknown id #{ident}")
+        return f"#{ident}"
+    return f"#{ident}" if target == page else f"{target}#{ident}"
+
+
+def _fix_table(ctx: _Context, node: Node) -> Node | list[Node]:
+    attr, (short, caption), *rest = node["c"]
+    ident = attr[0]
+    if not ident:
+        return node
+    label = _label_for(ctx, attr, "tbl")
+    if label:
+        caption = _prefix_caption(caption, label)
+    table = {"t": "Table", "c": [_without_kv(attr, *_INTERNAL_KV), [short, caption], *rest]}
+    extra = []
+    if ident in ctx.tables:
+        extra.append(_download_links([(f"../tables/{ident}.csv", "Download CSV")]))
+    return {"t": "Div", "c": [["", ["table-wrap"], []], [table, *extra]]}
+
+
+def _fix_figure(ctx: _Context, node: Node) -> Node:
+    attr, (short, caption), body = node["c"]
+    ident = attr[0]
+    output = ctx.figures.get(ident)
+    if ident:
+        label = _label_for(ctx, attr, "fig")
+        if label:
+            caption = _prefix_caption(caption, label)
+    if output is not None:
+        links = [(f"../figures/{ident}.svg", "Download SVG")]
+        if output.csv:
+            links.append((f"../figures/{ident}.csv", "Download CSV"))
+        body = [*body, _download_links(links)]
+    return {"t": "Figure", "c": [_without_kv(attr, *_INTERNAL_KV), [short, caption], body]}
+
+
+def _fix_image(
+    ctx: _Context, node: Node, chapter: AssembledChapter, output: FigureOutput | None
+) -> Node:
+    attr, inlines, (src, title) = node["c"]
+    if output is not None and output.svg.is_file():
+        dest = Path("figures") / f"{output.label}.svg"
+        ctx.copies[ctx.out_dir / dest] = output.svg
+        src = dest.as_posix()
+    else:
+        source = _local_source(src, chapter, ctx.book.config.root)
+        if source is not None:
+            digest = hashlib.sha256(source.read_bytes()).hexdigest()[:12]
+            dest = Path("media") / f"{digest}-{source.name}"
+            ctx.copies[ctx.out_dir / dest] = source
+            src = dest.as_posix()
+        elif not src.startswith("data:"):
+            ctx.warnings.append(f"{chapter.ref.source.as_posix()}: image not found: {src}")
+    alt = _kv(attr, "fig-alt") or (output.alt if output else None)
+    if alt:
+        inlines = [_str(alt)]
+    attr = _without_kv(attr, "fig-alt")
+    return {"t": "Image", "c": [attr, inlines, [src, title]]}
+
+
+# --------------------------------------------------------------------------------------
+# Front matter pages
+# --------------------------------------------------------------------------------------
+def _get(obj: Any, *names: str) -> Any:
+    for name in names:
+        if isinstance(obj, Mapping):
+            for key in (name, name.replace("_", "-")):
+                if obj.get(key) not in (None, "", [], ()):
+                    return obj[key]
+        else:
+            value = getattr(obj, name, None)
+            if value not in (None, "", [], ()):
+                return value
+    return None
+
+
+def _humanise(name: str) -> str:
+    text = name.replace("_", " ").replace("-", " ").strip()
+    return text[:1].upper() + text[1:]
+
+
+def _pairs(value: Any) -> list[tuple[str, Any]]:
+    """(label, value) pairs from a mapping, a pair sequence, a dataclass or objects."""
+    if value is None:
+        return []
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        out = []
+        for f in dataclasses.fields(value):
+            label = f.metadata.get("label") if f.metadata else None
+            out.append((label or _humanise(f.name), getattr(value, f.name)))
+        return out
+    if isinstance(value, Mapping):
+        return [(str(k), v) for k, v in value.items()]
+    out = []
+    for item in value:
+        if isinstance(item, Sequence) and not isinstance(item, str) and len(item) == 2:
+            out.append((str(item[0]), item[1]))
+        elif dataclasses.is_dataclass(item):
+            vals = [getattr(item, f.name) for f in dataclasses.fields(item)]
+            out.append((str(vals[0]), vals[1] if len(vals) > 1 else ""))
+        elif isinstance(item, Mapping):
+            vals = list(item.values())
+            out.append((str(vals[0]), vals[1] if len(vals) > 1 else ""))
+        else:
+            raise TypeError(f"cannot read a (term, meaning) pair from {item!r}")
+    return out
+
+
+def _values(value: Any) -> list[str]:
+    """A field value as display lines (lists become several lines)."""
+    if value in (None, "", [], ()):
+        return []
+    if isinstance(value, str | int | float):
+        return [str(value)]
+    if isinstance(value, Mapping):
+        return [f"{k}: {v}" for k, v in value.items()]
+    if dataclasses.is_dataclass(value):
+        return [", ".join(str(v) for v in dataclasses.asdict(value).values() if v)]
+    return [line for item in value for line in _values(item)]
+
+
+def _markdown_items(value: Any) -> list[str]:
+    if value in (None, "", [], ()):
+        return []
+    if isinstance(value, str):
+        return [value]
+    return [str(v) for v in value]
+
+
+# --------------------------------------------------------------------------------------
+# Templates
+# --------------------------------------------------------------------------------------
+@lru_cache(maxsize=1)
+def _env() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(_TEMPLATES)),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    return env
+
+
+def _short_commit(commit: str | None) -> str | None:
+    return commit[:12] if commit else None
+
+
+def _is_dev(version: str) -> bool:
+    return "dev" in version or "+" in version
+
+
+# --------------------------------------------------------------------------------------
+# The site
+# --------------------------------------------------------------------------------------
+def write_html_site(
+    book: AssembledBook,
+    out_dir: Path,
+    *,
+    version: str,
+    commit: str | None = None,
+    front_matter: object | None = None,
+) -> list[Path]:
+    """Write the HTML site into `out_dir`; return every file written, sorted.
+
+    Files whose bytes would not change are left alone, so a preview server watching
+    the output sees only what really changed.
+    """
+    out_dir = Path(out_dir)
+    ctx = _Context(
+        book=book,
+        out_dir=out_dir,
+        id_pages={},
+        tables={t.label: t for t in book.tables},
+        figures={f.label: f for f in book.figures},
+    )
+    for chapter in book.chapters:
+        for ident in _ids_in(chapter.ast.get("blocks", [])):
+            ctx.id_pages.setdefault(ident, _page_file(chapter))
+
+    # 1. Chapter ASTs -> blocks ready for pandoc.
+    chapter_pages: list[Page] = []
+    jobs: list[tuple[str, Any]] = []
+    kce = book.config.kce or {}
+    bylines = kce.get("chapter-authors") or {}
+    for chapter in book.chapters:
+        blocks, sections = _transform_chapter(ctx, chapter)
+        doc = {**{k: v for k, v in chapter.ast.items() if k != "blocks"}, "blocks": blocks}
+        doc["meta"] = {}
+        jobs.append(("json", doc))
+        group = "Appendices" if chapter.ref.appendix else chapter.ref.part
+        chapter_pages.append(
+            Page(
+                filename=_page_file(chapter),
+                title=chapter.title,
+                number=chapter.number,
+                group=group,
+                sections=[s for s in sections if s.level in (2, 3)],
+                byline=bylines.get(chapter.ref.source.as_posix()),
+            )
+        )
+
+    # 2. Front matter (markdown parts go through the same pandoc batch).
+    fm = front_matter
+    md_fields: dict[str, list[str]] = {}
+    if fm is not None:
+        for name in ("foreword", "key_messages"):
+            items = _markdown_items(_get(fm, name))
+            md_fields[name] = items
+            jobs.extend(("markdown", item) for item in items)
+
+    fragments = render_fragments(jobs)
+    for page, html in zip(chapter_pages, fragments, strict=False):
+        page.body = _scope_header_cells(html)
+    md_html = iter(fragments[len(chapter_pages) :])
+    rendered_md = {name: [next(md_html) for _ in items] for name, items in md_fields.items()}
+
+    front_pages = _front_pages(ctx, fm, rendered_md, version, commit)
+    pages = _reading_order(chapter_pages, front_pages)
+
+    # 3. Wrap every page in the template.
+    files: dict[Path, bytes] = {}
+    nav = _nav_groups(pages)
+    site = _site_info(book, version, commit, {p.filename for p in pages})
+    site["cover"] = cover_context(book, fm, version)
+    template = _env().get_template("page.html.j2")
+    for i, page in enumerate(pages):
+        prev_page = pages[i - 1] if i > 0 else None
+        next_page = pages[i + 1] if i + 1 < len(pages) else None
+        html = template.render(
+            site=site,
+            page=page,
+            body=Markup(page.body),
+            nav=nav,
+            prev=prev_page,
+            next=next_page,
+        )
+        files[out_dir / page.filename] = html.encode("utf-8")
+
+    # 4. Search data, assets, figures.
+    docs = _search_docs(pages, book)
+    files[out_dir / "search-data.js"] = write_search_data(docs)
+    for sub in _ASSET_DIRS:
+        for src in sorted((_ASSETS / sub).rglob("*")):
+            if src.is_file():
+                rel = src.relative_to(_ASSETS)
+                files[out_dir / "assets" / rel] = src.read_bytes()
+    for dest, src in sorted(ctx.copies.items()):
+        files[dest] = src.read_bytes()
+
+    for path, data in sorted(files.items()):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if not (path.is_file() and path.read_bytes() == data):
+            path.write_bytes(data)
+    _last_warnings[:] = ctx.warnings
+    return sorted(files)
+
+
+_last_warnings: list[str] = []
+
+
+def last_warnings() -> list[str]:
+    """Problems noticed by the last `write_html_site` call (links/images not found)."""
+    return list(_last_warnings)
+
+
+def _site_info(book: AssembledBook, version: str, commit: str | None, files: set[str]) -> dict:
+    cfg = book.config
+    kce = cfg.kce or {}
+    number = kce.get("report-number")
+    return {
+        "title": cfg.title,
+        "subtitle": cfg.subtitle,
+        "short_title": kce.get("short-title") or cfg.title,
+        "report": f"KCE Report {number}" if number else None,
+        "series": kce.get("series"),
+        "lang": cfg.metadata.get("lang", "en") if isinstance(cfg.metadata, Mapping) else "en",
+        "version": version,
+        "dev": _is_dev(version),
+        "commit": commit,
+        "short_commit": _short_commit(commit),
+        "history": "version-history.html" if "version-history.html" in files else None,
+        "licence": kce.get("licence"),
+    }
+
+
+def _reading_order(chapter_pages: list[Page], front_pages: list[Page]) -> list[Page]:
+    """Cover/index first, then the front matter, then the report."""
+    if chapter_pages and chapter_pages[0].filename == "index.html":
+        chapter_pages[0].kind = "cover"
+        return [chapter_pages[0], *front_pages, *chapter_pages[1:]]
+    return [*front_pages, *chapter_pages]
+
+
+def _nav_groups(pages: list[Page]) -> list[dict[str, Any]]:
+    groups: list[dict[str, Any]] = []
+    for page in pages:
+        if not groups or groups[-1]["title"] != page.group:
+            groups.append({"title": page.group, "pages": []})
+        groups[-1]["pages"].append(page)
+    return groups
+
+
+def _front_pages(
+    ctx: _Context,
+    fm: object | None,
+    rendered_md: dict[str, list[str]],
+    version: str,
+    commit: str | None,
+) -> list[Page]:
+    env = _env()
+    group = "Front matter"
+    pages: list[Page] = []
+
+    def add(filename: str, title: str, template: str, **data: Any) -> None:
+        body = env.get_template(f"front/{template}").render(title=title, **data)
+        pages.append(Page(filename=filename, title=title, group=group, body=body, kind="front"))
+
+    if fm is not None:
+        colophon = _pairs(_get(fm, "colophon"))
+        if colophon:
+            fields = [(label, _values(value)) for label, value in colophon]
+            fields = [(label, lines) for label, lines in fields if lines]
+            fields.append(("Version", [version]))
+            if commit:
+                fields.append(("Build commit", [commit]))
+            add("colophon.html", "Colophon", "colophon.html.j2", fields=fields)
+        if rendered_md.get("foreword"):
+            add(
+                "foreword.html",
+                "Foreword",
+                "prose.html.j2",
+                parts=[Markup(h) for h in rendered_md["foreword"]],
+                numbered=False,
+            )
+        if rendered_md.get("key_messages"):
+            add(
+                "key-messages.html",
+                "Key messages",
+                "prose.html.j2",
+                parts=[Markup(h) for h in rendered_md["key_messages"]],
+                numbered=len(rendered_md["key_messages"]) > 1,
+            )
+
+    for kind, title, filename in (
+        ("fig", "List of figures", "list-of-figures.html"),
+        ("tbl", "List of tables", "list-of-tables.html"),
+    ):
+        entries = [
+            {
+                "label": e.label or e.number,
+                "caption": e.caption,
+                "href": f"{ctx.id_pages.get(e.id, e.chapter + '.html')}#{e.id}",
+            }
+            for e in ctx.book.xrefs.values()
+            if e.kind == kind
+        ]
+        entries.sort(key=lambda e: _number_key(e["label"]))
+        if entries:
+            add(filename, title, "list.html.j2", entries=entries)
+
+    if fm is not None:
+        for name, title, filename, heads in (
+            (
+                "abbreviations",
+                "List of abbreviations",
+                "abbreviations.html",
+                ("Abbreviation", "Definition"),
+            ),
+            ("glossary", "Glossary", "glossary.html", ("Term", "Definition")),
+        ):
+            rows = [(term, " ".join(_values(meaning))) for term, meaning in _pairs(_get(fm, name))]
+            if rows:
+                add(filename, title, "terms.html.j2", rows=rows, heads=heads)
+    return pages
+
+
+def _number_key(label: str) -> tuple:
+    parts = re.findall(r"\d+|\D+", label)
+    return tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in parts)
+
+
+def cover_context(book: AssembledBook, fm: object | None, version: str) -> dict[str, Any]:
+    """What the cover block on index.html shows."""
+    cfg = book.config
+    kce = cfg.kce or {}
+    cover = _get(fm, "cover") if fm is not None else None
+    src = cover if cover is not None else {}
+    number = _get(src, "report_number", "number") or kce.get("report-number")
+    return {
+        "series": _get(src, "series") or kce.get("series"),
+        "report": f"KCE Report {number}" if number else None,
+        "title": _get(src, "title") or cfg.title,
+        "subtitle": _get(src, "subtitle") or cfg.subtitle,
+        "year": _get(src, "year") or kce.get("year") or cfg.date,
+        "version": _get(src, "version") or version,
+        "authors": _values(_get(src, "authors") or list(cfg.authors)),
+    }
+
+
+def _search_docs(pages: list[Page], book: AssembledBook) -> list[SearchDoc]:
+    docs: list[SearchDoc] = []
+    for page in pages:
+        label = f"{page.number} {page.title}" if page.number else page.title
+        docs.extend(docs_from_html(page.filename, label, page.body))
+    return docs

@@ -1,0 +1,618 @@
+"""html_site.write_html_site on hand-made books.
+
+The fixture book is built the way assemble.py hands books over (pandoc 3 JSON, resolved
+cross-references as `quarto-xref` links, `number`/`xref-label` attributes, a `#refs` div),
+from markdown typed here, so these tests do not depend on the assembler.  One test at the
+end runs the real assembler when it is importable, to catch drift between the two.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+import subprocess
+from dataclasses import dataclass
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+
+import pypandoc
+import pytest
+
+from quartowrap import html_site
+from quartowrap.html_site import write_html_site
+from quartowrap.model import (
+    AssembledBook,
+    AssembledChapter,
+    BookConfig,
+    ChapterRef,
+    FigureOutput,
+    TableOutput,
+    XrefEntry,
+)
+
+PAYLOAD = "<script>alert(1)</script>"
+UNIQUE_WORD = "zygomorphic"  # appears in chapter 3 only (the browser test searches it)
+
+INDEX = """# Preface {#preface .unnumbered}
+
+This site is a small test book about integrated care.
+"""
+
+CH1 = """# Introduction {#sec-intro number="1"}
+
+::: {.callout-key-findings}
+- Integration is uneven across regions.
+:::
+
+## Background {#sec-background number="1.1"}
+
+Costs are in [Table 1](#tbl-costs){.quarto-xref} and maturity in
+[Figure 1](#fig-maturity){.quarto-xref}; the data are described in
+[Section 2.1](#sec-data){.quarto-xref}, as in the report [[1](#ref-kce359)].
+Back to [Section 1.1](#sec-background){.quarto-xref}.
+
+### Detail {#sec-detail number="1.1.1"}
+
+A sentence with a footnote.[^1]
+
+::: {.callout-warning title="Reconstructed data"}
+The survey files are reconstructed from published tables.
+:::
+
+[^1]: The footnote text.
+"""
+
+CH2 = """# Methods {#sec-methods number="2"}
+
+## Data XSSPAYLOAD {#sec-data number="2.1"}
+
+| Region | Cost |
+|--------|-----:|
+| Flanders | 12 |
+| XSSPAYLOAD | 3 |
+
+: Costs by region XSSPAYLOAD {#tbl-costs}
+
+```python
+total = sum([12, 3])
+```
+"""
+
+CH3 = f"""# Surveys {{#sec-surveys number="3"}}
+
+## Maturity {{#sec-maturity number="3.1"}}
+
+The word {UNIQUE_WORD} is only used in this chapter.
+
+![Maturity by dimension](FIGPATH){{#fig-maturity
+fig-alt="Bar chart of median maturity per dimension"}}
+
+| Item | Mean |
+|------|-----:|
+| PACIC 1 | 3.1 |
+
+: PACIC items {{#tbl-pacic}}
+
+See [Table 1](#tbl-costs){{.quarto-xref}} again.
+"""
+
+REFS = """# References {#references .unnumbered}
+
+::: {#refs .references .csl-bib-body}
+::: {#ref-kce359 .csl-entry}
+1\\. Benahmed N, Bourgeois J. Towards integrated care in Belgium. KCE Report 359. 2022.
+:::
+:::
+"""
+
+HISTORY = """# Version history {#sec-version-history number="A"}
+
+## 1.0.0 {#v1-0-0 number="A.1"}
+
+First published version.
+"""
+
+SVG = (
+    '<svg xmlns="http://www.w3.org/2000/svg" width="200" height="100">'
+    '<rect width="120" height="60" fill="#00695c"/></svg>\n'
+)
+
+NUMBERS = {  # id -> (number, caption label) as the crossref filter sets them
+    "tbl-costs": ("1", "Table 1"),
+    "tbl-pacic": ("2", "Table 2"),
+    "fig-maturity": ("1", "Figure 1"),
+}
+
+
+def to_ast(markdown: str) -> dict[str, Any]:
+    out = subprocess.run(
+        [pypandoc.get_pandoc_path(), "-f", "markdown", "-t", "json"],
+        input=markdown.encode("utf-8"),
+        capture_output=True,
+        check=True,
+    ).stdout
+    return json.loads(out)
+
+
+def _nodes(value: Any):
+    if isinstance(value, dict):
+        yield value
+        for v in value.values():
+            yield from _nodes(v)
+    elif isinstance(value, list):
+        for v in value:
+            yield from _nodes(v)
+
+
+def _finish(ast: dict[str, Any]) -> dict[str, Any]:
+    """Do by hand what the filters do: numbers on floats, data text as plain Str."""
+    for node in _nodes(ast):
+        t = node.get("t")
+        if t in {"Table", "Figure"} and node["c"][0][0] in NUMBERS:
+            number, label = NUMBERS[node["c"][0][0]]
+            node["c"][0][2] += [["number", number], ["xref-label", label]]
+        if t == "Str" and "XSSPAYLOAD" in node["c"]:
+            node["c"] = node["c"].replace("XSSPAYLOAD", PAYLOAD)
+    return ast
+
+
+def _xref(ident: str, kind: str, number: str, chapter: str, caption: str, label: str):
+    return XrefEntry(ident, kind, number, chapter, caption, label)  # type: ignore[arg-type]
+
+
+def make_book(root: Path, *, history: bool = True) -> AssembledBook:
+    root.mkdir(parents=True, exist_ok=True)
+    svg = root / "fig-maturity.svg"
+    svg.write_text(SVG, encoding="utf-8")
+    sources = [
+        (ChapterRef(Path("index.qmd"), numbered=False), INDEX, "Preface", None),
+        (ChapterRef(Path("chapters/01-intro.qmd")), CH1, "Introduction", "1"),
+        (ChapterRef(Path("chapters/02-methods.qmd"), part="Results"), CH2, "Methods", "2"),
+        (
+            ChapterRef(Path("chapters/03-surveys.qmd"), part="Results"),
+            CH3.replace("FIGPATH", str(svg)),
+            "Surveys",
+            "3",
+        ),
+        (ChapterRef(Path("references.qmd"), numbered=False), REFS, "References", None),
+    ]
+    if history:
+        sources.append(
+            (
+                ChapterRef(Path("chapters/version-history.qmd"), appendix=True),
+                HISTORY,
+                "Version history",
+                "A",
+            )
+        )
+    chapters = tuple(
+        AssembledChapter(ref=ref, title=title, number=number, ast=_finish(to_ast(md)))
+        for ref, md, title, number in sources
+    )
+    xrefs = {
+        e.id: e
+        for e in [
+            _xref("sec-intro", "sec", "1", "01-intro", "Introduction", "Chapter 1"),
+            _xref("sec-background", "sec", "1.1", "01-intro", "Background", "Section 1.1"),
+            _xref("sec-detail", "sec", "1.1.1", "01-intro", "Detail", "Section 1.1.1"),
+            _xref("sec-methods", "sec", "2", "02-methods", "Methods", "Chapter 2"),
+            _xref("sec-data", "sec", "2.1", "02-methods", f"Data {PAYLOAD}", "Section 2.1"),
+            _xref("tbl-costs", "tbl", "1", "02-methods", f"Costs by region {PAYLOAD}", "Table 1"),
+            _xref("sec-surveys", "sec", "3", "03-surveys", "Surveys", "Chapter 3"),
+            _xref("fig-maturity", "fig", "1", "03-surveys", "Maturity by dimension", "Figure 1"),
+            _xref("tbl-pacic", "tbl", "2", "03-surveys", "PACIC items", "Table 2"),
+        ]
+    }
+    config = BookConfig(
+        root=root,
+        title="Towards integrated care: a test book",
+        subtitle="Fixture for the HTML writer",
+        authors=("Benahmed N", "Bourgeois J"),
+        date="2022",
+        chapters=tuple(s[0] for s in sources),
+        crossref={"tbl-prefix": "Table", "fig-prefix": "Figure"},
+        kce={
+            "report-number": 359,
+            "series": "Health Services Research",
+            "short-title": "Integrated care (test)",
+            "chapter-authors": {"chapters/03-surveys.qmd": f"Lambert A-S, {PAYLOAD}"},
+        },
+    )
+    return AssembledBook(
+        config=config,
+        chapters=chapters,
+        xrefs=xrefs,
+        tables=(TableOutput("tbl-costs", "Costs by region", "region,cost\nFlanders,12\n"),),
+        figures=(
+            FigureOutput(
+                "fig-maturity",
+                "Maturity by dimension",
+                "Bar chart of median maturity per dimension",
+                svg,
+                csv="dimension,median\nreadiness,3\n",
+            ),
+        ),
+    )
+
+
+@dataclass
+class Cover:
+    series: str
+    report_number: int
+    title: str
+    subtitle: str
+    year: int
+    version: str
+
+
+@dataclass
+class FrontMatter:
+    """Stand-in for frontmatter.FrontMatter (the writer only duck-types it)."""
+
+    cover: Cover
+    colophon: dict[str, Any]
+    foreword: str
+    key_messages: list[str]
+    abbreviations: list[tuple[str, str]]
+    glossary: list[tuple[str, str]]
+
+
+def make_front_matter() -> FrontMatter:
+    return FrontMatter(
+        cover=Cover("Health Services Research", 359, "Towards integrated care", "Sub", 2022, "1.0"),
+        colophon={
+            "Title": "Towards integrated care in Belgium",
+            "Authors": ["Benahmed N", "Bourgeois J"],
+            "Reported interests": f"None declared {PAYLOAD}",
+            "Empty field": "",
+        },
+        foreword=f"This *foreword* is markdown. {PAYLOAD}",
+        key_messages=["First **key** message.", "Second key message."],
+        abbreviations=[
+            ("KCE", "Belgian Health Care Knowledge Centre"),
+            ("GP", "General practitioner"),
+        ],
+        glossary=[("Integrated care", f"Care organised around the person {PAYLOAD}")],
+    )
+
+
+# --------------------------------------------------------------------------------------
+# HTML inspection helpers (stdlib parser: no extra dependency)
+# --------------------------------------------------------------------------------------
+class _Collect(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+        self.ids: set[str] = set()
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = dict(attrs)
+        self.tags.append((tag, a))
+        if a.get("id"):
+            self.ids.add(a["id"] or "")
+
+
+def parse(path: Path) -> _Collect:
+    p = _Collect()
+    p.feed(path.read_text(encoding="utf-8"))
+    return p
+
+
+def text_of(path: Path) -> str:
+    return path.read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory) -> tuple[AssembledBook, Path, list[Path]]:
+    base = tmp_path_factory.mktemp("site")
+    book = make_book(base / "project")
+    out = base / "release" / "html"
+    files = write_html_site(
+        book, out, version="1.0.0", commit="0123456789abcdef0123", front_matter=make_front_matter()
+    )
+    return book, out, files
+
+
+CHAPTER_PAGES = [
+    "index.html",
+    "01-intro.html",
+    "02-methods.html",
+    "03-surveys.html",
+    "references.html",
+    "version-history.html",
+]
+FRONT_PAGES = [
+    "colophon.html",
+    "foreword.html",
+    "key-messages.html",
+    "list-of-figures.html",
+    "list-of-tables.html",
+    "abbreviations.html",
+    "glossary.html",
+]
+READING_ORDER = ["index.html", *FRONT_PAGES, *CHAPTER_PAGES[1:]]
+
+
+def test_one_page_per_chapter_and_front_matter(site):
+    _, out, files = site
+    for name in CHAPTER_PAGES + FRONT_PAGES:
+        assert (out / name).is_file(), name
+    assert files == sorted(files)
+    assert out / "search-data.js" in files
+    assert (out / "assets" / "html" / "kce.css").is_file()
+    assert (out / "assets" / "vendor" / "minisearch" / "minisearch.umd.js").is_file()
+    assert (out / "assets" / "vendor" / "minisearch" / "LICENSE.txt").is_file()
+
+
+def test_previous_next_follow_reading_order(site):
+    _, out, _ = site
+    for i, name in enumerate(READING_ORDER):
+        tags = parse(out / name).tags
+        prev = [
+            a["href"] for t, a in tags if t == "a" and "page-nav-prev" in (a.get("class") or "")
+        ]
+        nxt = [a["href"] for t, a in tags if t == "a" and "page-nav-next" in (a.get("class") or "")]
+        assert prev == ([READING_ORDER[i - 1]] if i > 0 else []), name
+        assert nxt == ([READING_ORDER[i + 1]] if i + 1 < len(READING_ORDER) else []), name
+
+
+def test_every_internal_link_points_at_an_existing_page_and_id(site):
+    _, out, _ = site
+    ids = {p.name: parse(p).ids for p in out.glob("*.html")}
+    checked = 0
+    for page in out.glob("*.html"):
+        for tag, attrs in parse(page).tags:
+            href = attrs.get("href") if tag in {"a", "link"} else None
+            if not href or href.startswith("../"):
+                continue
+            assert not re.match(r"^[a-z]+:", href), f"{page.name}: external link {href}"
+            file, _, frag = href.partition("#")
+            target = file or page.name
+            if target.startswith("assets/"):
+                assert (out / target).is_file(), href
+                continue
+            assert target in ids, f"{page.name}: {href} -> missing page"
+            if frag:
+                assert frag in ids[target], f"{page.name}: {href} -> missing id"
+            checked += 1
+    assert checked > 50
+
+
+def test_cross_references_are_rewritten_to_the_target_page(site):
+    _, out, _ = site
+    hrefs = [
+        a["href"]
+        for t, a in parse(out / "01-intro.html").tags
+        if t == "a" and "quarto-xref" in (a.get("class") or "")
+    ]
+    assert hrefs == [
+        "02-methods.html#tbl-costs",
+        "03-surveys.html#fig-maturity",
+        "02-methods.html#sec-data",
+        "#sec-background",  # same page: stays a fragment
+    ]
+    html = text_of(out / "01-intro.html")
+    assert 'href="references.html#ref-kce359"' in html  # citation link to the #refs page
+
+
+def test_tables_have_numbered_caption_header_cells_and_csv_link(site):
+    _, out, _ = site
+    html = text_of(out / "02-methods.html")
+    caption = re.search(r"<caption>(.*?)</caption>", html, re.S)
+    assert caption is not None
+    caption_text = re.sub(r"<[^>]+>", "", caption.group(1))
+    assert caption_text.startswith("Table 1 – Costs by region")
+    assert html.count('<th scope="col"') == 2
+    assert "<th>" not in html
+    assert '<a class="download" href="../tables/tbl-costs.csv">Download CSV</a>' in html
+    # a table without CSV data behind it gets no download link
+    surveys = text_of(out / "03-surveys.html")
+    assert "Table 2 – PACIC items" in re.sub(r"<[^>]+>", "", surveys)
+    assert "../tables/tbl-pacic.csv" not in surveys
+
+
+def test_every_linked_csv_is_a_table_or_figure_of_the_book(site):
+    book, out, _ = site
+    linked = set()
+    for page in out.glob("*.html"):
+        linked |= set(re.findall(r'href="\.\./(tables|figures)/([^"]+)"', text_of(page)))
+    assert linked == {
+        ("tables", "tbl-costs.csv"),
+        ("figures", "fig-maturity.svg"),
+        ("figures", "fig-maturity.csv"),
+    }
+    assert {t.label for t in book.tables} == {"tbl-costs"}
+
+
+def test_figures_are_copied_into_the_site_with_caption_and_alt_text(site):
+    _, out, _ = site
+    html = text_of(out / "03-surveys.html")
+    img = next(a for t, a in parse(out / "03-surveys.html").tags if t == "img")
+    assert img["src"] == "figures/fig-maturity.svg"
+    assert img["alt"] == "Bar chart of median maturity per dimension"
+    assert (out / "figures" / "fig-maturity.svg").read_text(encoding="utf-8") == SVG
+    assert re.search(r"<figcaption>.*Figure 1.*– Maturity by dimension</figcaption>", html, re.S)
+    assert "data-fig-alt" not in html and "data-number" not in html
+
+
+def test_free_text_from_data_is_escaped_everywhere(site):
+    _, out, _ = site
+    seen = 0
+    for page in sorted(out.glob("*.html")):
+        html = text_of(page)
+        assert "<script>alert" not in html, page.name
+        seen += html.count("&lt;script&gt;alert(1)&lt;/script&gt;")
+    assert seen >= 8  # heading, TOC, caption, cell, list of tables, colophon, glossary, byline
+    data = text_of(out / "search-data.js")
+    assert "<script" not in data and "\\u003cscript>alert(1)" in data
+
+
+def test_headings_numbered_and_sidebar_lists_current_sections(site):
+    _, out, _ = site
+    html = text_of(out / "01-intro.html")
+    assert '<span class="header-section-number">1.1</span> Background' in html
+    nav = html.split('<nav id="sidebar"', 1)[1].split("</nav>", 1)[0]
+    assert 'href="#sec-background"' in nav and 'href="#sec-detail"' in nav
+    assert 'href="#sec-data"' not in nav  # other chapters' sections are not expanded
+    assert 'aria-current="page"' in nav
+    assert re.search(r'<p class="toc-group">Results</p>', nav)
+    assert re.search(r'<p class="toc-group">Appendices</p>', nav)
+    assert re.search(r'<p class="toc-group">Front matter</p>', nav)
+
+
+def test_callouts_and_key_findings_box(site):
+    _, out, _ = site
+    html = text_of(out / "01-intro.html")
+    assert re.search(
+        r'<div class="callout callout-key-findings"[^>]*>\s*<div class="callout-title">\s*'
+        r"Key findings",
+        html,
+    )
+    assert re.search(r'class="callout-title">\s*Reconstructed data', html)
+
+
+def test_version_banner_and_footer_on_every_page(site):
+    _, out, _ = site
+    for page in out.glob("*.html"):
+        html = text_of(page)
+        assert '<span class="footer-version">1.0.0</span>' in html, page.name
+        assert 'title="0123456789abcdef0123">0123456789ab</code>' in html, page.name
+        assert '<a href="version-history.html">Version history</a>' in html, page.name
+
+
+def test_without_history_chapter_no_history_link(tmp_path):
+    book = make_book(tmp_path / "p", history=False)
+    write_html_site(book, tmp_path / "html", version="1.1.0+dev.3.gabc1234")
+    html = text_of(tmp_path / "html" / "index.html")
+    assert "version-history.html" not in html
+    assert "Development build" in html and "1.1.0+dev.3.gabc1234" in html
+    assert not (tmp_path / "html" / "colophon.html").exists()  # no front matter given
+    assert (tmp_path / "html" / "list-of-tables.html").exists()  # built from the xrefs
+
+
+def test_front_matter_pages(site):
+    _, out, _ = site
+    index = text_of(out / "index.html")
+    assert '<p class="cover-report">KCE Report 359</p>' in index
+    assert "Health Services Research" in index
+    colophon = text_of(out / "colophon.html")
+    assert "<dt>Reported interests</dt>" in colophon
+    assert "Empty field" not in colophon
+    assert "<li>Benahmed N</li>" in colophon
+    assert "<dt>Version</dt>" in colophon and "0123456789abcdef0123" in colophon
+    foreword = text_of(out / "foreword.html")
+    assert "<em>foreword</em>" in foreword and "&lt;script&gt;" in foreword
+    assert "<strong>key</strong>" in text_of(out / "key-messages.html")
+    lot = text_of(out / "list-of-tables.html")
+    assert lot.index("02-methods.html#tbl-costs") < lot.index("03-surveys.html#tbl-pacic")
+    abbreviations = text_of(out / "abbreviations.html")
+    assert '<th scope="row">KCE</th><td>Belgian Health Care Knowledge Centre</td>' in abbreviations
+
+
+def test_search_data_covers_sections_and_unique_word(site):
+    _, out, _ = site
+    raw = text_of(out / "search-data.js")
+    docs = json.loads(raw.removeprefix("window.KCE_SEARCH_DATA = ").rstrip().removesuffix(";"))
+    hits = {d["url"] for d in docs if UNIQUE_WORD in d["text"]}
+    assert hits == {"03-surveys.html#sec-maturity"}
+    titles = {d["title"] for d in docs}
+    assert "1.1 Background" in titles and "Glossary" in titles
+
+
+def test_byte_identical_rebuilds(tmp_path):
+    book = make_book(tmp_path / "p")
+    fm = make_front_matter()
+    a = write_html_site(book, tmp_path / "a", version="1.0.0", commit="abc", front_matter=fm)
+    html_site._FRAGMENT_CACHE.clear()  # the second build really runs pandoc again
+    b = write_html_site(book, tmp_path / "b", version="1.0.0", commit="abc", front_matter=fm)
+    rel_a = [p.relative_to(tmp_path / "a") for p in a]
+    rel_b = [p.relative_to(tmp_path / "b") for p in b]
+    assert rel_a == rel_b
+    for ra in rel_a:
+        assert (tmp_path / "a" / ra).read_bytes() == (tmp_path / "b" / ra).read_bytes(), ra
+
+
+def test_input_book_is_not_modified(tmp_path):
+    book = make_book(tmp_path / "p")
+    before = json.dumps([c.ast for c in book.chapters], sort_keys=True)
+    write_html_site(book, tmp_path / "out", version="1.0.0")
+    assert json.dumps([c.ast for c in book.chapters], sort_keys=True) == before
+
+
+def test_unknown_link_targets_are_reported(tmp_path):
+    book = make_book(tmp_path / "p")
+    ch = book.chapters[1]
+    ast = json.loads(json.dumps(ch.ast))
+    ast["blocks"].append(to_ast("[gone](#sec-nowhere)")["blocks"][0])
+    chapters = (book.chapters[0], dataclasses.replace(ch, ast=ast), *book.chapters[2:])
+    write_html_site(dataclasses.replace(book, chapters=chapters), tmp_path / "o", version="1")
+    assert html_site.last_warnings() == ["chapters/01-intro.qmd: link to unknown id #sec-nowhere"]
+
+
+def test_assets_are_local(site):
+    _, out, _ = site
+    for path in out.rglob("*"):
+        if path.suffix in {".html", ".css", ".js"}:
+            text = path.read_text(encoding="utf-8")
+            for url in re.findall(r"""(?:src|href)=["']([^"']+)|url\(["']?([^)"']+)""", text):
+                u = url[0] or url[1]
+                assert not re.match(r"^(https?:)?//", u), f"{path.name}: remote asset {u}"
+
+
+# --------------------------------------------------------------------------------------
+# Colour contrast (WCAG 2.x formula, typed from the spec)
+# --------------------------------------------------------------------------------------
+def _luminance(hex_colour: str) -> float:
+    rgb = [int(hex_colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+    lin = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in rgb]
+    return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+
+
+def contrast(a: str, b: str) -> float:
+    la, lb = sorted((_luminance(a), _luminance(b)), reverse=True)
+    return (la + 0.05) / (lb + 0.05)
+
+
+def test_contrast_formula_matches_known_values():
+    assert contrast("#000000", "#ffffff") == pytest.approx(21.0)
+    assert contrast("#767676", "#ffffff") == pytest.approx(4.54, abs=0.01)  # the classic AA grey
+
+
+TEXT_PAIRS = [
+    ("text", "bg"),
+    ("muted", "bg"),
+    ("link", "bg"),
+    ("link-hover", "bg"),
+    ("header-text", "header-bg"),
+    ("banner-text", "banner-bg"),
+    ("link", "banner-bg"),
+    ("dev-text", "dev-bg"),
+    ("text", "sidebar-bg"),
+    ("muted", "sidebar-bg"),
+    ("link", "sidebar-bg"),
+    ("text", "sidebar-current-bg"),
+    ("link", "sidebar-current-bg"),
+    ("muted", "sidebar-current-bg"),
+    ("kf-title", "kf-bg"),
+    ("text", "kf-bg"),
+    ("link", "kf-bg"),
+    ("th-text", "th-bg"),
+    ("text", "zebra"),
+    ("link", "zebra"),
+    ("text", "note-bg"),
+    ("text", "warn-bg"),
+    ("text", "important-bg"),
+    ("text", "mark-bg"),
+    ("muted", "code-bg"),
+]
+
+
+def test_theme_colours_meet_wcag_aa():
+    css = (Path(html_site.__file__).parent / "assets" / "html" / "kce.css").read_text()
+    root = css.split(":root {", 1)[1].split("}", 1)[0]
+    colours = dict(re.findall(r"--([\w-]+):\s*(#[0-9a-fA-F]{6})", root))
+    for fg, bg in TEXT_PAIRS:
+        ratio = contrast(colours[fg], colours[bg])
+        assert ratio >= 4.5, f"--{fg} on --{bg}: {ratio:.2f} < 4.5"

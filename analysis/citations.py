@@ -236,9 +236,11 @@ def parse_bibtex(text: str, file: str = "<bib>") -> tuple[list[BibEntry], list[C
         try:
             resume = _entry_body(text, match.end(), entry, line_of)
         except _BibSyntaxError as exc:
-            problems.append(
-                CitationProblem(file, line_of(exc.offset), "parse-error", entry.key, str(exc))
-            )
+            where = line_of(exc.offset)
+            message = str(exc)
+            if where != entry.line:
+                message += f" (entry starts at line {entry.line})"
+            problems.append(CitationProblem(file, where, "parse-error", entry.key, message))
             continue
         entries.append(entry)
     return entries, problems
@@ -418,7 +420,8 @@ def check_citations(
     root = Path(project_root)
     config_path = root / "_quarto.yml"
     try:
-        config = yaml.safe_load(config_path.read_text(encoding="utf-8")) or {}
+        config_text = config_path.read_text(encoding="utf-8")
+        config = yaml.safe_load(config_text) or {}
     except FileNotFoundError:
         return [CitationProblem("_quarto.yml", 0, "missing-bibliography", "", "no _quarto.yml")]
     problems: list[CitationProblem] = []
@@ -432,9 +435,10 @@ def check_citations(
     for name in bib_files:
         path = root / name
         if not path.exists():
+            line = next((k for k, text in enumerate(config_text.split("\n"), 1) if name in text), 0)
             problems.append(
                 CitationProblem(
-                    "_quarto.yml", 0, "missing-bibliography", "", f"{name} listed but not found"
+                    "_quarto.yml", line, "missing-bibliography", "", f"{name} listed but not found"
                 )
             )
             continue

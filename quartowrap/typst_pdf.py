@@ -1,0 +1,139 @@
+"""Write the assembled book as a KCE-style PDF: pandoc → typst (kce.typ) → typst.compile.
+
+One pandoc call writes the whole typst source: a preamble (template import, cover,
+colophon, front matter), then every chapter's blocks through filters/typst.lua.  Front-matter
+strings travel as JSON (`frontmatter.json`) and are printed by the template as typst
+strings, so stakeholder text such as `#set page(...)`, `$x$`, `@ref` or `<script>` can
+never be read as typst markup; markdown pieces (foreword, key messages, the body) are
+escaped by pandoc's typst writer.
+
+Fonts come only from `quartowrap/fonts/` (Source Sans 3, SIL OFL) and the fonts compiled
+into the `typst` wheel (DejaVu Sans Mono, New Computer Modern Math); system fonts are
+ignored, so every machine produces the same PDF.  The PDF is byte-identical across builds:
+the build date is SOURCE_DATE_EPOCH (or absent when it is unset).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import typst
+
+from .assemble import FILTER_DIR, PACKAGE_DIR, parse_markdown, run_pandoc
+from .errors import BuildError
+from .frontmatter import FrontMatter, build_front_matter
+from .model import AssembledBook
+
+TEMPLATE = PACKAGE_DIR / "templates" / "typst" / "kce.typ"
+FONT_DIR = PACKAGE_DIR / "fonts"
+TYPST_FILTER = FILTER_DIR / "typst.lua"
+# `-citations`: print citeproc's rendered citations instead of typst `#cite` calls.
+TYPST_WRITER = "typst-citations"
+
+
+def _raw(text: str) -> dict[str, Any]:
+    return {"t": "RawBlock", "c": ["typst", text]}
+
+
+def _markdown_blocks(markdown: str) -> list[dict[str, Any]]:
+    return parse_markdown(markdown)["blocks"]
+
+
+def _preamble(fm: FrontMatter, dated: bool) -> list[dict[str, Any]]:
+    """Template import, cover, colophon and front matter as raw typst around pandoc blocks."""
+    blocks = [
+        _raw(
+            '#import "kce.typ": *\n'
+            '#let fm = json("frontmatter.json")\n'
+            "#show: kce-report.with(fm)\n" + ("" if dated else "#set document(date: none)\n")
+        ),
+        _raw("#kce-cover(fm)\n#kce-colophon(fm)"),
+        _raw("#kce-front(fm, foreword: " + ("[" if fm.foreword_md else "none")),
+    ]
+    if fm.foreword_md:
+        blocks += [*_markdown_blocks(fm.foreword_md), _raw("]")]
+    blocks.append(_raw(", key-messages: ("))
+    for item in fm.key_messages_md:
+        blocks += [_raw("["), *_markdown_blocks(item), _raw("],")]
+    blocks.append(_raw("))"))
+    return blocks
+
+
+def typst_source(book: AssembledBook, fm: FrontMatter, *, dated: bool = True) -> str:
+    """The complete typst document (main.typ) for `book`."""
+    first = book.chapters[0].ast
+    blocks = _preamble(fm, dated)
+    for chapter in book.chapters:
+        blocks.extend(chapter.ast["blocks"])
+    doc = {"pandoc-api-version": first["pandoc-api-version"], "meta": {}, "blocks": blocks}
+    return run_pandoc(
+        ["-f", "json", "-t", TYPST_WRITER, "--lua-filter", str(TYPST_FILTER), "--wrap=preserve"],
+        json.dumps(doc),
+        "writing typst",
+    )
+
+
+def write_typst_project(
+    book: AssembledBook, directory: Path, *, version: str, commit: str | None = None
+) -> Path:
+    """Write main.typ, kce.typ and frontmatter.json into `directory`; return main.typ."""
+    dated = "SOURCE_DATE_EPOCH" in os.environ
+    fm = build_front_matter(book, version=version, commit=commit)
+    directory.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(TEMPLATE, directory / "kce.typ")
+    (directory / "frontmatter.json").write_text(
+        json.dumps(dataclasses.asdict(fm), ensure_ascii=False, indent=1, sort_keys=True),
+        encoding="utf-8",
+    )
+    main = directory / "main.typ"
+    main.write_text(typst_source(book, fm, dated=dated), encoding="utf-8")
+    return main
+
+
+def _timestamp() -> int | None:
+    value = os.environ.get("SOURCE_DATE_EPOCH")
+    if value is None:
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        raise BuildError(f"SOURCE_DATE_EPOCH must be an integer, got {value!r}") from None
+
+
+def compile_typst(main: Path) -> bytes:
+    """Compile with repo fonts only; images may use absolute paths (root is /)."""
+    try:
+        return typst.compile(
+            str(main),
+            root="/",
+            font_paths=[str(FONT_DIR)],
+            ignore_system_fonts=True,
+            timestamp=_timestamp(),
+        )
+    except Exception as exc:  # typst raises TypstError with the source position in the text
+        raise BuildError(f"typst failed to compile {main.name}", detail=str(exc)) from exc
+
+
+def write_pdf(
+    book: AssembledBook,
+    out_pdf: Path,
+    *,
+    version: str,
+    commit: str | None = None,
+    keep_source: Path | None = None,
+) -> None:
+    """Render `book` to `out_pdf` (written atomically). `keep_source` keeps the .typ files."""
+    with tempfile.TemporaryDirectory(prefix="quartowrap-typst-") as tmp:
+        directory = keep_source or Path(tmp)
+        main = write_typst_project(book, directory, version=version, commit=commit)
+        pdf = compile_typst(main)
+    out_pdf.parent.mkdir(parents=True, exist_ok=True)
+    partial = out_pdf.with_name(out_pdf.name + ".partial")
+    partial.write_bytes(pdf)
+    partial.replace(out_pdf)

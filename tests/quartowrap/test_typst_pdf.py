@@ -1,0 +1,196 @@
+"""PDF writer: KCE layout facts checked in the PDF itself (pypdf), escaping, determinism."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+import pytest
+from pypdf import PdfReader
+
+from quartowrap.assemble import assemble_book
+from quartowrap.model import BookConfig, ChapterRef, ExecutedChapter
+from quartowrap.typst_pdf import write_pdf
+
+matplotlib.use("svg")
+import matplotlib.pyplot as plt
+
+HOSTILE = "#set page(width: 1cm) $x$ @ref <script>alert(1)</script>"
+BIB = """@article{smith2020,
+  author = {Smith, John}, title = {Integrated care in practice},
+  journal = {Int J Integr Care}, year = {2020}, volume = {20}, pages = {1--10}
+}
+"""
+KCE = {
+    "report-number": 359,
+    "series": "Health Services Research",
+    "short-title": "Integrated care placeholder",
+    "reviewers": ["Reviewer Placeholder"],
+    "acknowledgements": HOSTILE,
+    "legal-depot": "D/0000/00.000/00",
+    "key-messages": ["A key message that says \\#set and \\$5 literally."],
+}
+
+
+def _chapters(svg: Path) -> list[ExecutedChapter]:
+    rows = "\n".join(f"| Row {i} | {i * 7} |" for i in range(90))
+    ch1 = f"""# Introduction {{#sec-intro}}
+
+::: {{.callout-key-findings}}
+- Finding one [@smith2020].
+:::
+
+See @tbl-small and @fig-bars.
+
+| Item | Count |
+|------|------:|
+| a    | 1     |
+
+: Small table {{#tbl-small}}
+
+Source: constructed for this test.
+
+![Bars by group]({svg}){{#fig-bars fig-alt="Three bars"}}
+"""
+    ch2 = f"""# Results
+
+| Item | Count |
+|------|------:|
+{rows}
+
+: Long table {{#tbl-long}}
+
+Free text from a stakeholder: \\#set page(width: 1cm) \\$x\\$ \\@ref \\<script\\>
+"""
+    refs = "# References {.unnumbered}\n\n::: {#refs}\n:::\n"
+    return [
+        ExecutedChapter(Path("chapters/01.qmd"), {}, ch1),
+        ExecutedChapter(Path("chapters/02.qmd"), {}, ch2),
+        ExecutedChapter(Path("references.qmd"), {}, refs),
+    ]
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("pdf")
+    fig, ax = plt.subplots(figsize=(4, 3))
+    ax.bar(["a", "b", "c"], [3, 5, 2])
+    svg = tmp / "bars.svg"
+    fig.savefig(svg, metadata={"Date": None})
+    plt.close(fig)
+    (tmp / "refs.bib").write_text(BIB, encoding="utf-8")
+    refs = (
+        ChapterRef(Path("chapters/01.qmd")),
+        ChapterRef(Path("chapters/02.qmd")),
+        ChapterRef(Path("references.qmd"), numbered=False),
+    )
+    config = BookConfig(
+        root=Path(__file__).resolve().parents[2],  # the repo's data/glossary CSVs
+        title="Towards integrated care in Belgium",
+        subtitle="Placeholder subtitle",
+        authors=("Nadia Benahmed",),
+        date="2022",
+        chapters=refs,
+        bibliography=(tmp / "refs.bib",),
+        kce=KCE,
+    )
+    book = assemble_book(config, _chapters(svg), strict=True)
+    out = tmp / "book.pdf"
+    write_pdf(book, out, version="1.0.0", commit="0123456789abcdef")
+    reader = PdfReader(out)
+    # pypdf reports some spaces as NO-BREAK SPACE and hyphenation as SOFT HYPHEN + newline
+    pages = [p.extract_text().replace("\xa0", " ").replace("\xad\n", "") for p in reader.pages]
+    return book, out, reader, pages
+
+
+def _page_with(pages: list[str], needle: str) -> int:
+    return next(i for i, text in enumerate(pages) if needle in text)
+
+
+def test_captions_numbered_table_above_figure_below(built):
+    _, _, _, pages = built
+    body = "\n".join(pages[_page_with(pages, "1 Introduction") :])
+    assert "Table 1 – Small table" in body
+    assert "Table 2 – Long table" in body
+    assert "Figure 1 – Bars by group" in body
+    intro = pages[_page_with(pages, "Table 1 – Small table")]
+    # caption above the table: the caption precedes the header row in reading order
+    assert intro.index("Table 1 – Small table") < intro.index("Item")
+
+
+def test_running_header_on_body_pages(built):
+    _, _, _, pages = built
+    results = _page_with(pages, "Row 0")
+    assert "KCE Report 359" in pages[results]
+    assert "Integrated care placeholder" in pages[results]
+    assert "KCE Report 359" not in pages[1]  # colophon page has no running header
+
+
+def test_cover_colophon_and_lists(built):
+    _, _, _, pages = built
+    assert "KCE Report 359" in pages[0] and "HEALTH SERVICES RESEARCH" in pages[0]
+    colophon = pages[1]
+    for label in ("Title", "Authors", "Reviewers", "Legal depot", "How to refer to this document"):
+        assert label in colophon
+    assert "1.0.0 (build 0123456789ab)" in colophon
+    tables_list = pages[_page_with(pages, "List of tables")]
+    assert "Small table" in tables_list and "Long table" in tables_list
+    abbreviations = pages[_page_with(pages, "List of abbreviations")]
+    assert "Scaling Integrated Care in Context" in abbreviations
+
+
+def test_long_table_breaks_with_repeated_header(built):
+    _, _, _, pages = built
+    with_rows = [t for t in pages if "Row " in t]
+    assert len(with_rows) >= 2  # 90 rows do not fit one page
+    assert all("Item" in t and "Count" in t for t in with_rows)
+
+
+def test_hostile_text_is_literal(built):
+    _, _, _, pages = built
+    everything = "\n".join(pages)
+    assert HOSTILE in everything.replace("\n", " ")  # colophon: from metadata strings
+    assert "#set page(width: 1cm) $x$ @ref <script>" in everything  # chapter text
+    assert "#set and $5 literally" in everything  # key message (markdown)
+
+
+def test_numeric_citation_and_reference_list(built):
+    _, _, _, pages = built
+    assert "Finding one [1]" in "\n".join(pages)
+    refs = pages[_page_with(pages, "Integrated care in practice")]
+    assert "1. Smith J. Integrated care in practice." in refs
+
+
+def test_outline_bookmarks_and_embedded_fonts(built):
+    _, _, reader, _ = built
+    titles = [item.title for item in reader.outline if not isinstance(item, list)]
+    assert any(t.startswith("1") and "Introduction" in t for t in titles)
+    assert "Table of contents" in titles
+    fonts = set()
+    for page in reader.pages[:3]:
+        for font in page["/Resources"]["/Font"].values():
+            font = font.get_object()
+            descriptor = (
+                font.get("/FontDescriptor")
+                or (font["/DescendantFonts"][0].get_object()["/FontDescriptor"])
+            )
+            descriptor = descriptor.get_object()
+            assert any(k in descriptor for k in ("/FontFile", "/FontFile2", "/FontFile3"))
+            fonts.add(str(font["/BaseFont"]))
+    assert any("SourceSans3" in f for f in fonts), fonts
+
+
+def test_two_builds_are_byte_identical(built, tmp_path, monkeypatch):
+    book, _, _, _ = built
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1650000000")
+    first, second = tmp_path / "a.pdf", tmp_path / "b.pdf"
+    write_pdf(book, first, version="1.0.0")
+    write_pdf(book, second, version="1.0.0")
+    assert first.read_bytes() == second.read_bytes()
+    assert b"2022" in first.read_bytes()  # the build date is SOURCE_DATE_EPOCH's
+
+
+def test_landscape_a4(built):
+    _, _, reader, _ = built
+    box = reader.pages[3].mediabox
+    assert round(float(box.width)) == 842 and round(float(box.height)) == 595

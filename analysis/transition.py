@@ -596,6 +596,7 @@ class StudySummary:
     median: float
     q1: float
     q3: float
+    scale_min: int
     scale_max: int
     policies: int
     period_start: str
@@ -618,6 +619,7 @@ def stakeholder_study(data_dir: Path | None = None) -> StudySummary:
         median=study.implementation_score.median,
         q1=study.implementation_score.q1,
         q3=study.implementation_score.q3,
+        scale_min=study.implementation_score.scale[0],
         scale_max=study.implementation_score.scale[1],
         policies=len(study.policies),
         period_start=study.interview_period.start,

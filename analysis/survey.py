@@ -101,19 +101,28 @@ def aim_items(frame: pd.DataFrame, dimension: str | None = None) -> list[str]:
 
 
 def _codes(values: pd.Series, categories: Sequence[str], name: str) -> np.ndarray:
-    """Integer code of each value in `categories` (-1 = empty); unknown values are errors."""
+    """Integer code of each value in `categories` (-1 = empty); unknown values are errors.
+
+    Categorical input is recoded through its (few) categories, never value by value.
+    """
+    categories = list(categories)
     if isinstance(values.dtype, pd.CategoricalDtype):
-        recoded = values.cat.set_categories(list(categories))
-    else:
-        recoded = pd.Categorical(
-            values.astype("string").where(values != ""), categories=list(categories)
+        old = np.asarray(values.cat.codes, dtype=np.int64)
+        position = {c: i for i, c in enumerate(categories)}
+        mapping = np.array(
+            [position.get(str(c), -2) for c in values.cat.categories] + [-1], dtype=np.int64
         )
-        recoded = pd.Series(recoded, index=values.index)
-    codes = np.asarray(recoded.cat.codes, dtype=np.int64)
-    lost = (codes < 0) & np.asarray(values.notna() & (values.astype("string") != ""))
-    if lost.any():
-        bad = values[lost].astype("string").unique()[:5].tolist()
-        raise ValueError(f"{name}: values outside {list(categories)}: {bad}")
+        codes = mapping[old]  # old code -1 (no answer) picks the trailing -1
+        if "" in position:
+            raise ValueError(f"{name}: the empty string cannot be a category")
+    else:
+        text = values.astype("string")
+        text = text.where(text != "")
+        codes = np.asarray(pd.Categorical(text, categories=categories).codes, dtype=np.int64)
+        codes = np.where((codes < 0) & text.notna().to_numpy(), -2, codes)
+    if (codes == -2).any():
+        bad = pd.unique(values[codes == -2].astype("string"))[:5].tolist()
+        raise ValueError(f"{name}: values outside {categories}: {bad}")
     return codes
 
 
@@ -129,8 +138,13 @@ def _groups(
             groups = [str(c) for c in column.cat.categories]
         else:
             groups = sorted(column.dropna().astype(str).unique())
-    codes = pd.Categorical(column.astype("string"), categories=list(groups)).codes
-    return np.asarray(codes, dtype=np.int64), list(groups)
+    groups = [str(g) for g in groups]
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        position = {g: i for i, g in enumerate(groups)}
+        mapping = np.array([position.get(str(c), -1) for c in column.cat.categories] + [-1])
+        return mapping[np.asarray(column.cat.codes, dtype=np.int64)], groups
+    codes = pd.Categorical(column.astype("string"), categories=groups).codes
+    return np.asarray(codes, dtype=np.int64), groups
 
 
 def _count_matrix(

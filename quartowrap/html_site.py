@@ -34,10 +34,11 @@ import pypandoc
 from markupsafe import Markup
 
 from .errors import BuildError
+from .frontmatter import FrontMatter, build_front_matter
 from .model import AssembledBook, AssembledChapter, FigureOutput, TableOutput
 from .search_index import SearchDoc, docs_from_html, write_search_data
 
-__all__ = ["FrontMatterLike", "render_fragments", "write_html_site"]
+__all__ = ["last_warnings", "render_fragments", "write_html_site"]
 
 _PACKAGE = Path(__file__).resolve().parent
 _TEMPLATES = _PACKAGE / "templates" / "html"
@@ -58,27 +59,6 @@ CALLOUT_TITLES = {
     "caution": "Caution",
     "key-findings": "Key findings",
 }
-
-
-# --------------------------------------------------------------------------------------
-# Front matter: coded against a duck type until quartowrap/frontmatter.py lands.
-# --------------------------------------------------------------------------------------
-class FrontMatterLike(Protocol):
-    """What the HTML writer reads from `frontmatter.build_front_matter(book)`.
-
-    Every attribute may be missing or empty; the matching page is then left out.
-    `cover` and each entry may be an object or a mapping.  `colophon` is a mapping
-    label -> value, a sequence of (label, value) pairs, or a dataclass.  `foreword` and
-    `key_messages` are markdown (a string or a list of strings).  `abbreviations` and
-    `glossary` are (term, meaning) pairs or objects with two text fields.
-    """
-
-    cover: Any
-    colophon: Any
-    foreword: Any
-    key_messages: Any
-    abbreviations: Any
-    glossary: Any
 
 
 # --------------------------------------------------------------------------------------
@@ -281,7 +261,6 @@ class Page:
     sections: list[Section] = field(default_factory=list)
     body: str = ""
     kind: str = "chapter"  # chapter | cover | front
-    byline: str | None = None
 
 
 @dataclass
@@ -442,6 +421,19 @@ def _fix_images(ctx: _Context, value: Any, chapter: AssembledChapter, output: Fi
     return value
 
 
+def _with_byline(blocks: list[Node], byline: str) -> list[Node]:
+    """Chapter authors (`kce: chapter-authors:`) right under the chapter title, as in KCE."""
+    para = {
+        "t": "Para",
+        "c": [{"t": "Strong", "c": [_str("Authors:")]}, {"t": "Space"}, _str(byline)],
+    }
+    div = {"t": "Div", "c": [["", ["byline"], []], [para]]}
+    for i, block in enumerate(blocks):
+        if block["t"] == "Header" and block["c"][0] == 1:
+            return [*blocks[: i + 1], div, *blocks[i + 1 :]]
+    return [div, *blocks]
+
+
 def _unique_id(title: str, used: set[str]) -> str:
     base = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-") or "section"
     ident, n = base, 1
@@ -519,75 +511,6 @@ def _fix_image(
 
 
 # --------------------------------------------------------------------------------------
-# Front matter pages
-# --------------------------------------------------------------------------------------
-def _get(obj: Any, *names: str) -> Any:
-    for name in names:
-        if isinstance(obj, Mapping):
-            for key in (name, name.replace("_", "-")):
-                if obj.get(key) not in (None, "", [], ()):
-                    return obj[key]
-        else:
-            value = getattr(obj, name, None)
-            if value not in (None, "", [], ()):
-                return value
-    return None
-
-
-def _humanise(name: str) -> str:
-    text = name.replace("_", " ").replace("-", " ").strip()
-    return text[:1].upper() + text[1:]
-
-
-def _pairs(value: Any) -> list[tuple[str, Any]]:
-    """(label, value) pairs from a mapping, a pair sequence, a dataclass or objects."""
-    if value is None:
-        return []
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        out = []
-        for f in dataclasses.fields(value):
-            label = f.metadata.get("label") if f.metadata else None
-            out.append((label or _humanise(f.name), getattr(value, f.name)))
-        return out
-    if isinstance(value, Mapping):
-        return [(str(k), v) for k, v in value.items()]
-    out = []
-    for item in value:
-        if isinstance(item, Sequence) and not isinstance(item, str) and len(item) == 2:
-            out.append((str(item[0]), item[1]))
-        elif dataclasses.is_dataclass(item):
-            vals = [getattr(item, f.name) for f in dataclasses.fields(item)]
-            out.append((str(vals[0]), vals[1] if len(vals) > 1 else ""))
-        elif isinstance(item, Mapping):
-            vals = list(item.values())
-            out.append((str(vals[0]), vals[1] if len(vals) > 1 else ""))
-        else:
-            raise TypeError(f"cannot read a (term, meaning) pair from {item!r}")
-    return out
-
-
-def _values(value: Any) -> list[str]:
-    """A field value as display lines (lists become several lines)."""
-    if value in (None, "", [], ()):
-        return []
-    if isinstance(value, str | int | float):
-        return [str(value)]
-    if isinstance(value, Mapping):
-        return [f"{k}: {v}" for k, v in value.items()]
-    if dataclasses.is_dataclass(value):
-        return [", ".join(str(v) for v in dataclasses.asdict(value).values() if v)]
-    return [line for item in value for line in _values(item)]
-
-
-def _markdown_items(value: Any) -> list[str]:
-    if value in (None, "", [], ()):
-        return []
-    if isinstance(value, str):
-        return [value]
-    return [str(v) for v in value]
-
-
-# --------------------------------------------------------------------------------------
 # Templates
 # --------------------------------------------------------------------------------------
 @lru_cache(maxsize=1)
@@ -620,13 +543,17 @@ def write_html_site(
     *,
     version: str,
     commit: str | None = None,
-    front_matter: object | None = None,
+    front_matter: FrontMatter | None = None,
 ) -> list[Path]:
     """Write the HTML site into `out_dir`; return every file written, sorted.
 
-    Files whose bytes would not change are left alone, so a preview server watching
-    the output sees only what really changed.
+    `front_matter` defaults to `frontmatter.build_front_matter(book, …)` when the book has
+    a `kce:` block (as the PDF does, so both show the same cover, colophon and lists); a
+    book without one gets no cover/colophon pages.  Files whose bytes would not change
+    are left alone, so a preview server watching the output sees only what changed.
     """
+    if front_matter is None and book.config.kce:
+        front_matter = build_front_matter(book, version=version, commit=commit)
     out_dir = Path(out_dir)
     ctx = _Context(
         book=book,
@@ -646,6 +573,9 @@ def write_html_site(
     bylines = kce.get("chapter-authors") or {}
     for chapter in book.chapters:
         blocks, sections = _transform_chapter(ctx, chapter)
+        byline = bylines.get(chapter.ref.source.as_posix())
+        if byline:
+            blocks = _with_byline(blocks, str(byline))
         doc = {**{k: v for k, v in chapter.ast.items() if k != "blocks"}, "blocks": blocks}
         doc["meta"] = {}
         jobs.append(("json", doc))
@@ -657,33 +587,31 @@ def write_html_site(
                 number=chapter.number,
                 group=group,
                 sections=[s for s in sections if s.level in (2, 3)],
-                byline=bylines.get(chapter.ref.source.as_posix()),
             )
         )
 
-    # 2. Front matter (markdown parts go through the same pandoc batch).
+    # 2. Front matter: its markdown (foreword, key messages) joins the same pandoc batch.
     fm = front_matter
-    md_fields: dict[str, list[str]] = {}
+    markdown = []
     if fm is not None:
-        for name in ("foreword", "key_messages"):
-            items = _markdown_items(_get(fm, name))
-            md_fields[name] = items
-            jobs.extend(("markdown", item) for item in items)
+        markdown = [*([fm.foreword_md] if fm.foreword_md else []), *fm.key_messages_md]
+        jobs.extend(("markdown", text) for text in markdown)
 
     fragments = render_fragments(jobs)
     for page, html in zip(chapter_pages, fragments, strict=False):
         page.body = _scope_header_cells(html)
-    md_html = iter(fragments[len(chapter_pages) :])
-    rendered_md = {name: [next(md_html) for _ in items] for name, items in md_fields.items()}
+    md_html = [Markup(h) for h in fragments[len(chapter_pages) :]]
+    foreword = md_html[0] if fm is not None and fm.foreword_md else None
+    key_messages = md_html[1:] if foreword is not None else md_html
 
-    front_pages = _front_pages(ctx, fm, rendered_md, version, commit)
+    front_pages = _front_pages(ctx, fm, foreword, key_messages)
     pages = _reading_order(chapter_pages, front_pages)
 
     # 3. Wrap every page in the template.
     files: dict[Path, bytes] = {}
     nav = _nav_groups(pages)
     site = _site_info(book, version, commit, {p.filename for p in pages})
-    site["cover"] = cover_context(book, fm, version)
+    site["cover"] = _cover(book, fm, version)
     template = _env().get_template("page.html.j2")
     for i, page in enumerate(pages):
         prev_page = pages[i - 1] if i > 0 else None
@@ -764,98 +692,102 @@ def _nav_groups(pages: list[Page]) -> list[dict[str, Any]]:
 
 def _front_pages(
     ctx: _Context,
-    fm: object | None,
-    rendered_md: dict[str, list[str]],
-    version: str,
-    commit: str | None,
+    fm: FrontMatter | None,
+    foreword: Markup | None,
+    key_messages: list[Markup],
 ) -> list[Page]:
+    """Colophon, foreword, key messages, lists of figures/tables, abbreviations, glossary."""
     env = _env()
-    group = "Front matter"
     pages: list[Page] = []
 
     def add(filename: str, title: str, template: str, **data: Any) -> None:
         body = env.get_template(f"front/{template}").render(title=title, **data)
-        pages.append(Page(filename=filename, title=title, group=group, body=body, kind="front"))
+        pages.append(
+            Page(filename=filename, title=title, group="Front matter", body=body, kind="front")
+        )
 
-    if fm is not None:
-        colophon = _pairs(_get(fm, "colophon"))
-        if colophon:
-            fields = [(label, _values(value)) for label, value in colophon]
-            fields = [(label, lines) for label, lines in fields if lines]
-            fields.append(("Version", [version]))
-            if commit:
-                fields.append(("Build commit", [commit]))
-            add("colophon.html", "Colophon", "colophon.html.j2", fields=fields)
-        if rendered_md.get("foreword"):
-            add(
-                "foreword.html",
-                "Foreword",
-                "prose.html.j2",
-                parts=[Markup(h) for h in rendered_md["foreword"]],
-                numbered=False,
-            )
-        if rendered_md.get("key_messages"):
-            add(
-                "key-messages.html",
-                "Key messages",
-                "prose.html.j2",
-                parts=[Markup(h) for h in rendered_md["key_messages"]],
-                numbered=len(rendered_md["key_messages"]) > 1,
-            )
+    if fm is not None and fm.colophon:
+        add("colophon.html", "Colophon", "colophon.html.j2", fields=fm.colophon)
+    if foreword is not None:
+        add(
+            "foreword.html",
+            "Foreword",
+            "prose.html.j2",
+            parts=[foreword],
+            numbered=False,
+            signatories=fm.foreword_signatories if fm else (),
+        )
+    if key_messages:
+        add(
+            "key-messages.html",
+            "Key messages",
+            "prose.html.j2",
+            parts=key_messages,
+            numbered=len(key_messages) > 1,
+            signatories=(),
+        )
 
     for kind, title, filename in (
         ("fig", "List of figures", "list-of-figures.html"),
         ("tbl", "List of tables", "list-of-tables.html"),
     ):
+        if fm is not None:
+            fm_list = fm.figures if kind == "fig" else fm.tables
+            listed = [(e.id, e.label, e.caption, e.chapter) for e in fm_list]
+        else:
+            listed = [
+                (e.id, e.label, e.caption, e.chapter)
+                for e in ctx.book.xrefs.values()
+                if e.kind == kind
+            ]
         entries = [
             {
-                "label": e.label or e.number,
-                "caption": e.caption,
-                "href": f"{ctx.id_pages.get(e.id, e.chapter + '.html')}#{e.id}",
+                "label": label,
+                "caption": caption,
+                "href": f"{ctx.id_pages.get(ident, chapter + '.html')}#{ident}",
             }
-            for e in ctx.book.xrefs.values()
-            if e.kind == kind
+            for ident, label, caption, chapter in listed
         ]
-        entries.sort(key=lambda e: _number_key(e["label"]))
         if entries:
             add(filename, title, "list.html.j2", entries=entries)
 
-    if fm is not None:
-        for name, title, filename, heads in (
-            (
-                "abbreviations",
-                "List of abbreviations",
-                "abbreviations.html",
-                ("Abbreviation", "Definition"),
-            ),
-            ("glossary", "Glossary", "glossary.html", ("Term", "Definition")),
-        ):
-            rows = [(term, " ".join(_values(meaning))) for term, meaning in _pairs(_get(fm, name))]
-            if rows:
-                add(filename, title, "terms.html.j2", rows=rows, heads=heads)
+    if fm is not None and fm.abbreviations:
+        rows = [(a.abbreviation, a.expansion) for a in fm.abbreviations]
+        add(
+            "abbreviations.html",
+            "List of abbreviations",
+            "terms.html.j2",
+            rows=rows,
+            heads=("Abbreviation", "Definition"),
+        )
+    if fm is not None and fm.glossary:
+        rows = [(g.term, g.definition) for g in fm.glossary]
+        add("glossary.html", "Glossary", "terms.html.j2", rows=rows, heads=("Term", "Definition"))
     return pages
 
 
-def _number_key(label: str) -> tuple:
-    parts = re.findall(r"\d+|\D+", label)
-    return tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in parts)
-
-
-def cover_context(book: AssembledBook, fm: object | None, version: str) -> dict[str, Any]:
-    """What the cover block on index.html shows."""
+def _cover(book: AssembledBook, fm: FrontMatter | None, version: str) -> dict[str, Any]:
+    """What the cover block on index.html shows (book metadata when there is no `kce:`)."""
     cfg = book.config
-    kce = cfg.kce or {}
-    cover = _get(fm, "cover") if fm is not None else None
-    src = cover if cover is not None else {}
-    number = _get(src, "report_number", "number") or kce.get("report-number")
+    if fm is None:
+        return {
+            "series": None,
+            "report": None,
+            "title": cfg.title,
+            "subtitle": cfg.subtitle,
+            "authors": list(cfg.authors),
+            "year": cfg.date,
+            "version": version,
+        }
+    c = fm.cover
     return {
-        "series": _get(src, "series") or kce.get("series"),
-        "report": f"KCE Report {number}" if number else None,
-        "title": _get(src, "title") or cfg.title,
-        "subtitle": _get(src, "subtitle") or cfg.subtitle,
-        "year": _get(src, "year") or kce.get("year") or cfg.date,
-        "version": _get(src, "version") or version,
-        "authors": _values(_get(src, "authors") or list(cfg.authors)),
+        "series": c.series,
+        "report": c.report_label,
+        "title": c.title,
+        "subtitle": c.subtitle,
+        "authors": list(c.authors),
+        "year": c.year,
+        "version": version,
     }
 
 

@@ -12,7 +12,6 @@ import dataclasses
 import json
 import re
 import subprocess
-from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -21,6 +20,14 @@ import pypandoc
 import pytest
 
 from quartowrap import html_site
+from quartowrap.frontmatter import (
+    Abbreviation,
+    ColophonField,
+    Cover,
+    FrontMatter,
+    GlossaryEntry,
+    ListEntry,
+)
 from quartowrap.html_site import write_html_site
 from quartowrap.model import (
     AssembledBook,
@@ -237,44 +244,42 @@ def make_book(root: Path, *, history: bool = True) -> AssembledBook:
     )
 
 
-@dataclass
-class Cover:
-    series: str
-    report_number: int
-    title: str
-    subtitle: str
-    year: int
-    version: str
-
-
-@dataclass
-class FrontMatter:
-    """Stand-in for frontmatter.FrontMatter (the writer only duck-types it)."""
-
-    cover: Cover
-    colophon: dict[str, Any]
-    foreword: str
-    key_messages: list[str]
-    abbreviations: list[tuple[str, str]]
-    glossary: list[tuple[str, str]]
-
-
 def make_front_matter() -> FrontMatter:
+    """Front matter as frontmatter.build_front_matter returns it, typed by hand."""
     return FrontMatter(
-        cover=Cover("Health Services Research", 359, "Towards integrated care", "Sub", 2022, "1.0"),
-        colophon={
-            "Title": "Towards integrated care in Belgium",
-            "Authors": ["Benahmed N", "Bourgeois J"],
-            "Reported interests": f"None declared {PAYLOAD}",
-            "Empty field": "",
-        },
-        foreword=f"This *foreword* is markdown. {PAYLOAD}",
-        key_messages=["First **key** message.", "Second key message."],
-        abbreviations=[
-            ("KCE", "Belgian Health Care Knowledge Centre"),
-            ("GP", "General practitioner"),
-        ],
-        glossary=[("Integrated care", f"Care organised around the person {PAYLOAD}")],
+        cover=Cover(
+            series="Health Services Research",
+            report_label="KCE Report 359",
+            report_number="359",
+            title="Towards integrated care",
+            subtitle="Sub",
+            authors=("Benahmed N", "Bourgeois J"),
+            year="2022",
+            version="1.0.0",
+        ),
+        short_title="Integrated care (test)",
+        running_header="KCE Report 359",
+        colophon=(
+            ColophonField("title", "Title", ("Towards integrated care in Belgium",), "text"),
+            ColophonField("authors", "Authors", ("Benahmed N", "Bourgeois J"), "list"),
+            ColophonField("reported-interests", "Reported interests", (f"None {PAYLOAD}",), "text"),
+            ColophonField("disclaimer", "Disclaimer", ("First paragraph.", "Second one."), "text"),
+            ColophonField("version", "Version", ("1.0.0 (build 0123456789ab)",), "text"),
+        ),
+        how_to_cite="Benahmed N, Bourgeois J. Towards integrated care. 2022.",
+        foreword_md=f"This *foreword* is markdown. {PAYLOAD}",
+        foreword_signatories=("Christian Léonard, Deputy general director",),
+        key_messages_md=("First **key** message.", "Second key message."),
+        figures=(ListEntry("fig-maturity", "Figure 1", "Maturity by dimension", "03-surveys"),),
+        tables=(
+            ListEntry("tbl-costs", "Table 1", f"Costs by region {PAYLOAD}", "02-methods"),
+            ListEntry("tbl-pacic", "Table 2", "PACIC items", "03-surveys"),
+        ),
+        abbreviations=(
+            Abbreviation("GP", "General practitioner"),
+            Abbreviation("KCE", "Belgian Health Care Knowledge Centre"),
+        ),
+        glossary=(GlossaryEntry("Integrated care", f"Care organised around the person {PAYLOAD}"),),
     )
 
 
@@ -484,11 +489,12 @@ def test_version_banner_and_footer_on_every_page(site):
 
 def test_without_history_chapter_no_history_link(tmp_path):
     book = make_book(tmp_path / "p", history=False)
+    book = dataclasses.replace(book, config=dataclasses.replace(book.config, kce={}))
     write_html_site(book, tmp_path / "html", version="1.1.0+dev.3.gabc1234")
     html = text_of(tmp_path / "html" / "index.html")
     assert "version-history.html" not in html
     assert "Development build" in html and "1.1.0+dev.3.gabc1234" in html
-    assert not (tmp_path / "html" / "colophon.html").exists()  # no front matter given
+    assert not (tmp_path / "html" / "colophon.html").exists()  # no kce: block, no front matter
     assert (tmp_path / "html" / "list-of-tables.html").exists()  # built from the xrefs
 
 
@@ -498,17 +504,19 @@ def test_front_matter_pages(site):
     assert '<p class="cover-report">KCE Report 359</p>' in index
     assert "Health Services Research" in index
     colophon = text_of(out / "colophon.html")
-    assert "<dt>Reported interests</dt>" in colophon
-    assert "Empty field" not in colophon
-    assert "<li>Benahmed N</li>" in colophon
-    assert "<dt>Version</dt>" in colophon and "0123456789abcdef0123" in colophon
+    assert '<dt class="colophon-reported-interests">Reported interests</dt>' in colophon
+    assert "<li>Benahmed N</li><li>Bourgeois J</li>" in colophon
+    assert "<p>First paragraph.</p><p>Second one.</p>" in colophon
+    assert "1.0.0 (build 0123456789ab)" in colophon
     foreword = text_of(out / "foreword.html")
     assert "<em>foreword</em>" in foreword and "&lt;script&gt;" in foreword
+    assert "Christian Léonard, Deputy general director" in foreword
     assert "<strong>key</strong>" in text_of(out / "key-messages.html")
     lot = text_of(out / "list-of-tables.html")
     assert lot.index("02-methods.html#tbl-costs") < lot.index("03-surveys.html#tbl-pacic")
     abbreviations = text_of(out / "abbreviations.html")
     assert '<th scope="row">KCE</th><td>Belgian Health Care Knowledge Centre</td>' in abbreviations
+    assert abbreviations.index(">GP<") < abbreviations.index(">KCE<")
 
 
 def test_search_data_covers_sections_and_unique_word(site):
@@ -537,7 +545,7 @@ def test_byte_identical_rebuilds(tmp_path):
 def test_input_book_is_not_modified(tmp_path):
     book = make_book(tmp_path / "p")
     before = json.dumps([c.ast for c in book.chapters], sort_keys=True)
-    write_html_site(book, tmp_path / "out", version="1.0.0")
+    write_html_site(book, tmp_path / "out", version="1.0.0", front_matter=make_front_matter())
     assert json.dumps([c.ast for c in book.chapters], sort_keys=True) == before
 
 
@@ -547,7 +555,8 @@ def test_unknown_link_targets_are_reported(tmp_path):
     ast = json.loads(json.dumps(ch.ast))
     ast["blocks"].append(to_ast("[gone](#sec-nowhere)")["blocks"][0])
     chapters = (book.chapters[0], dataclasses.replace(ch, ast=ast), *book.chapters[2:])
-    write_html_site(dataclasses.replace(book, chapters=chapters), tmp_path / "o", version="1")
+    book = dataclasses.replace(book, chapters=chapters)
+    write_html_site(book, tmp_path / "o", version="1", front_matter=make_front_matter())
     assert html_site.last_warnings() == ["chapters/01-intro.qmd: link to unknown id #sec-nowhere"]
 
 
@@ -616,3 +625,47 @@ def test_theme_colours_meet_wcag_aa():
     for fg, bg in TEXT_PAIRS:
         ratio = contrast(colours[fg], colours[bg])
         assert ratio >= 4.5, f"--{fg} on --{bg}: {ratio:.2f} < 4.5"
+
+
+def test_front_matter_is_built_from_kce_metadata_by_default(tmp_path):
+    book = make_book(tmp_path / "p")
+    kce = {"report-number": 359, "series": "Health Services Research", "short-title": "IC"}
+    book = dataclasses.replace(book, config=dataclasses.replace(book.config, kce=kce))
+    glossary = tmp_path / "p" / "data" / "glossary"
+    glossary.mkdir(parents=True)
+    (glossary / "abbreviations.csv").write_text(
+        "abbreviation,expansion\nPACIC,Patient Assessment of Chronic Illness Care\n",
+        encoding="utf-8",
+    )
+    (glossary / "glossary.csv").write_text("term,definition\nCase manager,A person\n")
+    write_html_site(book, tmp_path / "html", version="2.0.0", commit="feedbeef")
+    colophon = text_of(tmp_path / "html" / "colophon.html")
+    assert "How to refer to this document" in colophon
+    assert "KCE Reports 359" in colophon
+    assert "Patient Assessment of Chronic Illness Care" in text_of(
+        tmp_path / "html" / "abbreviations.html"
+    )
+    assert '<p class="cover-report">KCE Report 359</p>' in text_of(tmp_path / "html" / "index.html")
+
+
+def test_list_of_tables_matches_the_tables_in_the_body(site):
+    _, out, _ = site
+    body_tables = []
+    for name in CHAPTER_PAGES:
+        for ident, caption in re.findall(
+            r'<table id="([^"]+)">\s*<caption>(.*?)</caption>', text_of(out / name), re.S
+        ):
+            label = re.sub(r"<[^>]+>", "", caption).split(" – ")[0]
+            body_tables.append((f"{name}#{ident}", label))
+    listed = re.findall(
+        r'<a href="([^"]+)"><span class="lot-label">([^<]+)</span>',
+        text_of(out / "list-of-tables.html"),
+    )
+    assert (
+        listed
+        == body_tables
+        == [
+            ("02-methods.html#tbl-costs", "Table 1"),
+            ("03-surveys.html#tbl-pacic", "Table 2"),
+        ]
+    )

@@ -1,0 +1,182 @@
+"""The HTML site in headless Chromium: sidebar navigation, offline search, no network.
+
+Uses Debian's chromium through Python playwright (never `playwright install`, which
+downloads browsers).  Skips with a visible reason when /usr/bin/chromium is missing.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import importlib.util
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+from quartowrap.html_site import write_html_site
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(
+        not CHROMIUM.exists(),
+        reason=f"{CHROMIUM} not found: install Debian's chromium (apt-get install chromium)",
+    ),
+]
+
+
+@functools.cache
+def _fixtures():
+    """The hand-made book of test_html_site.py (loaded by path: tests are not importable)."""
+    path = Path(__file__).with_name("test_html_site.py")
+    spec = importlib.util.spec_from_file_location("_html_site_fixtures", path)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up while being built
+    spec.loader.exec_module(module)
+    return module
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+        pass
+
+
+@pytest.fixture(scope="module")
+def release(tmp_path_factory) -> Path:
+    """A release folder as release.py lays it out: html/ beside tables/ and figures/."""
+    fx = _fixtures()
+    base = tmp_path_factory.mktemp("browser")
+    book = fx.make_book(base / "project")
+    out = base / "release"
+    write_html_site(
+        book, out / "html", version="1.0.0", commit="c0ffee", front_matter=fx.make_front_matter()
+    )
+    (out / "tables").mkdir()
+    for t in book.tables:
+        (out / "tables" / f"{t.label}.csv").write_text(t.csv, encoding="utf-8")
+    return out
+
+
+@pytest.fixture(scope="module")
+def server(release: Path) -> Iterator[str]:
+    handler = functools.partial(_QuietHandler, directory=str(release))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    sync_api = pytest.importorskip("playwright.sync_api")
+    pw = sync_api.sync_playwright().start()
+    b = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+    try:
+        yield b
+    finally:
+        b.close()
+        pw.stop()
+
+
+@pytest.fixture()
+def page(browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    p = context.new_page()
+    p.requests = []  # type: ignore[attr-defined]
+    p.errors = []  # type: ignore[attr-defined]
+    p.on("request", lambda r: p.requests.append(r.url))
+    p.on("pageerror", lambda e: p.errors.append(str(e)))
+    p.on("console", lambda m: p.errors.append(m.text) if m.type == "error" else None)
+    p.on("response", lambda r: p.errors.append(f"{r.status} {r.url}") if r.status >= 400 else None)
+    yield p
+    context.close()
+
+
+def _only_local(urls: list[str]) -> list[str]:
+    """Requests that left 127.0.0.1 (file:, data: and about: stay on the machine)."""
+    bad = []
+    for url in urls:
+        parts = urlsplit(url)
+        if parts.scheme in {"file", "data", "about", "blob"}:
+            continue
+        if parts.hostname != "127.0.0.1":
+            bad.append(url)
+    return bad
+
+
+def test_sidebar_navigates_and_search_finds_chapter_3(page, server):
+    fx = _fixtures()
+    page.goto(f"{server}/html/index.html")
+    assert "Preface" in page.locator("main h1").first.inner_text()
+
+    page.locator("#sidebar a[href='02-methods.html']").click()
+    page.wait_for_url("**/02-methods.html")
+    assert page.locator("main h1").first.inner_text().startswith("2")
+    assert "Methods" in page.locator("main h1").first.inner_text()
+    # the current chapter's sections are listed and lead to their headings
+    page.locator("#sidebar a[href='#sec-data']").click()
+    page.wait_for_url("**/02-methods.html#sec-data")
+
+    page.locator("#sidebar a[href='03-surveys.html']").click()
+    page.wait_for_url("**/03-surveys.html")
+    page.locator(".page-nav-prev").click()
+    page.wait_for_url("**/02-methods.html")
+
+    page.locator("#search-input").fill(fx.UNIQUE_WORD)
+    first = page.locator("#search-results a").first
+    first.wait_for(state="visible", timeout=10_000)
+    assert first.get_attribute("href") == "03-surveys.html#sec-maturity"
+    assert fx.UNIQUE_WORD in page.locator("#search-results").inner_text()
+    assert page.locator("#search-results a").count() == 1
+    first.click()
+    page.wait_for_url("**/03-surveys.html#sec-maturity")
+
+    # the CSV link of a table leads to the release's tables/ folder
+    page.goto(f"{server}/html/02-methods.html")
+    with page.expect_response("**/tables/tbl-costs.csv") as resp:
+        page.evaluate("fetch(document.querySelector('a.download').href)")
+    assert resp.value.status == 200
+
+    assert page.errors == []
+    assert len(page.requests) > 10
+    assert _only_local(page.requests) == []
+
+
+def test_search_works_from_file_urls(page, release):
+    fx = _fixtures()
+    page.goto((release / "html" / "01-intro.html").as_uri())
+    page.locator("#search-input").fill(fx.UNIQUE_WORD)
+    first = page.locator("#search-results a").first
+    first.wait_for(state="visible", timeout=10_000)
+    first.click()
+    page.wait_for_url("**/03-surveys.html#sec-maturity")
+    assert page.errors == []
+    assert _only_local(page.requests) == []
+
+
+def test_figure_image_loads_and_escaped_text_is_shown(page, server):
+    fx = _fixtures()
+    page.goto(f"{server}/html/03-surveys.html")
+    width = page.locator("figure img").evaluate("img => img.naturalWidth")
+    assert width == 200
+    page.goto(f"{server}/html/02-methods.html")
+    assert fx.PAYLOAD in page.locator("table").first.inner_text()  # shown as text, not run
+    assert page.evaluate("document.querySelectorAll('main script').length") == 0

@@ -18,7 +18,6 @@ Why the work is split the way it is:
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import json
 import re
@@ -27,7 +26,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import jinja2
 import pypandoc

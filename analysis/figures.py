@@ -1,0 +1,266 @@
+"""KCE house style for matplotlib figures, and the survey chapter's figure builders.
+
+Every builder takes tidy frames from `analysis.survey` and returns a `Figure` made without
+pyplot (no global figure registry, so a notebook kernel shows it exactly once, when the
+cell returns it); nothing is shown or saved here (the renderer saves labelled figures).
+The palette is sober teal/green with an orange accent, chosen for contrast on white and
+for readers with red-green colour-vision deficiency (ordered scales run light→dark).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import matplotlib as mpl
+import numpy as np
+import pandas as pd
+from matplotlib.colors import LinearSegmentedColormap, to_hex
+from matplotlib.figure import Figure
+
+KCE_TEAL = "#00727a"
+KCE_GREEN = "#7ab800"
+KCE_DARK = "#1d3c45"
+KCE_ORANGE = "#e07b00"
+KCE_GREY = "#8c8c8c"
+PALETTE: dict[str, str] = {
+    "teal": KCE_TEAL,
+    "green": KCE_GREEN,
+    "dark": KCE_DARK,
+    "orange": KCE_ORANGE,
+    "grey": KCE_GREY,
+}
+# One colour per group, stable across figures (regions first).
+GROUP_COLOURS: dict[str, str] = {
+    "Brussels": "#4e9fa6",
+    "Flanders": KCE_TEAL,
+    "Wallonia": KCE_GREEN,
+    "Federal": "#b3b3b3",
+    "Total": KCE_DARK,
+}
+STYLE: dict[str, object] = {
+    "font.family": "DejaVu Sans",
+    "font.size": 8.5,
+    "axes.edgecolor": "#4d4d4d",
+    "axes.linewidth": 0.6,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.titlesize": 9,
+    "axes.titleweight": "bold",
+    "legend.frameon": False,
+    "figure.dpi": 100,
+    "savefig.bbox": "tight",
+    "svg.hashsalt": "kce-report-kit",  # stable SVG ids: byte-identical rebuilds
+    "svg.fonttype": "none",
+}
+
+__all__ = [
+    "GROUP_COLOURS",
+    "PALETTE",
+    "STYLE",
+    "box_plots",
+    "ordinal_colours",
+    "spider_chart",
+    "stacked_bars",
+    "use_style",
+]
+
+
+def use_style() -> None:
+    """Apply the house style globally (chapters call it once; builders also apply it)."""
+    mpl.rcParams.update(STYLE)
+
+
+def ordinal_colours(n: int) -> list[str]:
+    """n colours from light to dark teal/green for an ordered scale (0 lightest)."""
+    cmap = LinearSegmentedColormap.from_list("kce", ["#fbe3c2", KCE_GREEN, KCE_TEAL, KCE_DARK])
+    return [to_hex(cmap(x)) for x in np.linspace(0, 1, n)]
+
+
+def _colour(group: str, index: int) -> str:
+    fallback = [KCE_TEAL, KCE_GREEN, KCE_ORANGE, KCE_DARK, KCE_GREY]
+    return GROUP_COLOURS.get(group, fallback[index % len(fallback)])
+
+
+def spider_chart(
+    summary: pd.DataFrame,
+    distribution: pd.DataFrame,
+    labels: Mapping[str, str],
+    *,
+    group: str = "Total",
+    scale: Sequence[str] = ("0", "1", "2", "3", "4", "5"),
+) -> Figure:
+    """Median per item on a radar (line) with one bubble per answer category whose area is
+    proportional to the number of answers (the report's figure 9)."""
+    use_style()
+    items = list(dict.fromkeys(summary["item"]))
+    medians = summary[summary["group"] == group].set_index("item")["median"].reindex(items)
+    counts = (
+        distribution[(distribution["group"] == group) & (distribution["kind"] == "score")]
+        .pivot_table(index="item", columns="response", values="count", aggfunc="sum")
+        .reindex(index=items, columns=list(scale))
+        .fillna(0)
+    )
+    angles = np.linspace(0, 2 * np.pi, len(items), endpoint=False)
+    fig = Figure(figsize=(6.3, 5.6))
+    ax = fig.add_subplot(projection="polar")
+    ax.set_theta_offset(np.pi / 2)
+    ax.set_theta_direction(-1)
+    values = np.array([float(s) for s in scale])
+    biggest = max(float(counts.to_numpy().max()), 1.0)
+    theta = np.repeat(angles, len(values))
+    radius = np.tile(values, len(items))
+    sizes = 600.0 * counts.to_numpy().ravel() / biggest
+    ax.scatter(
+        theta,
+        radius,
+        s=sizes,
+        color=KCE_ORANGE,
+        alpha=0.45,
+        linewidths=0,
+        label="Answers per score (area ∝ n)",
+        zorder=2,
+    )
+    closed = np.append(angles, angles[0])
+    ax.plot(
+        closed,
+        np.append(medians.to_numpy(), medians.iloc[0]),
+        color=KCE_TEAL,
+        linewidth=2,
+        marker="o",
+        markersize=4,
+        label="Median",
+        zorder=3,
+    )
+    ax.set_xticks(angles)
+    ax.set_xticklabels([labels.get(i, i) for i in items])
+    ax.set_ylim(0, values.max() + 0.3)
+    ax.set_yticks(values)
+    ax.set_yticklabels([f"{v:g}" for v in values], color=KCE_GREY, fontsize=7)
+    ax.grid(color="#d9d9d9", linewidth=0.6)
+    ax.legend(loc="upper right", bbox_to_anchor=(1.28, 1.12))
+    return fig
+
+
+def box_plots(
+    summary: pd.DataFrame,
+    labels: Mapping[str, str],
+    *,
+    groups: Sequence[str] | None = None,
+    scale_max: float = 5,
+) -> Figure:
+    """Box plots of scores per item, one box per group side by side (figure 10), drawn from
+    precomputed quartiles and whiskers so they agree with the tables to the digit."""
+    use_style()
+    items = list(dict.fromkeys(summary["item"]))
+    groups = list(groups or dict.fromkeys(summary["group"]))
+    fig = Figure(figsize=(7.2, 0.42 * len(items) * max(1, len(groups) / 2.5) + 1))
+    ax = fig.subplots()
+    height = 0.8 / len(groups)
+    for g_index, group in enumerate(groups):
+        rows = summary[summary["group"] == group].set_index("item").reindex(items)
+        stats = [
+            {
+                "med": r["median"],
+                "q1": r["p25"],
+                "q3": r["p75"],
+                "whislo": r["whislo"],
+                "whishi": r["whishi"],
+                "label": labels.get(item, item),
+            }
+            for item, r in rows.iterrows()
+            if r["scored"] > 0
+        ]
+        positions = [
+            i - 0.4 + height * (g_index + 0.5)
+            for i, (item, r) in enumerate(rows.iterrows())
+            if r["scored"] > 0
+        ]
+        colour = _colour(group, g_index)
+        ax.bxp(
+            stats,
+            positions=positions,
+            widths=height * 0.85,
+            vert=False,
+            showfliers=False,
+            patch_artist=True,
+            boxprops={"facecolor": colour, "edgecolor": KCE_DARK, "linewidth": 0.6},
+            medianprops={"color": "white", "linewidth": 1.6},
+            whiskerprops={"color": KCE_DARK, "linewidth": 0.6},
+            capprops={"color": KCE_DARK, "linewidth": 0.6},
+        )
+        # A marker on the median keeps a zero-width box (P25 = P75) visible.
+        ax.scatter(
+            [st["med"] for st in stats],
+            positions,
+            marker="D",
+            s=14,
+            color=colour,
+            edgecolors=KCE_DARK,
+            linewidths=0.6,
+            zorder=3,
+        )
+        ax.barh([np.nan], [np.nan], color=colour, label=group)  # legend handle
+    ax.set_yticks(range(len(items)))
+    ax.set_yticklabels([labels.get(i, i) for i in items])
+    ax.invert_yaxis()
+    ax.set_xlim(-0.3, scale_max + 0.3)
+    ax.set_xlabel("Maturity score (0 = lowest, 5 = highest)")
+    ax.grid(axis="x", color="#e6e6e6", linewidth=0.6)
+    ax.legend(ncol=len(groups), loc="lower center", bbox_to_anchor=(0.5, 1.0))
+    return fig
+
+
+def stacked_bars(
+    distribution: pd.DataFrame,
+    labels: Mapping[str, str],
+    *,
+    groups: Sequence[str] | None = None,
+    scale: Sequence[str] = ("0", "1", "2", "3", "4"),
+    wrap: int = 48,
+) -> Figure:
+    """100 % stacked horizontal bars of scores per item and group (tables 18–23 as bars)."""
+    import textwrap
+
+    use_style()
+    scores = distribution[distribution["kind"] == "score"]
+    items = list(dict.fromkeys(scores["item"]))
+    groups = list(groups or dict.fromkeys(scores["group"]))
+    colours = ordinal_colours(len(scale))
+    fig = Figure(figsize=(7.2, 0.28 * len(groups) * len(items) + 0.5 * len(items) + 0.6))
+    axes = fig.subplots(len(items), 1, sharex=True, squeeze=False)
+    for ax, item in zip(axes[:, 0], items, strict=True):
+        table = (
+            scores[scores["item"] == item]
+            .pivot_table(index="group", columns="response", values="percent", aggfunc="sum")
+            .reindex(index=groups, columns=list(scale))
+            .fillna(0.0)
+        )
+        left = np.zeros(len(groups))
+        for s_index, score in enumerate(scale):
+            ax.barh(
+                range(len(groups)),
+                table[score].to_numpy(),
+                left=left,
+                color=colours[s_index],
+                edgecolor="white",
+                linewidth=0.4,
+                label=score,
+            )
+            left += table[score].to_numpy()
+        ax.set_yticks(range(len(groups)))
+        ax.set_yticklabels(groups)
+        ax.invert_yaxis()
+        ax.set_title(textwrap.fill(labels.get(item, item), wrap), loc="left", fontsize=8)
+        ax.set_xlim(0, 100)
+    axes[-1, 0].set_xlabel("% of respondents who gave a score")
+    handles, names = axes[0, 0].get_legend_handles_labels()
+    fig.legend(
+        handles,
+        names,
+        title="Score (0 = nothing done, 4 = achieved)",
+        ncol=len(scale),
+        loc="upper center",
+        bbox_to_anchor=(0.5, 1.02),
+    )
+    fig.tight_layout(rect=(0, 0, 1, 0.96))
+    return fig

@@ -627,22 +627,24 @@ def timeline_figure(data: PolicyData) -> Figure:
     events = data.timeline.sort_values(
         ["year", "month"], key=lambda s: s.fillna(0) if s.name == "month" else s
     )
-    years = sorted(events["year"].unique())
-    fig = Figure(figsize=(9.5, 0.42 * len(events) + 1.2), layout="constrained")
+    first, last = int(events["year"].min()), int(events["year"].max())
+    years = list(range(first, last + 1))
+    fig = Figure(figsize=(9.5, 0.36 * len(events) + 1.0), layout="constrained")
     ax = fig.subplots()
     y = list(range(len(events)))[::-1]
     for yi, event in zip(y, events.itertuples(index=False), strict=True):
         is_doc = event.doc_id is not None
-        ax.plot(
-            event.year, yi, "o", color=_TEAL if is_doc else "#8a8a8a", markersize=7 if is_doc else 5
-        )
-        label = event.event + (f"  [document {int(event.doc_id)}]" if is_doc else "")
-        ax.text(event.year + 0.25, yi, label, va="center", fontsize=8.5)
+        colour = _TEAL if is_doc else "#8a8a8a"
+        ax.plot(event.year, yi, "o", color=colour, markersize=7 if is_doc else 5)
+        label = event.event + (f" [document {int(event.doc_id)}]" if is_doc else "")
+        label = textwrap.fill(label, 58)
+        ax.text(event.year + 0.3, yi, label, va="center", fontsize=8, linespacing=0.95)
     ax.set_yticks([])
     ax.set_xticks(years)
     ax.set_xticklabels([str(year) for year in years], rotation=90, fontsize=8)
-    ax.set_xlim(min(years) - 0.5, max(years) + 8.5)
-    ax.set_ylim(-1, len(events))
+    ax.set_xlim(first - 0.5, last + 9)
+    ax.set_ylim(-0.8, len(events) - 0.2)
+    ax.spines["bottom"].set_bounds(first, last)
     for side in ("left", "right", "top"):
         ax.spines[side].set_visible(False)
     ax.grid(axis="x", color="#e6e6e6", linewidth=0.6)
@@ -678,15 +680,3 @@ def documents_by_level_year_figure(data: PolicyData) -> Figure:
         ax.spines[side].set_visible(False)
     ax.legend(frameon=False, fontsize=8, ncols=2)
     return fig
-
-
-def figure_alt_text_levels(data: PolicyData) -> str:
-    """Alt text for the level × year figure, computed so it stays true to the data."""
-    counts = documents_by_level_and_year(data)
-    per_year = counts.groupby("year")["n_documents"].sum()
-    busiest = int(per_year.idxmax())
-    return (
-        f"Stacked bar chart of the {len(data.documents)} key policy documents by year of "
-        f"publication from {per_year.index.min()} to {per_year.index.max()}, coloured by level "
-        f"of government; the busiest year is {busiest} with {int(per_year.max())} documents."
-    )

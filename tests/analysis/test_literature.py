@@ -477,4 +477,3 @@ def test_figures_draw_from_the_data(data: lit.PolicyData) -> None:
     bars = lit.documents_by_level_year_figure(data)
     heights = sum(p.get_height() for p in bars.axes[0].patches)
     assert heights == len(data.documents)
-    assert "45 key policy documents" in lit.figure_alt_text_levels(data)

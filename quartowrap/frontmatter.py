@@ -7,8 +7,11 @@ PDF render the same content and cannot disagree about it.
 Where the pieces come from (decision):
 * cover and colophon: `kce:` metadata (plus the book's title, subtitle, authors and date);
 * foreword and key messages: `kce: foreword:` (markdown text) and `kce: key-messages:`
-  (a list of markdown items) — they are signed/approved texts that belong to the report's
-  metadata rather than to a chapter; `index.qmd` stays the preface of the HTML site;
+  (a list of markdown items); when those keys are absent, from a section of the book whose
+  heading has the id `foreword` / `key-messages` (e.g. `## Key messages {.unnumbered}` in
+  an include of index.qmd, so its numbers can be computed).  Key messages are the items of
+  that section's first list.  Such sections are named in `FrontMatter.lifted_sections`;
+  the PDF moves them into the front matter instead of printing them twice;
 * lists of figures and tables: the book's cross-reference index (`AssembledBook.xrefs`);
 * abbreviations and glossary: CSV files (paths overridable in `kce:`).
 
@@ -20,14 +23,16 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from .assemble import run_pandoc
 from .errors import ConfigError
 from .model import AssembledBook, BookConfig, SourceLocation
 
@@ -52,7 +57,12 @@ class Person(BaseModel):
         return f"{self.name} ({self.affiliation})" if self.affiliation else self.name
 
     def citation_name(self) -> str:
-        """Vancouver form `Family GI` ("Koen Van den Heede" → "Van den Heede K")."""
+        """Vancouver form `Family GI` ("Koen Van den Heede" → "Van den Heede K").
+
+        A name already written that way ("Lambert A-S", "Op de Beeck S") is kept as is.
+        """
+        if not self.family and CITATION_FORM.match(self.name.strip()):
+            return self.name.strip()
         if self.family:
             family, given = self.family, self.given or ""
         else:
@@ -61,6 +71,9 @@ class Person(BaseModel):
         initials = "".join(part[0] for part in re.split(r"[\s\-.]+", given) if part)
         return f"{family} {initials}".strip()
 
+
+# "Family I", "Family A-S", "Family JP": a name already in Vancouver form.
+CITATION_FORM = re.compile(r"^\S.*\s[A-Z]{1,3}(-[A-Z]{1,2})*$")
 
 PEOPLE_FIELDS = (
     "authors",
@@ -108,6 +121,9 @@ class KceMetadata(BaseModel):
     format: str | None = None
     legal_depot: str | None = Field(None, alias="legal-depot")
     copyright: str | None = None
+    licence: str | None = None
+    slug: str | None = None  # file name stem of the release PDF (render.py)
+    chapter_authors: dict[str, str] = Field(default_factory=dict, alias="chapter-authors")
     publisher: str = "Belgian Health Care Knowledge Centre (KCE)"
     publisher_place: str = Field("Brussels", alias="publisher-place")
     foreword: str | None = None
@@ -222,6 +238,12 @@ class FrontMatter:
     tables: tuple[ListEntry, ...]
     abbreviations: tuple[Abbreviation, ...]
     glossary: tuple[GlossaryEntry, ...]
+    # ids of book sections (`## Key messages {#key-messages}`) whose content was moved into
+    # the front matter: writers leave them out of the body so they are not printed twice
+    lifted_sections: tuple[str, ...] = ()
+    # (chapter source path, "Authors: …" line printed under the chapter title), from
+    # `kce: chapter-authors:` — KCE chapters name their own authors
+    chapter_authors: tuple[tuple[str, str], ...] = ()
 
 
 # --- building ----------------------------------------------------------------------------------
@@ -334,6 +356,7 @@ def _colophon(
         ("format", "Format", (kce.format or "",), "text"),
         ("legal-depot", "Legal depot", (kce.legal_depot or "",), "text"),
         ("copyright", "Copyright", (kce.copyright or "",), "text"),
+        ("licence", "Licence", (kce.licence or "",), "text"),
         ("how-to-cite", "How to refer to this document", (citation,), "text"),
         ("version", "Version", (version_text or "",), "text"),
     ]
@@ -342,6 +365,85 @@ def _colophon(
         for key, label, value, kind in rows
         if any(value)
     )
+
+
+LIFTABLE = ("foreword", "key-messages")
+_SPLIT = "<!-- quartowrap-split -->"
+
+
+def section_span(blocks: Sequence[dict[str, Any]], ident: str) -> tuple[int, int] | None:
+    """[start, end) of the top-level section whose heading has id `ident`."""
+    for start, block in enumerate(blocks):
+        if block["t"] == "Header" and block["c"][1][0] == ident:
+            level = block["c"][0]
+            end = start + 1
+            while end < len(blocks) and not (
+                blocks[end]["t"] == "Header" and blocks[end]["c"][0] <= level
+            ):
+                end += 1
+            return start, end
+    return None
+
+
+def _find_section(book: AssembledBook, ident: str) -> list[dict[str, Any]] | None:
+    for chapter in book.chapters:
+        span = section_span(chapter.ast["blocks"], ident)
+        if span:
+            return chapter.ast["blocks"][span[0] + 1 : span[1]]
+    return None
+
+
+def _pieces(blocks: list[dict[str, Any]], split_list: bool) -> list[list[dict[str, Any]]]:
+    """The items of the section's first bullet/numbered list, or the whole section."""
+    if split_list:
+        for block in blocks:
+            if block["t"] == "BulletList":
+                return block["c"]
+            if block["t"] == "OrderedList":
+                return block["c"][1]
+    return [blocks]
+
+
+def _to_markdown(pieces: list[list[dict[str, Any]]], api: list[int]) -> list[str]:
+    """Pandoc blocks → markdown strings (rendered citations kept as text), one pandoc call."""
+    if not pieces:
+        return []
+    blocks: list[dict[str, Any]] = []
+    for piece in pieces:
+        blocks += [*piece, {"t": "RawBlock", "c": ["markdown", _SPLIT]}]
+    doc = {"pandoc-api-version": api, "meta": {}, "blocks": blocks}
+    text = run_pandoc(
+        ["-f", "json", "-t", "markdown-citations", "--wrap=none"],
+        json.dumps(doc),
+        "converting front-matter sections",
+    )
+    return [part.strip() for part in text.split(_SPLIT)][: len(pieces)]
+
+
+def _lift(
+    book: AssembledBook, kce: KceMetadata
+) -> tuple[str | None, tuple[str, ...], tuple[str, ...]]:
+    """Foreword and key messages: from `kce:` when given, else from sections of the book."""
+    foreword, messages = kce.foreword, tuple(kce.key_messages)
+    wanted: list[tuple[str, list[dict[str, Any]]]] = []
+    if foreword is None and (found := _find_section(book, "foreword")) is not None:
+        wanted.append(("foreword", found))
+    if not messages and (found := _find_section(book, "key-messages")) is not None:
+        wanted.append(("key-messages", found))
+    if not wanted:
+        return foreword, messages, ()
+    api = book.chapters[0].ast["pandoc-api-version"]
+    pieces = [_pieces(blocks, ident == "key-messages") for ident, blocks in wanted]
+    markdown = _to_markdown([p for group in pieces for p in group], api)
+    lifted = []
+    for (ident, _), group in zip(wanted, pieces, strict=True):
+        texts, markdown = markdown[: len(group)], markdown[len(group) :]
+        if ident == "foreword":
+            foreword = texts[0]
+        else:
+            messages = tuple(texts)
+        lifted.append(ident)
+    return foreword, messages, tuple(lifted)
 
 
 def _entries(book: AssembledBook, kind: str) -> tuple[ListEntry, ...]:
@@ -376,17 +478,20 @@ def build_front_matter(
         config.root, Path(kce.abbreviations) if kce.abbreviations else ABBREVIATIONS_CSV
     )
     glossary = load_glossary(config.root, Path(kce.glossary) if kce.glossary else GLOSSARY_CSV)
+    foreword, key_messages, lifted = _lift(book, kce)
     return FrontMatter(
         cover=cover,
         short_title=kce.short_title,
         running_header=report_label,
         colophon=_colophon(config, kce, authors, citation, version, commit),
         how_to_cite=citation,
-        foreword_md=kce.foreword,
+        foreword_md=foreword,
         foreword_signatories=tuple(kce.foreword_signatories),
-        key_messages_md=tuple(kce.key_messages),
+        key_messages_md=key_messages,
         figures=_entries(book, "fig"),
         tables=_entries(book, "tbl"),
         abbreviations=abbreviations,
         glossary=glossary,
+        lifted_sections=lifted,
+        chapter_authors=tuple(sorted(kce.chapter_authors.items())),
     )

@@ -27,7 +27,7 @@ import typst
 
 from .assemble import FILTER_DIR, PACKAGE_DIR, parse_markdown, run_pandoc
 from .errors import BuildError
-from .frontmatter import FrontMatter, build_front_matter
+from .frontmatter import FrontMatter, build_front_matter, section_span
 from .model import AssembledBook
 
 TEMPLATE = PACKAGE_DIR / "templates" / "typst" / "kce.typ"
@@ -65,18 +65,53 @@ def _preamble(fm: FrontMatter, dated: bool) -> list[dict[str, Any]]:
     return blocks
 
 
+def _text_inlines(text: str) -> list[dict[str, Any]]:
+    """Plain text as pandoc inlines (the writer escapes it; nothing is read as markup)."""
+    out: list[dict[str, Any]] = []
+    for i, word in enumerate(text.split()):
+        if i:
+            out.append({"t": "Space"})
+        out.append({"t": "Str", "c": word})
+    return out
+
+
+def _chapter_blocks(blocks: list[dict[str, Any]], fm: FrontMatter, source: str) -> list:
+    """A chapter's blocks for the PDF: lifted sections removed, chapter authors added."""
+    blocks = list(blocks)
+    for ident in fm.lifted_sections:
+        span = section_span(blocks, ident)
+        if span:
+            del blocks[span[0] : span[1]]
+    authors = dict(fm.chapter_authors).get(source)
+    if authors:
+        first_h1 = next(
+            (i for i, b in enumerate(blocks) if b["t"] == "Header" and b["c"][0] == 1), None
+        )
+        line = {
+            "t": "Div",
+            "c": [
+                ["", ["chapter-authors"], []],
+                [{"t": "Para", "c": _text_inlines(f"Authors: {authors}")}],
+            ],
+        }
+        blocks.insert(0 if first_h1 is None else first_h1 + 1, line)
+    return blocks
+
+
 def typst_source(book: AssembledBook, fm: FrontMatter, *, dated: bool = True) -> str:
     """The complete typst document (main.typ) for `book`."""
     first = book.chapters[0].ast
     blocks = _preamble(fm, dated)
     for chapter in book.chapters:
-        blocks.extend(chapter.ast["blocks"])
+        blocks.extend(_chapter_blocks(chapter.ast["blocks"], fm, chapter.ref.source.as_posix()))
     doc = {"pandoc-api-version": first["pandoc-api-version"], "meta": {}, "blocks": blocks}
-    return run_pandoc(
+    source = run_pandoc(
         ["-f", "json", "-t", TYPST_WRITER, "--lua-filter", str(TYPST_FILTER), "--wrap=preserve"],
         json.dumps(doc),
         "writing typst",
     )
+    # pandoc centres every table; KCE tables sit flush left under their caption.
+    return source.replace("align(center)[#table(", "align(left)[#table(")
 
 
 def write_typst_project(

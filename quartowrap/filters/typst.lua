@@ -50,6 +50,35 @@ local function prefix_caption(el)
   el.caption.long = long
 end
 
+-- A float cannot break across pages, so wide content that may not fit on one page goes on
+-- pages of its own in one column instead (`kce-wide-page`); short content floats across
+-- both columns at the top of a page (`kce-wide`).
+local function is_long_table(tbl)
+  local rows, chars = #tbl.head.rows + #tbl.foot.rows, 0
+  for _, body in ipairs(tbl.bodies) do
+    rows = rows + #body.head + #body.body
+  end
+  tbl:walk({ Str = function(s) chars = chars + utf8.len(s.text) end })
+  return rows > 14 or chars > 1600
+end
+
+local REGION = "kce-wide-page-region"
+
+-- Short wide content floats now; long content becomes a region marker that `Blocks`
+-- below turns into one-column pages (merging neighbouring regions).
+local function widen(blocks)
+  local long = false
+  pandoc.Blocks(blocks):walk({
+    Table = function(t)
+      long = long or is_long_table(t)
+    end,
+  })
+  if long then
+    return pandoc.Div(blocks, pandoc.Attr("", { REGION }))
+  end
+  return wrap("#kce-wide", blocks)
+end
+
 local function is_wide(el)
   return el.classes:includes("wide") or el.classes:includes("column-page")
     or el.attributes["column"] == "page"
@@ -85,15 +114,71 @@ function Figure(el)
   el = el:walk({ Image = image_call })
   prefix_caption(el)
   if is_wide(el) then
-    return wrap("#kce-wide", { el })
+    return widen({ el })
   end
   return el
 end
 
+-- Typst sizes `auto` columns to their content, which leaves text tables as narrow
+-- islands in a column.  Tables with enough text get the full column width, shared out in
+-- proportion to each column's longest cell (clamped, so one long cell cannot starve the
+-- others); explicit widths from the author are kept.  Default alignment becomes left.
+local function cell_length(cell)
+  return utf8.len(pandoc.utils.stringify(cell.contents)) or 0
+end
+
+local function fit_columns(tbl)
+  local n = #tbl.colspecs
+  local longest = {}
+  for i = 1, n do
+    longest[i] = 1
+  end
+  local function scan(rows)
+    for _, row in ipairs(rows) do
+      local col = 1
+      for _, cell in ipairs(row.cells) do
+        local share = cell_length(cell) / cell.col_span
+        for k = 0, cell.col_span - 1 do
+          if col + k <= n then
+            longest[col + k] = math.max(longest[col + k], share)
+          end
+        end
+        col = col + cell.col_span
+      end
+    end
+  end
+  scan(tbl.head.rows)
+  for _, body in ipairs(tbl.bodies) do
+    scan(body.head)
+    scan(body.body)
+  end
+  scan(tbl.foot.rows)
+  local total, has_width = 0, false
+  for i = 1, n do
+    longest[i] = math.min(math.max(longest[i], 4), 45)
+    total = total + longest[i]
+    local width = tbl.colspecs[i][2]
+    if width and width > 0 then
+      has_width = true
+    end
+  end
+  for i = 1, n do
+    local align, width = tbl.colspecs[i][1], tbl.colspecs[i][2]
+    if align == "AlignDefault" then
+      align = "AlignLeft"
+    end
+    if not has_width and total >= 30 then
+      width = longest[i] / total
+    end
+    tbl.colspecs[i] = { align, width }
+  end
+end
+
 function Table(el)
+  fit_columns(el)
   prefix_caption(el)
   if is_wide(el) then
-    return wrap("#kce-wide", { el })
+    return widen({ el })
   end
   return el
 end
@@ -113,11 +198,14 @@ function Div(el)
   if el.identifier == "refs" then
     return wrap("#kce-references", { el })
   end
+  if el.classes:includes("chapter-authors") then
+    return wrap("#kce-chapter-authors", el.content)
+  end
   if el.classes:includes("table-notes") then
     return wrap("#kce-table-notes", el.content)
   end
   if is_wide(el) then
-    return wrap("#kce-wide", el.content)
+    return widen(el.content)
   end
 end
 
@@ -142,15 +230,67 @@ local function is_table_like(block)
   return block.t == "RawBlock" and block.text == "]"
 end
 
+local function is_region(block)
+  return block.t == "Div" and block.classes:includes(REGION)
+end
+
+local function text_size(block)
+  local n = 0
+  pandoc.Blocks({ block }):walk({ Str = function(s) n = n + utf8.len(s.text) end })
+  return n
+end
+
+-- Notes after tables, and one-column pages for long wide tables: text between two such
+-- tables (a heading and a short paragraph) joins them on the one-column pages rather than
+-- leaving a nearly empty two-column page between them.
+local MERGE_BUDGET = 900
+
 function Blocks(blocks)
   local out = pandoc.Blocks({})
+  local i = 1
   local after_table = false
-  for _, block in ipairs(blocks) do
-    if after_table and starts_as_note(block) then
+  while i <= #blocks do
+    local block = blocks[i]
+    if is_region(block) then
+      local region = pandoc.Blocks(block.content)
+      i = i + 1
+      while true do
+        -- notes belong to the table they follow
+        while i <= #blocks and starts_as_note(blocks[i]) do
+          region:extend(wrap("#kce-table-notes", { blocks[i] }))
+          i = i + 1
+        end
+        local j, budget = i, 0
+        while j <= #blocks and not is_region(blocks[j]) do
+          local b = blocks[j]
+          if b.t == "Header" and b.level == 1 then
+            break
+          end
+          budget = budget + text_size(b)
+          if budget > MERGE_BUDGET then
+            break
+          end
+          j = j + 1
+        end
+        if j <= #blocks and is_region(blocks[j]) and budget <= MERGE_BUDGET then
+          for k = i, j - 1 do
+            region:insert(blocks[k])
+          end
+          region:extend(blocks[j].content)
+          i = j + 1
+        else
+          break
+        end
+      end
+      out:extend(wrap("#kce-wide-page", region))
+      after_table = false
+    elseif after_table and starts_as_note(block) then
       out:extend(wrap("#kce-table-notes", { block }))
+      i = i + 1
     else
       out:insert(block)
       after_table = is_table_like(block)
+      i = i + 1
     end
   end
   return out

@@ -1,0 +1,176 @@
+"""End-to-end: render the mini fixture book to HTML and PDF and check what a reader gets.
+
+One session-scoped render is shared by the checks; a second clean render of the same
+commit must be byte-identical; a failing cell must leave the previous release untouched.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from dataclasses import dataclass
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+
+from quartowrap.errors import CellError
+from quartowrap.progress import Progress
+from quartowrap.render import RenderOptions, RenderResult, render_project
+
+FIXTURE = Path(__file__).parent / "fixtures" / "mini-book"
+pytestmark = pytest.mark.slow
+
+
+def _git(cwd: Path, *args: str) -> None:
+    subprocess.run(
+        ["git", "-c", "user.email=t@example.org", "-c", "user.name=T", *args],
+        cwd=cwd,
+        check=True,
+        capture_output=True,
+    )
+
+
+def _project(tmp: Path) -> Path:
+    """A committed copy of the fixture book (the version and manifest come from git)."""
+    project = tmp / "book"
+    shutil.copytree(FIXTURE, project, ignore=shutil.ignore_patterns("_output", "_freeze"))
+    _git(project, "init", "-q")
+    _git(project, "add", ".")
+    _git(project, "commit", "-qm", "fixture")
+    return project
+
+
+def _quiet() -> Progress:
+    return Progress(plain=True, quiet=True)
+
+
+@dataclass
+class Built:
+    project: Path
+    result: RenderResult
+
+    @property
+    def release(self) -> Path:
+        return self.result.release_dir
+
+
+@pytest.fixture(scope="session")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
+    project = _project(tmp_path_factory.mktemp("e2e"))
+    result = render_project(project, RenderOptions(strict=True), progress=_quiet())
+    return Built(project, result)
+
+
+def _pdf_text(release: Path) -> str:
+    [pdf] = release.glob("*.pdf")
+    return "\n".join(page.extract_text() or "" for page in PdfReader(pdf).pages)
+
+
+class _Anchors(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.ids: set[str] = set()
+        self.hrefs: list[str] = []
+        self.images: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = dict(attrs)
+        if values.get("id"):
+            self.ids.add(str(values["id"]))
+        if tag == "a" and values.get("href"):
+            self.hrefs.append(str(values["href"]))
+        if tag == "img" and values.get("src"):
+            self.images.append(str(values["src"]))
+
+
+def _parse(page: Path) -> _Anchors:
+    parser = _Anchors()
+    parser.feed(page.read_text(encoding="utf-8"))
+    return parser
+
+
+def test_release_has_site_pdf_tables_figures_manifest(built: Built) -> None:
+    release = built.release
+    assert (release / "html" / "index.html").is_file()
+    assert len(list(release.glob("*.pdf"))) == 1
+    manifest = (release / "manifest.json").read_text()
+    for table in re.findall(r'"csv": "(tables/[^"]+)"', manifest):
+        assert (release / table).is_file()
+    assert list((release / "tables").glob("tbl-*.csv")), "labelled tables are exported"
+    assert list((release / "figures").glob("fig-*.svg")), "labelled figures are exported"
+    check = subprocess.run(["sha256sum", "-c", "--quiet", "SHA256SUMS"], cwd=release)
+    assert check.returncode == 0
+
+
+def test_manifest_records_sources_and_data(built: Built) -> None:
+    import json
+
+    manifest = json.loads((built.release / "manifest.json").read_text())
+    assert manifest["engine"] == "embedded"
+    assert manifest["git_commit"] and not manifest["git_dirty"]
+    assert "data/small.csv" in manifest["data_files"]
+    assert set(manifest["chapters"]) >= {"index.qmd", "chapters/01-data.qmd"}
+    assert all(t["number"].startswith("Table ") for t in manifest["tables"])
+
+
+def test_pdf_numbers_tables_and_figures(built: Built) -> None:
+    text = _pdf_text(built.release)
+    assert re.search(r"Table 1\s*[–-]", text), "tables carry 'Table N –' captions"
+    assert re.search(r"Figure 1\s*[–-]", text)
+    assert "KCE Report 999" in text
+
+
+def test_html_cross_references_point_at_existing_ids(built: Built) -> None:
+    site = built.release / "html"
+    pages = {page.name: _parse(page) for page in site.glob("*.html")}
+    checked = 0
+    for name, parsed in pages.items():
+        for href in parsed.hrefs:
+            if href.startswith(("http:", "https:", "mailto:")) or "#" not in href:
+                continue
+            target, _, anchor = href.partition("#")
+            target_page = target or name
+            if not target_page.endswith(".html") or not anchor:
+                continue
+            assert target_page in pages, f"{name}: link to missing page {href}"
+            assert anchor in pages[target_page].ids, f"{name}: link to missing id {href}"
+            checked += 1
+        for src in parsed.images:
+            assert (site / src).is_file(), f"{name}: missing image {src}"
+    assert checked > 0
+
+
+def test_two_clean_builds_are_byte_identical(built: Built, tmp_path: Path) -> None:
+    first = (built.release / "SHA256SUMS").read_text()
+    shutil.rmtree(built.project / "_freeze", ignore_errors=True)
+    again = render_project(
+        built.project,
+        RenderOptions(strict=True, use_freeze=False, output_root=tmp_path / "again"),
+        progress=_quiet(),
+    )
+    assert again.version == built.result.version
+    assert (again.release_dir / "SHA256SUMS").read_text() == first
+
+
+def test_failing_cell_names_file_and_line_and_keeps_previous_release(
+    built: Built, tmp_path: Path
+) -> None:
+    project = tmp_path / "broken"
+    shutil.copytree(built.project, project, ignore=shutil.ignore_patterns("_freeze"))
+    before = (project / "_output" / built.result.version / "SHA256SUMS").read_text()
+    chapter = project / "chapters" / "02-results.qmd"
+    lines = chapter.read_text().splitlines()
+    first_cell = next(i for i, line in enumerate(lines) if line.startswith("```{python}"))
+    lines.insert(first_cell + 1, "raise KeyError('sc_finance')")
+    chapter.write_text("\n".join(lines) + "\n")
+    with pytest.raises(CellError) as failure:
+        render_project(
+            project, RenderOptions(version=built.result.version), progress=_quiet()
+        )
+    assert str(failure.value).startswith(f"chapters/02-results.qmd:{first_cell + 2}: KeyError")
+    after = (project / "_output" / built.result.version / "SHA256SUMS").read_text()
+    assert after == before
+    assert not [p for p in (project / "_output").iterdir() if p.name.startswith(".staging")]

@@ -22,7 +22,7 @@ import hashlib
 import json
 import re
 import subprocess
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -146,42 +146,61 @@ _BLOCK_TYPES = {
 }
 
 
+# Elements that never hold anything the writer changes: the walkers do not descend.
+_LEAVES = frozenset(
+    {"Str", "Space", "SoftBreak", "LineBreak", "Math", "RawInline", "RawBlock", "HorizontalRule"}
+)
+_WALK_SKIP = _LEAVES | {"Code", "CodeBlock"}
+
+
 def _walk(value: Any, fn: Callable[[Node], Node | list[Node]]) -> Any:
-    """Bottom-up copy of a pandoc JSON tree; `fn` may return a list to splice blocks."""
-    if isinstance(value, list):
+    """Bottom-up copy of a pandoc JSON tree; `fn` may return a list to splice blocks.
+
+    Only rebuilt containers are new objects; untouched leaves are shared with the input,
+    which is never modified.
+    """
+    if type(value) is list:
         out: list[Any] = []
         for item in value:
-            new = _walk(item, fn)
-            if isinstance(item, dict) and "t" in item and isinstance(new, list):
-                out.extend(new)
+            if type(item) is dict:
+                t = item.get("t")
+                if t in _WALK_SKIP:
+                    out.append(item)
+                    continue
+                new = _walk(item, fn)
+                if t is not None and type(new) is list:
+                    out.extend(new)
+                else:
+                    out.append(new)
+            elif type(item) is list:
+                out.append(_walk(item, fn))
             else:
-                out.append(new)
+                out.append(item)
         return out
-    if isinstance(value, dict):
+    if type(value) is dict:
         if "c" in value:
             value = {**value, "c": _walk(value["c"], fn)}
         return fn(value) if "t" in value else value
     return value
 
 
-def _iter_nodes(value: Any) -> Iterator[Node]:
-    """Every element of a tree, in document order."""
-    if isinstance(value, list):
-        for item in value:
-            yield from _iter_nodes(item)
-    elif isinstance(value, dict):
-        if "t" in value:
-            yield value
-        if "c" in value:
-            yield from _iter_nodes(value["c"])
-
-
 def _ids_in(blocks: Any) -> list[str]:
-    ids = []
-    for node in _iter_nodes(blocks):
-        attr = _attr_of(node)
-        if attr and attr[0]:
-            ids.append(attr[0])
+    """Every element id in a tree, in document order (iterative: trees can be large)."""
+    ids: list[str] = []
+    stack = [blocks]
+    while stack:
+        v = stack.pop()
+        if type(v) is list:
+            stack.extend(reversed(v))
+        elif type(v) is dict:
+            t = v.get("t")
+            if t is None or t in _LEAVES:
+                continue
+            attr = _attr_of(v)
+            if attr and attr[0]:
+                ids.append(attr[0])
+            if t not in {"Code", "CodeBlock"} and "c" in v:
+                stack.append(v["c"])
     return ids
 
 
@@ -192,11 +211,15 @@ _FRAGMENT_CACHE: dict[str, str] = {}
 _FRAGMENT_CACHE_MAX = 2048
 
 
-def render_fragments(jobs: Sequence[tuple[str, Any]]) -> list[str]:
+def render_fragments(
+    jobs: Sequence[tuple[str, Any]], *, cache_dir: Path | None = None
+) -> list[str]:
     """HTML5 fragments for `(reader, payload)` jobs: ("json", pandoc AST) or ("markdown", text).
 
     Markdown jobs are read with raw HTML switched off: they carry text from metadata,
-    which must show as text.  Results are memoised per process by content hash.
+    which must show as text.  Results are memoised by content hash (the pandoc version is
+    part of the key) in memory and, with `cache_dir`, on disk between builds, so a rebuild
+    runs pandoc only for the pages that changed.
     """
     lines = []
     for reader, payload in jobs:
@@ -204,11 +227,19 @@ def render_fragments(jobs: Sequence[tuple[str, Any]]) -> list[str]:
             raise ValueError(f"unknown reader {reader!r}")
         text = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
         lines.append(f"{reader}\t{text}")
-    keys = [hashlib.sha256(line.encode("utf-8")).hexdigest() for line in lines]
-    missing = sorted(
-        {k: line for k, line in zip(keys, lines, strict=True) if k not in _FRAGMENT_CACHE}.items()
-    )
-    if missing:
+    salt = _pandoc_salt()
+    keys = [hashlib.sha256((salt + line).encode("utf-8")).hexdigest() for line in lines]
+    todo: dict[str, str] = {}
+    for key, line in zip(keys, lines, strict=True):
+        if key in _FRAGMENT_CACHE or key in todo:
+            continue
+        cached = cache_dir / f"{key}.html" if cache_dir is not None else None
+        if cached is not None and cached.is_file():
+            _remember(key, cached.read_text(encoding="utf-8"))
+        else:
+            todo[key] = line
+    if todo:
+        missing = sorted(todo.items())
         stdin = "\n".join(line for _, line in missing) + "\n"
         cmd = [pypandoc.get_pandoc_path(), "lua", str(_TEMPLATES / "fragments.lua")]
         proc = subprocess.run(cmd, input=stdin.encode("utf-8"), capture_output=True, check=False)
@@ -218,11 +249,31 @@ def render_fragments(jobs: Sequence[tuple[str, Any]]) -> list[str]:
                 detail=proc.stderr.decode("utf-8", "replace").strip(),
             )
         outputs = json.loads(proc.stdout.decode("utf-8"))
-        if len(_FRAGMENT_CACHE) + len(missing) > _FRAGMENT_CACHE_MAX:
-            _FRAGMENT_CACHE.clear()
         for (key, _), html in zip(missing, outputs, strict=True):
-            _FRAGMENT_CACHE[key] = html
+            _remember(key, html)
+            if cache_dir is not None:
+                cache_dir.mkdir(parents=True, exist_ok=True)
+                tmp = cache_dir / f"{key}.tmp"
+                tmp.write_text(html, encoding="utf-8")
+                tmp.replace(cache_dir / f"{key}.html")
     return [_FRAGMENT_CACHE[k] for k in keys]
+
+
+def _remember(key: str, html: str) -> None:
+    if len(_FRAGMENT_CACHE) >= _FRAGMENT_CACHE_MAX:
+        _FRAGMENT_CACHE.clear()
+    _FRAGMENT_CACHE[key] = html
+
+
+@lru_cache(maxsize=1)
+def _pandoc_salt() -> str:
+    """Cache key part: the pandoc binary and the batch script (a new version re-renders)."""
+    script = (_TEMPLATES / "fragments.lua").read_bytes()
+    binary = Path(pypandoc.get_pandoc_path())
+    stat = binary.stat()
+    return hashlib.sha256(
+        script + f"{binary}:{stat.st_size}:{stat.st_mtime_ns}".encode()
+    ).hexdigest()
 
 
 _THEAD_RE = re.compile(r"<thead>.*?</thead>", re.S)
@@ -271,6 +322,7 @@ class _Context:
     id_pages: dict[str, str]  # element id -> page file holding it
     tables: dict[str, TableOutput]
     figures: dict[str, FigureOutput]
+    svg_outputs: dict[str, FigureOutput] = field(default_factory=dict)  # svg path -> figure
     copies: dict[Path, Path] = field(default_factory=dict)  # out file -> source file
     warnings: list[str] = field(default_factory=list)
 
@@ -367,17 +419,23 @@ def _local_source(target: str, chapter: AssembledChapter, root: Path) -> Path | 
 
 
 def _transform_chapter(
-    ctx: _Context, chapter: AssembledChapter
+    ctx: _Context, chapter: AssembledChapter, ids: list[str]
 ) -> tuple[list[Node], list[Section]]:
-    """The chapter's blocks as they should be written, plus its sidebar sections."""
+    """The chapter's blocks as they should be written, plus its sidebar sections.
+
+    One bottom-up pass does everything (this is the hot loop of a rebuild).
+    """
     page = _page_file(chapter)
-    # _walk rebuilds every list and element it visits, so the book itself is never modified.
-    blocks = _walk(chapter.ast.get("blocks", []), lambda n: (n["t"] == "Div" and _callout(n)) or n)
     sections: list[Section] = []
-    used_ids = set(_ids_in(blocks))
+    used_ids = set(ids)
 
     def fix(node: Node) -> Node | list[Node]:
         t = node["t"]
+        if t == "Link":
+            attr, inlines, (url, title) = node["c"]
+            if url.startswith("#") and len(url) > 1:
+                url = _resolve_fragment(ctx, url[1:], page, chapter)
+            return {"t": "Link", "c": [attr, inlines, [url, title]]}
         if t == "Header":
             level, attr, inlines = node["c"]
             if not attr[0]:
@@ -390,34 +448,21 @@ def _transform_chapter(
                 number = None
             sections.append(Section(level, attr[0], number, title))
             return {"t": "Header", "c": [level, _without_kv(attr, *_INTERNAL_KV), inlines]}
-        if t == "Link":
-            attr, inlines, (url, title) = node["c"]
-            if url.startswith("#") and len(url) > 1:
-                url = _resolve_fragment(ctx, url[1:], page, chapter)
-            return {"t": "Link", "c": [attr, inlines, [url, title]]}
+        if t == "Image":
+            return _fix_image(ctx, node, chapter)
         if t == "Table":
             return _fix_table(ctx, node)
         if t == "Figure":
             return _fix_figure(ctx, node)
+        if t == "Div":
+            callout = _callout(node)
+            if callout is not None:
+                title_ids = {b["c"][1][0] for b in node["c"][1][:1] if b["t"] == "Header"}
+                sections[:] = [s for s in sections if s.id not in title_ids]
+                return callout
         return node
 
-    blocks = _walk(blocks, fix)
-    return _fix_images(ctx, blocks, chapter, None), sections
-
-
-def _fix_images(ctx: _Context, value: Any, chapter: AssembledChapter, output: FigureOutput | None):
-    """Top-down, so an image knows the labelled figure (and its FigureOutput) around it."""
-    if isinstance(value, list):
-        return [_fix_images(ctx, v, chapter, output) for v in value]
-    if isinstance(value, dict):
-        t = value.get("t")
-        if t == "Figure":
-            output = ctx.figures.get(value["c"][0][0], output)
-        if t == "Image":
-            return _fix_image(ctx, value, chapter, output)
-        if "c" in value:
-            return {**value, "c": _fix_images(ctx, value["c"], chapter, output)}
-    return value
+    return _walk(chapter.ast.get("blocks", []), fix), sections
 
 
 def _with_byline(blocks: list[Node], byline: str) -> list[Node]:
@@ -485,10 +530,10 @@ def _fix_figure(ctx: _Context, node: Node) -> Node:
     return {"t": "Figure", "c": [_without_kv(attr, *_INTERNAL_KV), [short, caption], body]}
 
 
-def _fix_image(
-    ctx: _Context, node: Node, chapter: AssembledChapter, output: FigureOutput | None
-) -> Node:
+def _fix_image(ctx: _Context, node: Node, chapter: AssembledChapter) -> Node:
+    """Copy the image into the site; a cell figure's SVG goes to figures/<label>.svg."""
     attr, inlines, (src, title) = node["c"]
+    output = ctx.svg_outputs.get(src)
     if output is not None and output.svg.is_file():
         dest = Path("figures") / f"{output.label}.svg"
         ctx.copies[ctx.out_dir / dest] = output.svg
@@ -543,6 +588,7 @@ def write_html_site(
     version: str,
     commit: str | None = None,
     front_matter: FrontMatter | None = None,
+    cache_dir: Path | None = None,
 ) -> list[Path]:
     """Write the HTML site into `out_dir`; return every file written, sorted.
 
@@ -550,6 +596,8 @@ def write_html_site(
     a `kce:` block (as the PDF does, so both show the same cover, colophon and lists); a
     book without one gets no cover/colophon pages.  Files whose bytes would not change
     are left alone, so a preview server watching the output sees only what changed.
+    `cache_dir` (optional, e.g. `_freeze/_html`) keeps pandoc's page fragments between
+    builds, so a rebuild in a new process only converts the pages that changed.
     """
     if front_matter is None and book.config.kce:
         front_matter = build_front_matter(book, version=version, commit=commit)
@@ -561,8 +609,10 @@ def write_html_site(
         tables={t.label: t for t in book.tables},
         figures={f.label: f for f in book.figures},
     )
-    for chapter in book.chapters:
-        for ident in _ids_in(chapter.ast.get("blocks", [])):
+    ctx.svg_outputs = {str(f.svg): f for f in book.figures}
+    chapter_ids = [_ids_in(chapter.ast.get("blocks", [])) for chapter in book.chapters]
+    for chapter, ids in zip(book.chapters, chapter_ids, strict=True):
+        for ident in ids:
             ctx.id_pages.setdefault(ident, _page_file(chapter))
 
     # 1. Chapter ASTs -> blocks ready for pandoc.
@@ -570,8 +620,8 @@ def write_html_site(
     jobs: list[tuple[str, Any]] = []
     kce = book.config.kce or {}
     bylines = kce.get("chapter-authors") or {}
-    for chapter in book.chapters:
-        blocks, sections = _transform_chapter(ctx, chapter)
+    for chapter, ids in zip(book.chapters, chapter_ids, strict=True):
+        blocks, sections = _transform_chapter(ctx, chapter, ids)
         byline = bylines.get(chapter.ref.source.as_posix())
         if byline:
             blocks = _with_byline(blocks, str(byline))
@@ -596,7 +646,7 @@ def write_html_site(
         markdown = [*([fm.foreword_md] if fm.foreword_md else []), *fm.key_messages_md]
         jobs.extend(("markdown", text) for text in markdown)
 
-    fragments = render_fragments(jobs)
+    fragments = render_fragments(jobs, cache_dir=cache_dir)
     for page, html in zip(chapter_pages, fragments, strict=False):
         page.body = _scope_header_cells(html)
     md_html = [Markup(h) for h in fragments[len(chapter_pages) :]]

@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import asdict, dataclass
+from functools import lru_cache
 from html.parser import HTMLParser
 
 __all__ = ["SearchDoc", "docs_from_html", "write_search_data"]
@@ -99,8 +100,9 @@ def _clean(parts: list[str]) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
-def docs_from_html(page_file: str, page_title: str, html: str) -> list[SearchDoc]:
-    """Split a page's HTML fragment into one document per h1–h3 section."""
+@lru_cache(maxsize=256)
+def docs_from_html(page_file: str, page_title: str, html: str) -> tuple[SearchDoc, ...]:
+    """Split a page's HTML fragment into one document per h1–h3 section (memoised)."""
     parser = _Splitter()
     parser.feed(html)
     parser.close()
@@ -111,7 +113,7 @@ def docs_from_html(page_file: str, page_title: str, html: str) -> list[SearchDoc
             continue
         url = f"{page_file}#{anchor}" if anchor else page_file
         docs.append(SearchDoc(url=url, title=title or page_title, page=page_title, text=text))
-    return docs
+    return tuple(docs)
 
 
 def write_search_data(docs: list[SearchDoc]) -> bytes:

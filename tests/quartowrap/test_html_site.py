@@ -669,3 +669,37 @@ def test_list_of_tables_matches_the_tables_in_the_body(site):
             ("03-surveys.html#tbl-pacic", "Table 2"),
         ]
     )
+
+
+def test_disk_cache_runs_pandoc_only_for_changed_pages(tmp_path, monkeypatch):
+    book = make_book(tmp_path / "p")
+    fm = make_front_matter()
+    cache = tmp_path / "cache"
+    html_site._FRAGMENT_CACHE.clear()
+    write_html_site(book, tmp_path / "a", version="1", front_matter=fm, cache_dir=cache)
+    first = (tmp_path / "a" / "02-methods.html").read_bytes()
+
+    calls: list[int] = []
+    real_run = subprocess.run
+
+    def counting_run(cmd, *args, **kwargs):
+        if "lua" in cmd:  # the writer's batch (not this test's own markdown -> json calls)
+            calls.append(kwargs["input"].count(b"\n"))  # one job per line
+        return real_run(cmd, *args, **kwargs)
+
+    monkeypatch.setattr(html_site.subprocess, "run", counting_run)
+    html_site._FRAGMENT_CACHE.clear()  # as in a new process
+    write_html_site(book, tmp_path / "b", version="1", front_matter=fm, cache_dir=cache)
+    assert calls == []
+    assert (tmp_path / "b" / "02-methods.html").read_bytes() == first
+
+    # a prose edit in one chapter: exactly one document goes to pandoc
+    ch = book.chapters[2]
+    ast = json.loads(json.dumps(ch.ast))
+    ast["blocks"].append(to_ast("An added sentence.")["blocks"][0])
+    chapters = (*book.chapters[:2], dataclasses.replace(ch, ast=ast), *book.chapters[3:])
+    html_site._FRAGMENT_CACHE.clear()
+    edited = dataclasses.replace(book, chapters=chapters)
+    write_html_site(edited, tmp_path / "c", version="1", front_matter=fm, cache_dir=cache)
+    assert calls == [1]
+    assert "An added sentence." in text_of(tmp_path / "c" / "02-methods.html")

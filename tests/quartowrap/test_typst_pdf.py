@@ -194,3 +194,47 @@ def test_landscape_a4(built):
     _, _, reader, _ = built
     box = reader.pages[3].mediabox
     assert round(float(box.width)) == 842 and round(float(box.height)) == 595
+
+
+def _source_for(tmp_path: Path, markdown: str, kce: dict | None = None) -> str:
+    """The typst source pandoc writes for a one-chapter book (no compile: fast)."""
+    from quartowrap.frontmatter import build_front_matter
+    from quartowrap.typst_pdf import typst_source
+
+    config = BookConfig(
+        root=Path(__file__).resolve().parents[2], title="T", date="2022", kce=kce or KCE
+    )
+    chapter = ExecutedChapter(Path("chapters/01.qmd"), {}, markdown)
+    book = assemble_book(config, [chapter])
+    return typst_source(book, build_front_matter(book, version="1"))
+
+
+def test_wide_content_floats_when_short_and_gets_pages_when_long(tmp_path):
+    short = "| A | B |\n|---|---|\n| 1 | 2 |\n\n: Short {#tbl-short}\n"
+    rows = "\n".join(f"| {i} | {i} |" for i in range(40))
+    long = f"| A | B |\n|---|---|\n{rows}\n\n: Long {{#tbl-long}}\n"
+    source = _source_for(
+        tmp_path,
+        f"# C\n\n::: {{.column-page}}\n{short}:::\n\n::: {{.column-page}}\n{long}:::\n\n"
+        "Source: a note that stays with its table.\n\nAfter.\n",
+    )
+    short_at, long_at = source.index("Table 1 -- Short"), source.index("Table 2 -- Long")
+    assert source.rfind("#kce-wide[", 0, short_at) > source.rfind("#kce-wide-page[", 0, short_at)
+    assert source.rfind("#kce-wide-page[", 0, long_at) > source.rfind("#kce-wide[", 0, long_at)
+    note_at = source.index("Source: a note")
+    assert source.rfind("#kce-table-notes[", 0, note_at) > long_at
+
+
+def test_key_messages_section_moves_to_front_matter(tmp_path):
+    kce = {k: v for k, v in KCE.items() if k != "key-messages"}
+    kce["chapter-authors"] = {"chapters/01.qmd": "Placeholder A, Placeholder B"}
+    source = _source_for(
+        tmp_path,
+        "# Preface\n\n## Key messages {.unnumbered}\n\n- First *message*.\n- Second.\n\n"
+        "## Other\n\nBody text.\n",
+        kce,
+    )
+    front, body = source.split("#kce-front(", 1)[1].split("))", 1)
+    assert "First #emph[message]." in front and "Second." in front
+    assert "Key messages" not in body and "Body text." in body
+    assert "Authors: Placeholder A, Placeholder B" in body

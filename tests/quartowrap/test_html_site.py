@@ -505,7 +505,7 @@ def test_front_matter_pages(site):
     assert "Health Services Research" in index
     colophon = text_of(out / "colophon.html")
     assert '<dt class="colophon-reported-interests">Reported interests</dt>' in colophon
-    assert "<li>Benahmed N</li><li>Bourgeois J</li>" in colophon
+    assert "<p>Benahmed N, Bourgeois J</p>" in colophon
     assert "<p>First paragraph.</p><p>Second one.</p>" in colophon
     assert "1.0.0 (build 0123456789ab)" in colophon
     foreword = text_of(out / "foreword.html")

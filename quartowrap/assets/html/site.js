@@ -71,8 +71,10 @@
     if (at < 0) at = 0;
     var start = Math.max(0, at - 60);
     var end = Math.min(text.length, at + 140);
-    var s = (start > 0 ? "… " : "") + text.slice(start, end) + (end < text.length ? " …" : "");
-    return s;
+    /* cut at word boundaries */
+    if (start > 0) { var sp = text.indexOf(" ", start); if (sp >= 0 && sp < at) start = sp + 1; }
+    if (end < text.length) { var ep = text.lastIndexOf(" ", end); if (ep > at) end = ep; }
+    return (start > 0 ? "… " : "") + text.slice(start, end) + (end < text.length ? " …" : "");
   }
 
   function appendMarked(parent, text, words) {

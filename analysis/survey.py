@@ -118,8 +118,9 @@ def _codes(values: pd.Series, categories: Sequence[str], name: str) -> np.ndarra
     else:
         text = values.astype("string")
         text = text.where(text != "")
-        codes = np.asarray(pd.Categorical(text, categories=categories).codes, dtype=np.int64)
-        codes = np.where((codes < 0) & text.notna().to_numpy(), -2, codes)
+        unknown = (text.notna() & ~text.isin(categories)).to_numpy()
+        codes = pd.Categorical(text.where(~unknown), categories=categories).codes
+        codes = np.where(unknown, -2, np.asarray(codes, dtype=np.int64))
     if (codes == -2).any():
         bad = pd.unique(values[codes == -2].astype("string"))[:5].tolist()
         raise ValueError(f"{name}: values outside {categories}: {bad}")

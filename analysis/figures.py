@@ -217,6 +217,8 @@ def stacked_bars(
     groups: Sequence[str] | None = None,
     scale: Sequence[str] = ("0", "1", "2", "3", "4"),
     wrap: int = 48,
+    legend_title: str = "Score",
+    xlabel: str = "% of scored answers",
 ) -> Figure:
     """100 % stacked horizontal bars of scores per item and group (tables 18–23 as bars)."""
     import textwrap
@@ -252,12 +254,12 @@ def stacked_bars(
         ax.invert_yaxis()
         ax.set_title(textwrap.fill(labels.get(item, item), wrap), loc="left", fontsize=8)
         ax.set_xlim(0, 100)
-    axes[-1, 0].set_xlabel("% of respondents who gave a score")
+    axes[-1, 0].set_xlabel(xlabel)
     handles, names = axes[0, 0].get_legend_handles_labels()
     fig.legend(
         handles,
         names,
-        title="Score (0 = nothing done, 4 = achieved)",
+        title=legend_title,
         ncol=len(scale),
         loc="upper center",
         bbox_to_anchor=(0.5, 1.02),

@@ -615,6 +615,8 @@ TEXT_PAIRS = [
     ("text", "important-bg"),
     ("text", "mark-bg"),
     ("muted", "code-bg"),
+    ("header-bg", "bg"),
+    ("header-bg", "zebra"),
 ]
 
 
@@ -703,3 +705,12 @@ def test_disk_cache_runs_pandoc_only_for_changed_pages(tmp_path, monkeypatch):
     write_html_site(edited, tmp_path / "c", version="1", front_matter=fm, cache_dir=cache)
     assert calls == [1]
     assert "An added sentence." in text_of(tmp_path / "c" / "02-methods.html")
+
+
+def test_code_highlighting_colours_meet_wcag_aa():
+    css = (Path(html_site.__file__).parent / "assets" / "html" / "kce.css").read_text()
+    code_bg = re.search(r"--code-bg:\s*(#[0-9a-fA-F]{6})", css).group(1)
+    rules = re.findall(r"code span\.[a-z]{2}[^{]*\{\s*color:\s*(#[0-9a-fA-F]{6})", css)
+    assert len(rules) >= 8
+    for colour in rules:
+        assert contrast(colour, code_bg) >= 4.5, colour

@@ -15,6 +15,25 @@
       toggle.setAttribute("aria-expanded", open ? "true" : "false");
     });
   }
+  document.addEventListener("keydown", function (e) {
+    if (e.key === "Escape" && document.body.classList.contains("nav-open")) {
+      document.body.classList.remove("nav-open");
+      toggle.setAttribute("aria-expanded", "false");
+      toggle.focus();
+    }
+  });
+
+  /* ---- a link symbol on section headings, to copy a section's address ---- */
+  var heads = document.querySelectorAll(".page-body section[id] > h2, .page-body section[id] > h3, .page-body section[id] > h4");
+  Array.prototype.forEach.call(heads, function (h) {
+    var a = document.createElement("a");
+    a.className = "anchor-link";
+    a.href = "#" + h.parentNode.id;
+    a.setAttribute("aria-label", "Link to this section");
+    a.textContent = "#";
+    h.appendChild(a);
+  });
+
   var current = document.querySelector(".toc-item.current");
   var sidebar = document.querySelector(".sidebar");
   if (current && sidebar && current.offsetTop > sidebar.clientHeight * 0.6) {

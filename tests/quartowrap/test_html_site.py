@@ -714,3 +714,57 @@ def test_code_highlighting_colours_meet_wcag_aa():
     assert len(rules) >= 8
     for colour in rules:
         assert contrast(colour, code_bg) >= 4.5, colour
+
+
+def test_book_from_the_real_assembler(tmp_path):
+    """Drift check: what assemble.py produces is what this writer expects."""
+    assemble = pytest.importorskip("quartowrap.assemble")
+    from quartowrap.model import ExecutedChapter
+
+    svg = tmp_path / "fig-bars.svg"
+    svg.write_text(SVG, encoding="utf-8")
+    ch1 = (
+        "# Findings {#sec-findings}\n\n::: {.callout-key-findings}\n- Uneven.\n:::\n\n"
+        "## Costs {#sec-costs}\n\nSee @tbl-costs and @fig-bars, then @sec-more.\n\n"
+        "| Region | Cost |\n|---|---:|\n| Flanders | 12 |\n\n: Costs by region {#tbl-costs}\n"
+    )
+    ch2 = (
+        "# More {#sec-more}\n\n"
+        f'![Bars by region]({svg}){{#fig-bars fig-alt="Bars, one per region"}}\n\n'
+        "Back to @tbl-costs.\n"
+    )
+    refs = (
+        ChapterRef(Path("chapters/01-findings.qmd")),
+        ChapterRef(Path("chapters/02-more.qmd")),
+    )
+    config = BookConfig(root=tmp_path, title="T", chapters=refs)
+    executed = [
+        ExecutedChapter(
+            refs[0].source,
+            {},
+            ch1,
+            tables=(TableOutput("tbl-costs", "Costs by region", "region,cost\nFlanders,12\n"),),
+        ),
+        ExecutedChapter(
+            refs[1].source,
+            {},
+            ch2,
+            figures=(FigureOutput("fig-bars", "Bars by region", "Bars, one per region", svg),),
+        ),
+    ]
+    book = assemble.assemble_book(config, executed)
+    out = tmp_path / "html"
+    write_html_site(book, out, version="1")
+    one, two = text_of(out / "01-findings.html"), text_of(out / "02-more.html")
+    plain_one = re.sub(r"<[^>]+>", "", one)
+    assert "Table 1 – Costs by region" in plain_one
+    assert plain_one.count("Table 1") == 2  # the caption and the reference, no double prefix
+    assert 'href="02-more.html#fig-bars"' in one and 'href="02-more.html#sec-more"' in one
+    assert 'href="01-findings.html#tbl-costs"' in two
+    assert re.search(
+        r'class="callout callout-key-findings"[^>]*>\s*<div class="callout-title">', one
+    )
+    assert 'src="figures/fig-bars.svg"' in two and 'alt="Bars, one per region"' in two
+    assert "Figure 1 – Bars by region" in re.sub(r"<[^>]+>", "", two)
+    assert '<span class="header-section-number">1.1</span> Costs' in one
+    assert html_site.last_warnings() == []

@@ -14,7 +14,7 @@ import json
 import re
 import subprocess
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from functools import cache
 from pathlib import Path
@@ -209,9 +209,10 @@ def _json_list(meta: dict[str, Any], key: str) -> list[dict[str, Any]]:
     return value if isinstance(value, list) else []
 
 
-def _source_lines(config: BookConfig, chapter: ExecutedChapter | None, key: str) -> list[int]:
-    """Lines of the author's source that mention `@key` (falling back to the markdown)."""
-    pattern = re.compile(rf"@{re.escape(key)}(?![\w-]|[.:/][\w])")
+def _source_lines(
+    config: BookConfig, chapter: ExecutedChapter | None, pattern: re.Pattern[str]
+) -> list[int]:
+    """Lines of the author's source matching `pattern` (falling back to the markdown)."""
     texts: list[str] = []
     if chapter is not None:
         path = config.root / chapter.source
@@ -225,11 +226,22 @@ def _source_lines(config: BookConfig, chapter: ExecutedChapter | None, key: str)
     return [1]
 
 
+def _use_pattern(key: str) -> re.Pattern[str]:
+    """Where `@key` is used (not followed by more key characters)."""
+    return re.compile(rf"@{re.escape(key)}(?![\w-]|[.:/][\w])")
+
+
+def _definition_pattern(key: str) -> re.Pattern[str]:
+    """Where a label is defined: `{#key}` in markdown or `#| label: key` in a cell."""
+    return re.compile(rf"(#|label:\s*){re.escape(key)}(?![\w-])")
+
+
 def _locate(
     config: BookConfig,
     by_slug: dict[str, ExecutedChapter],
     items: list[dict[str, Any]],
     message: str,
+    pattern_for: Callable[[str], re.Pattern[str]] = _use_pattern,
 ) -> list[str]:
     """`file:line: message @key` for each distinct (chapter, key, line)."""
     out: list[str] = []
@@ -241,7 +253,7 @@ def _locate(
         seen.add((slug, key))
         chapter = by_slug.get(slug)
         source = chapter.source if chapter else Path(f"{slug}.qmd")
-        for line in _source_lines(config, chapter, key):
+        for line in _source_lines(config, chapter, pattern_for(key)):
             out.append(f"{SourceLocation(source, line)}: {message} @{key}")
     return out
 
@@ -333,7 +345,13 @@ def assemble_book(
             config, by_slug, _json_list(meta, "quartowrap-unresolved"), "unresolved reference"
         ),
         *_locate(config, by_slug, citations, "unresolved citation"),
-        *_locate(config, by_slug, _json_list(meta, "quartowrap-duplicates"), "duplicate label"),
+        *_locate(
+            config,
+            by_slug,
+            _json_list(meta, "quartowrap-duplicates"),
+            "duplicate label",
+            _definition_pattern,
+        ),
     ]
     if strict and warnings:
         raise UnresolvedReferenceError(

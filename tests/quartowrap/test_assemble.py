@@ -209,3 +209,31 @@ def test_parse_cache_on_disk(tmp_path):
     assert len(list(tmp_path.glob("*.json"))) == 1
     again = parse_markdown(text, cache_dir=tmp_path)
     assert first == again
+
+
+def test_duplicate_labels_are_reported(tmp_path):
+    table = "| a |\n|---|\n| 1 |\n"
+    config = BookConfig(root=tmp_path, title="T")
+    chapters = [
+        ExecutedChapter(Path("a.qmd"), {}, f"# A\n\n{table}\n: One {{#tbl-same}}\n"),
+        ExecutedChapter(Path("b.qmd"), {}, f"# B\n\n{table}\n: Two {{#tbl-same}}\n"),
+    ]
+    book = assemble_book(config, chapters)
+    assert book.warnings == ("b.qmd:7: duplicate label @tbl-same",)  # the caption line
+    assert book.xrefs["tbl-same"].caption == "One"  # the first definition wins
+
+
+def test_et_al_after_six_authors(tmp_path):
+    names = " and ".join(f"Author{i}, A" for i in range(1, 8))
+    bib = tmp_path / "many.bib"
+    bib.write_text(f"@book{{many, author = {{{names}}}, title = {{Many}}, year = {{2020}}}}\n")
+    config = BookConfig(root=tmp_path, title="T", bibliography=(bib,))
+    book = assemble_book(config, [ExecutedChapter(Path("a.qmd"), {}, "# A\n\nText [@many].\n")])
+    refs = next(
+        n
+        for n in _walk(book.chapters[0].ast["blocks"])
+        if n.get("t") == "Div" and n["c"][0][0] == "refs"
+    )
+    assert stringify(refs["c"][1]).startswith(
+        "1. Author1 A, Author2 A, Author3 A, Author4 A, Author5 A, Author6 A, et al. Many."
+    )

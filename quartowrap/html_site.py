@@ -8,8 +8,8 @@ Why the work is split the way it is:
 * The chapter ASTs are adjusted in Python (numbers, captions, cross-page links, figure
   paths, callouts) so that pandoc only has to *write* HTML; all pages go through a single
   `pandoc lua` process (`templates/html/fragments.lua`), because starting pandoc once per
-  page would dominate a rebuild.  Fragments are memoised by content hash, so a preview
-  server re-renders only the chapter that changed.
+  page would dominate a rebuild.  Fragments are memoised by content hash (in memory and,
+  with `cache_dir`, on disk), so a rebuild converts only the pages that changed.
 * Every link is made page-relative here (`<page>.html#<id>`), because pandoc cannot know
   which page an id ends up on.
 * Nothing here reads a clock or iterates an unordered collection: the same book gives
@@ -373,7 +373,10 @@ def _callout(node: Node) -> Node | None:
     """Quarto callout Div -> titled box (`callout-key-findings` is the KCE box)."""
     attr, blocks = node["c"]
     if "callout" in attr[1] and _kv(attr, "callout-type"):
-        return None  # already shaped by filters/callouts.lua
+        # already shaped by filters/callouts.lua: only announce it to screen readers
+        if _kv(attr, "role"):
+            return None
+        return {"t": "Div", "c": [[attr[0], attr[1], [*attr[2], ["role", "note"]]], blocks]}
     kinds = [
         c[len("callout-") :]
         for c in attr[1]
@@ -718,7 +721,6 @@ def _site_info(book: AssembledBook, version: str, commit: str | None, files: set
         "commit": commit,
         "short_commit": _short_commit(commit),
         "history": "version-history.html" if "version-history.html" in files else None,
-        "licence": kce.get("licence"),
     }
 
 

@@ -23,12 +23,14 @@ __all__ = [
     "DIMENSIONS",
     "REGIONS",
     "SUPER_CLUSTERS",
+    "SUPER_CLUSTER_SHORT",
     "VSM_SYSTEMS",
     "ActionData",
     "check_consistency",
     "counts_by",
     "dimension_heatmap",
     "dimension_times_discussed",
+    "display_subclusters",
     "facilitators_barriers_table",
     "load_action_data",
     "network_figure",
@@ -87,6 +89,25 @@ SUPER_CLUSTERS: dict[str, str] = {
     "Restructure funding for integrated care": "S3",
     "Strengthen the platform for learning and innovation": "S4",
     "Unclustered": "",
+}
+# Short names for figure axes and legends (same order as SUPER_CLUSTERS).
+SUPER_CLUSTER_SHORT: dict[str, str] = {
+    "Activate the patient as driver of integrated care": "Patient as driver",
+    "Build skills and capacity for integrated care": "Skills and capacity",
+    "Define and consolidate governance, roles and responsibilities for integrated care": (
+        "Governance and roles"
+    ),
+    "Develop a population-based approach": "Population approach",
+    "Develop a vision for IC, build a platform for change": "Vision and change",
+    "Facilitate interprofessional and intersectoral collaboration at micro/meso level": (
+        "Collaboration (micro/meso)"
+    ),
+    "Improve access to/exchange of data, structure communication": "Data and communication",
+    "Improve, streamline macro-level decision-making": "Macro decision-making",
+    "Feed a culture of evaluation and quality-orientation": "Evaluation culture",
+    "Restructure funding for integrated care": "Funding",
+    "Strengthen the platform for learning and innovation": "Learning and innovation",
+    "Unclustered": "Unclustered",
 }
 VSM_SYSTEMS: dict[str, str] = {
     "S1": "Operations",
@@ -298,6 +319,23 @@ def subcluster_table(actions: pd.DataFrame, super_cluster: str) -> pd.DataFrame:
     return table[columns].reset_index(drop=True)
 
 
+def display_subclusters(table: pd.DataFrame) -> pd.DataFrame:
+    """Reading layout of `subcluster_table`: cluster named once, "Sum" rows kept.
+
+    When every cluster is its own single sub-cluster (the report publishes clusters only),
+    the sub-cluster column and the sums are dropped.
+    """
+    subs = table[table["level"] == "sub_cluster"]
+    if (subs["cluster"] == subs["sub_cluster"]).all():
+        out = subs.drop(columns=["sub_cluster", "level"]).rename(columns={"cluster": "Cluster"})
+        return out.reset_index(drop=True)
+    out = table.drop(columns="level").rename(
+        columns={"cluster": "Cluster", "sub_cluster": "Sub-cluster"}
+    )
+    out["Cluster"] = out["Cluster"].where(~out["Cluster"].duplicated(), "")
+    return out.reset_index(drop=True)
+
+
 def dimension_times_discussed(groups: pd.DataFrame) -> pd.DataFrame:
     """How many groups discussed each dimension, by region (table 35)."""
     long = groups.melt(
@@ -368,7 +406,9 @@ PALETTE = (
 )
 
 
-def dimension_heatmap(actions: pd.DataFrame, short_names: dict[str, str]) -> Figure:
+def dimension_heatmap(
+    actions: pd.DataFrame, short_names: dict[str, str] = SUPER_CLUSTER_SHORT
+) -> Figure:
     """Actions by super-cluster (rows) and dimension (columns), as in figure 11."""
     table = pd.crosstab(actions["super_cluster"], actions["dimension"])
     table = table.reindex(index=list(short_names), columns=list(DIMENSION_ABBREVIATIONS))
@@ -391,13 +431,13 @@ def dimension_heatmap(actions: pd.DataFrame, short_names: dict[str, str]) -> Fig
 
 def network_figure(graph: nx.Graph, labels: np.ndarray, seed: int = 359, top: int = 12) -> Figure:
     """Similarity network, nodes coloured by community (the `top` largest; others grey)."""
-    position = nx.spring_layout(graph, seed=seed, weight="weight", iterations=100)
+    position = nx.spring_layout(graph, seed=seed, weight="weight", iterations=50)
     colours = [PALETTE[label % len(PALETTE)] if label < top else "#c8c8c8" for label in labels]
     fig, ax = plt.subplots(figsize=(8, 6.5), layout="constrained")
     nx.draw_networkx_edges(graph, position, ax=ax, width=0.4, alpha=0.35, edge_color="#7f7f7f")
     nx.draw_networkx_nodes(graph, position, ax=ax, node_size=14, node_color=colours, linewidths=0.0)
     handles = [
-        plt.Line2D([], [], marker="o", linestyle="", color=PALETTE[i], label=f"Cluster {i + 1}")
+        plt.Line2D([], [], marker="o", linestyle="", color=PALETTE[i], label=f"Community {i + 1}")
         for i in range(min(top, int(labels.max()) + 1))
     ]
     ax.legend(handles=handles, loc="lower left", fontsize=7, ncols=2, frameon=False)

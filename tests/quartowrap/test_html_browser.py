@@ -180,3 +180,20 @@ def test_figure_image_loads_and_escaped_text_is_shown(page, server):
     page.goto(f"{server}/html/02-methods.html")
     assert fx.PAYLOAD in page.locator("table").first.inner_text()  # shown as text, not run
     assert page.evaluate("document.querySelectorAll('main script').length") == 0
+
+
+def test_small_screen_drawer(browser, server):
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    try:
+        page.goto(f"{server}/html/01-intro.html")
+        sidebar = page.locator("#sidebar")
+        assert not sidebar.is_visible()
+        page.locator(".nav-toggle").click()
+        assert sidebar.is_visible()
+        assert page.locator(".nav-toggle").get_attribute("aria-expanded") == "true"
+        page.locator("#sidebar a[href='03-surveys.html']").click()
+        page.wait_for_url("**/03-surveys.html")
+        assert not page.locator("#sidebar").is_visible()
+    finally:
+        context.close()

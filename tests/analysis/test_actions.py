@@ -448,3 +448,21 @@ def test_builder_reproduces_the_shipped_files_byte_for_byte() -> None:
     shipped = (DATA / "actions" / "actions.csv").read_text("utf-8")
     assert actions.to_csv(index=False, lineterminator="\n") == shipped
     assert builder.main(["--check"]) == 0
+
+
+def test_display_layout_names_each_cluster_once(data) -> None:  # type: ignore[no-untyped-def]
+    from analysis.actions import display_subclusters
+
+    skills = display_subclusters(
+        subcluster_table(data.actions, "Build skills and capacity for integrated care")
+    )
+    assert list(skills.columns) == ["Cluster", "Sub-cluster", *REGIONS, "Total"]
+    assert (skills["Cluster"] != "").sum() == 3  # three clusters in table 42
+    governance = display_subclusters(
+        subcluster_table(
+            data.actions,
+            "Define and consolidate governance, roles and responsibilities for integrated care",
+        )
+    )
+    assert list(governance.columns) == ["Cluster", *REGIONS, "Total"]  # clusters only
+    assert governance["Total"].tolist() == [5, 13, 3, 5, 4, 6]  # table 45

@@ -768,3 +768,21 @@ def test_book_from_the_real_assembler(tmp_path):
     assert "Figure 1 – Bars by region" in re.sub(r"<[^>]+>", "", two)
     assert '<span class="header-section-number">1.1</span> Costs' in one
     assert html_site.last_warnings() == []
+
+
+def test_search_documents_follow_sections():
+    from quartowrap.search_index import docs_from_html
+
+    html = (
+        '<section id="sec-a" class="level1"><h1><span>2</span> Alpha</h1><p>Intro text.</p>'
+        '<section id="sec-b" class="level2"><h2>Beta <em>part</em></h2><p>One &amp; two'
+        "<script>var hidden = 1;</script></p><ul><li>item</li></ul></section>"
+        '<h3 id="c">Gamma</h3><p>Tail<a class="footnote-back">\u21a9\ufe0e</a></p></section>'
+    )
+    docs = docs_from_html("p.html", "2 Alpha", html)
+    assert [(d.url, d.title, d.text) for d in docs] == [
+        ("p.html#sec-a", "2 Alpha", "Intro text."),
+        ("p.html#sec-b", "Beta part", "One & two item"),
+        ("p.html#c", "Gamma", "Tail"),
+    ]
+    assert {d.page for d in docs} == {"2 Alpha"}

@@ -61,6 +61,7 @@ __all__ = [
     "ordinal_colours",
     "spider_chart",
     "stacked_bars",
+    "stacked_bars_overview",
     "use_style",
 ]
 
@@ -265,4 +266,49 @@ def stacked_bars(
         bbox_to_anchor=(0.5, 1.02),
     )
     fig.tight_layout(rect=(0, 0, 1, 0.96))
+    return fig
+
+
+def stacked_bars_overview(
+    distribution: pd.DataFrame,
+    labels: Mapping[str, str],
+    *,
+    group: str = "Total",
+    scale: Sequence[str] = ("0", "1", "2", "3", "4"),
+    wrap: int = 60,
+    legend_title: str = "Score",
+    xlabel: str = "% of scored answers",
+) -> Figure:
+    """One 100 % stacked bar per item for a single group, all items on one axis."""
+    import textwrap
+
+    use_style()
+    scores = distribution[(distribution["kind"] == "score") & (distribution["group"] == group)]
+    items = list(dict.fromkeys(scores["item"]))
+    table = (
+        scores.pivot_table(index="item", columns="response", values="percent", aggfunc="sum")
+        .reindex(index=items, columns=list(scale))
+        .fillna(0.0)
+    )
+    colours = ordinal_colours(len(scale))
+    fig = Figure(figsize=(7.2, 0.3 * len(items) + 1.2))
+    ax = fig.subplots()
+    left = np.zeros(len(items))
+    for s_index, score in enumerate(scale):
+        ax.barh(
+            range(len(items)),
+            table[score].to_numpy(),
+            left=left,
+            color=colours[s_index],
+            edgecolor="white",
+            linewidth=0.4,
+            label=score,
+        )
+        left += table[score].to_numpy()
+    ax.set_yticks(range(len(items)))
+    ax.set_yticklabels([textwrap.shorten(labels.get(i, i), wrap) for i in items], fontsize=7.5)
+    ax.invert_yaxis()
+    ax.set_xlim(0, 100)
+    ax.set_xlabel(xlabel)
+    ax.legend(title=legend_title, ncol=len(scale), loc="lower center", bbox_to_anchor=(0.5, 1.0))
     return fig

@@ -159,7 +159,8 @@ def _render_embedded(
         on_progress=progress.chapter,
     )
     stage = progress.stage("Assembling (pandoc, cross-references, citations)")
-    book = assemble_book(config, executed, strict=options.strict)
+    cache = config.root / ".quartowrap" / "pandoc"
+    book = assemble_book(config, executed, strict=options.strict, cache_dir=cache)
     stage.finish()
     commit = git_state(config.root).commit
     if "html" in options.to:

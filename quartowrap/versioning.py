@@ -14,10 +14,14 @@ import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
 
+from analysis.tables import escape_markdown
+
 from .errors import BuildError
 
 SEMVER = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-[0-9A-Za-z.-]+)?$")
-CHANGELOG_HEADER = "# Changelog\n\nEvery release of this report, newest first.\n"
+# CHANGELOG.md is included into the "Version history" appendix, so it has no title of its
+# own: entries are second-level headings, newest first.
+CHANGELOG_HEADER = ""
 
 
 def _git(root: Path, *args: str, check: bool = True) -> str:
@@ -69,10 +73,12 @@ def set_book_version(quarto_yml: Path, version: str) -> None:
 
 def add_changelog_entry(changelog: Path, version: str, changes: list[str], date: str) -> None:
     text = changelog.read_text(encoding="utf-8") if changelog.exists() else CHANGELOG_HEADER
-    items = "\n".join(f"- {c}" for c in changes) or "- No recorded changes."
+    items = "\n".join(f"- {escape_markdown(c)}" for c in changes) or "- No recorded changes."
     entry = f"## Version {version} ({date})\n\n{items}\n\n"
-    head, sep, rest = text.partition("\n## ")
-    text = f"{head.rstrip()}\n\n{entry}## {rest}" if sep else f"{text.rstrip()}\n\n{entry}"
+    # Entries replace the placeholder text of a project that has not been released yet.
+    text = text if "\n## " in f"\n{text}" else ""
+    head, sep, rest = f"\n{text}".partition("\n## ")
+    text = f"{head.strip()}\n\n{entry}## {rest}" if sep else entry
     changelog.write_text(text.rstrip() + "\n", encoding="utf-8")
 
 

@@ -57,3 +57,13 @@ def test_changelog_entries_are_newest_first(tmp_path: Path) -> None:
     text = log.read_text()
     assert text.index("## Version 1.1.0 (2026-02-01)") < text.index("## Version 1.0.0")
     assert "- Fix table 17" in text and "- First chapter" in text
+
+
+def test_first_entry_replaces_the_placeholder(tmp_path: Path) -> None:
+    log = tmp_path / "CHANGELOG.md"
+    log.write_text("No version of this report has been released yet.\n")
+    add_changelog_entry(log, "1.0.0", ["Use *all* data"], "2026-03-01")
+    text = log.read_text()
+    assert text.startswith("## Version 1.0.0 (2026-03-01)")
+    assert "released yet" not in text
+    assert "- Use \\*all\\* data" in text  # commit subjects are escaped, never markup

@@ -12,11 +12,11 @@ import re
 import shutil
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from . import __version__
-from .errors import BuildError
+from .errors import BuildError, UnresolvedReferenceError
 from .model import AssembledBook, BookConfig, ChapterRef, EngineName, ExecutedChapter, OutputFormat
 from .progress import Progress
 from .release import (
@@ -163,11 +163,16 @@ def _render_embedded(
     book = assemble_book(config, executed, strict=options.strict, cache_dir=cache)
     stage.finish()
     commit = git_state(config.root).commit
+    book = _check_alt_text(book, strict=options.strict)
     if "html" in options.to:
-        from .html_site import write_html_site
+        from .html_site import last_warnings, write_html_site
 
         stage = progress.stage("Writing HTML")
-        write_html_site(book, staging / "html", version=version, commit=commit)
+        html_cache = config.root / ".quartowrap" / "html"
+        write_html_site(
+            book, staging / "html", version=version, commit=commit, cache_dir=html_cache
+        )
+        book = replace(book, warnings=(*book.warnings, *last_warnings()))
         stage.finish()
     if "pdf" in options.to and options.chapter is None:
         from .typst_pdf import write_pdf
@@ -179,6 +184,27 @@ def _render_embedded(
         stage.finish()
     _export_tables_and_figures(book, staging)
     return executed, book
+
+
+def _check_alt_text(book: AssembledBook, *, strict: bool) -> AssembledBook:
+    """Every figure needs alt text for screen readers: a warning, an error with --strict."""
+    missing = [
+        f"{_figure_source(book, figure.label)}: figure @{figure.label} has no alt text "
+        "(add `#| fig-alt: …` to its cell)"
+        for figure in book.figures
+        if not (figure.alt or "").strip()
+    ]
+    if missing and strict:
+        raise UnresolvedReferenceError("figures without alt text", detail="\n".join(missing))
+    return replace(book, warnings=(*book.warnings, *missing)) if missing else book
+
+
+def _figure_source(book: AssembledBook, label: str) -> str:
+    xref = book.xrefs.get(label)
+    for chapter in book.chapters:
+        if xref is not None and chapter.ref.slug == xref.chapter:
+            return chapter.ref.source.as_posix()
+    return "?"
 
 
 def _export_tables_and_figures(book: AssembledBook, staging: Path) -> None:

@@ -32,7 +32,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from analysis.data import DataProblem, DataValidationError, load_codebook, load_table, load_yaml
-from analysis.tables import MarkdownTable, escape_markdown, show_table
+from analysis.tables import Cell, MarkdownTable, grid_table, show_table
 
 __all__ = [
     "POLICY_DIR",
@@ -49,7 +49,6 @@ __all__ = [
     "documents_table",
     "documents_without_aims",
     "format_doc_numbers",
-    "grid_table",
     "levels_with_documents",
     "load_policy_data",
     "research_questions_table",
@@ -374,109 +373,6 @@ def search_summary(data: PolicyData) -> dict[str, int]:
     }
 
 
-# --------------------------------------------------------------------- grid tables
-
-
-def _wrap(text: str, width: int) -> list[str]:
-    """Wrap one paragraph of raw text, then escape each line (escaping never splits)."""
-    lines = textwrap.wrap(text, width=width, break_long_words=False, break_on_hyphens=False)
-    return [escape_markdown(line) for line in lines] or [""]
-
-
-def _cell_lines(value: Any, width: int) -> list[str]:
-    """A cell's content: paragraphs separated by blank lines; `*...*` segments stay markup.
-
-    Text is escaped; only the emphasis this module adds (a paragraph wrapped as
-    `\x00em\x00...`) is turned into markup, so data can never inject markup.
-    """
-    if value is None or (isinstance(value, float) and pd.isna(value)):
-        return [""]
-    lines: list[str] = []
-    for k, paragraph in enumerate(str(value).split("\n\n")):
-        if k:
-            lines.append("")
-        emphasis = paragraph.startswith(_EM)
-        body = paragraph[len(_EM) :] if emphasis else paragraph
-        wrapped = _wrap(body, width - 2 if emphasis else width)
-        if emphasis:
-            wrapped[0] = "*" + wrapped[0]
-            wrapped[-1] = wrapped[-1] + "*"
-        lines.extend(wrapped)
-    return lines
-
-
-_EM = "\x00em\x00"
-
-
-def emphasised(text: str) -> str:
-    """Mark a paragraph of a grid-table cell for italics (escaped like any other text)."""
-    return _EM + text
-
-
-def grid_table(
-    display: pd.DataFrame,
-    data: pd.DataFrame | None = None,
-    *,
-    widths: Sequence[int],
-    group: str | None = None,
-    raw: Sequence[str] = (),
-) -> MarkdownTable:
-    """A pandoc grid table (multi-line cells, full-width group rows) with its tidy CSV.
-
-    Pipe tables cannot hold paragraphs or spanning rows; grid tables can, and pandoc and
-    Quarto read them for HTML and typst alike.  `widths` are characters per column; they
-    also set the relative column widths of the output.  With `group`, a row spanning the
-    table in bold opens each run of equal values of that column (which is not shown).
-    Columns named in `raw` hold markup made by code (cross-references) and are not escaped.
-    """
-    columns = [c for c in display.columns if c != group]
-    if len(widths) != len(columns):
-        raise ValueError(f"{len(columns)} columns but {len(widths)} widths")
-
-    def cell(column: str, value: Any, width: int) -> list[str]:
-        return str(value).split("\n") if column in raw else _cell_lines(value, width)
-
-    body_rows = [
-        [cell(c, row[c], w) for c, w in zip(columns, widths, strict=True)]
-        for _, row in display.iterrows()
-    ]
-    header = [_cell_lines(str(c), w) for c, w in zip(columns, widths, strict=True)]
-    full = [
-        max(w, *(len(line) for cell in [h, *[r[k] for r in body_rows]] for line in cell))
-        for k, (w, h) in enumerate(zip(widths, header, strict=True))
-    ]
-
-    def border(char: str) -> str:
-        return "+" + "+".join(char * (w + 2) for w in full) + "+"
-
-    def row_lines(cells: list[list[str]]) -> list[str]:
-        height = max(len(cell) for cell in cells)
-        out = []
-        for i in range(height):
-            parts = [
-                (cell[i] if i < len(cell) else "").ljust(w)
-                for cell, w in zip(cells, full, strict=True)
-            ]
-            out.append("| " + " | ".join(parts) + " |")
-        return out
-
-    span = sum(full) + 3 * (len(full) - 1)
-    lines = [border("-"), *row_lines(header), border("=")]
-    current: Any = object()
-    for (_, row), cells in zip(display.iterrows(), body_rows, strict=True):
-        if group is not None and row[group] != current:
-            current = row[group]
-            for text in _wrap(str(current), span - 4):
-                lines.append("| " + f"**{text}**".ljust(span) + " |")
-            lines.append(border("-"))
-        lines.extend(row_lines(cells))
-        lines.append(border("-"))
-    tidy = data if data is not None else display
-    return MarkdownTable(
-        markdown="\n".join(lines), csv=tidy.to_csv(index=False, lineterminator="\n")
-    )
-
-
 # ------------------------------------------------------------------ publication tables
 
 
@@ -493,7 +389,7 @@ def documents_table(data: PolicyData) -> MarkdownTable:
             "group": docs["group"],
             "No.": docs["doc_id"].astype(str),
             "Title (English gloss below)": [
-                f"{title}\n\n{emphasised(gloss)}"
+                Cell.text(title) + Cell.emph(gloss)
                 for title, gloss in zip(docs["title"], docs["title_en"], strict=True)
             ],
             "Issued by": docs["entity"],
@@ -517,10 +413,10 @@ def aims_table(data: PolicyData, dimension: str, *, quotes: bool = True) -> Mark
     quotes_by_aim = data.quotes.groupby("aim_id") if quotes else None
     rows = []
     for aim in aims.itertuples(index=False):
-        text = aim.aim
+        text = Cell.text(aim.aim)
         if quotes_by_aim is not None and aim.aim_id in quotes_by_aim.groups:
             for quote in quotes_by_aim.get_group(aim.aim_id).itertuples(index=False):
-                text += "\n\n" + emphasised(f"« {quote.quote} » (document {quote.doc_id})")
+                text += Cell.emph(f"« {quote.quote} » (document {quote.doc_id})")
         rows.append(
             {
                 "Aim": text,
@@ -610,10 +506,10 @@ def research_questions_table(data: PolicyData) -> MarkdownTable:
             "RQ": tidy["id"],
             "Research question": tidy["question"],
             "Methods": tidy["methods"],
-            "Chapter": ["@" + label for label in tidy["chapter"]],
+            "Chapter": [Cell.raw("@" + label) for label in tidy["chapter"]],
         }
     )
-    return grid_table(display, tidy, widths=(3, 40, 40, 22), raw=("Chapter",))
+    return grid_table(display, tidy, widths=(3, 40, 40, 22))
 
 
 # ---------------------------------------------------------------------------- figures

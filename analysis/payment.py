@@ -6,15 +6,14 @@ table, count and sentence that depends on it.  Counts the report typed by hand (
 country, per type, per kind of risk sharing; which outcomes improved) are recomputed from the
 coded records instead.
 
-Wide tables with several lines per cell are written as pandoc grid tables (`grid_table`),
-because pipe tables cannot hold a list or a line break in a cell.  `grid_table` also serves
-`analysis.transition`.
+Wide tables with several lines per cell are written as pandoc grid tables
+(`analysis.tables.grid_table`), because pipe tables cannot hold a list or a line break in a
+cell.
 """
 
 from __future__ import annotations
 
 import re
-import textwrap
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any, Literal, TypeVar
@@ -23,7 +22,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from analysis.data import DataProblem, DataValidationError, load_yaml
-from analysis.tables import MarkdownTable, escape_markdown
+from analysis.tables import Cell, MarkdownTable, grid_table
 
 __all__ = [
     "APM_TYPE_LABELS",
@@ -32,14 +31,12 @@ __all__ = [
     "DOMAIN_LABELS",
     "RISK_SHARING_LABELS",
     "ApmFile",
-    "Cell",
     "MechanismsFile",
     "apm_counts",
     "apm_models",
     "apm_outcomes",
     "belgian_context",
     "count_of",
-    "grid_table",
     "join_names",
     "load_apm",
     "load_mechanisms",
@@ -572,135 +569,22 @@ def belgian_context(data_dir: Path | None = None) -> pd.Series:
     return pd.Series({f.key: f.value for f in source.facts}, name="value")
 
 
-# ----------------------------------------------------------------------------- grid tables
-
-
-class Cell:
-    """Content of a grid-table cell: escaped paragraphs, an escaped bullet list, or markup."""
-
-    def __init__(self, lines: list[str]) -> None:
-        self.lines = lines
-
-    @classmethod
-    def text(cls, value: Any, width: int) -> Cell:
-        """Free text, wrapped to `width` and escaped (never read as markup)."""
-        if value is None or (isinstance(value, float) and pd.isna(value)) or value == "":
-            return cls([])
-        paragraphs = str(value).split("\n")
-        lines: list[str] = []
-        for k, paragraph in enumerate(paragraphs):
-            if k:
-                lines.append("")
-            lines += [escape_markdown(w) for w in _wrap(paragraph, width) or [""]]
-        return cls(lines)
-
-    @classmethod
-    def bullets(cls, items: Sequence[str], width: int) -> Cell:
-        """A bullet list (one item per entry), each item wrapped and escaped."""
-        if len(items) == 1:
-            return cls.text(items[0], width)
-        lines: list[str] = []
-        for item in items:
-            wrapped = _wrap(str(item), max(width - 2, 8)) or [""]
-            lines.append("- " + escape_markdown(wrapped[0]))
-            lines += ["  " + escape_markdown(w) for w in wrapped[1:]]
-        return cls(lines)
-
-    @classmethod
-    def strong(cls, value: str, width: int) -> Cell:
-        """Bold escaped text (group headings, row headers), wrapped over several lines."""
-        lines = [escape_markdown(w) for w in _wrap(value, max(width - 4, 8))] or [""]
-        lines[0] = "**" + lines[0]
-        lines[-1] += "**"
-        return cls(lines)
-
-
-def _wrap(text: str, width: int) -> list[str]:
-    """Wrap at spaces only: hyphenated words and long codes stay whole."""
-    return textwrap.wrap(text, width, break_on_hyphens=False, break_long_words=False)
-
-
-CellLike = Cell | str
-
-
-def _as_cell(value: CellLike, width: int) -> Cell:
-    return value if isinstance(value, Cell) else Cell.text(value, width)
-
-
-def grid_table(
-    header: Sequence[str],
-    rows: Sequence[Sequence[CellLike] | str],
-    widths: Sequence[int],
-    data: pd.DataFrame,
-) -> MarkdownTable:
-    """A pandoc grid table: multi-line cells, bullet lists, and full-width group rows.
-
-    `rows` holds either one entry per column (text is wrapped to that column's width and
-    escaped; a `Cell` is used as built) or a single string, which becomes a group row spanning
-    every column in bold.  `widths` are characters per column; pandoc turns their proportions
-    into column widths in HTML and typst.  `data` is the tidy frame published as CSV.
-    """
-    if len(header) != len(widths):
-        raise ValueError(f"{len(header)} headers but {len(widths)} widths")
-    body: list[Cell | list[Cell]] = []
-    for row in rows:
-        if isinstance(row, str):
-            body.append(Cell.strong(row, sum(widths)))
-            continue
-        if len(row) != len(widths):
-            raise ValueError(f"row has {len(row)} cells, table has {len(widths)} columns: {row}")
-        body.append([_as_cell(v, w) for v, w in zip(row, widths, strict=True)])
-    heads = [Cell.text(h, w) for h, w in zip(header, widths, strict=True)]
-    cols = [max([w, *(len(line) for line in h.lines)]) for w, h in zip(widths, heads, strict=True)]
-    for row in body:
-        if isinstance(row, list):
-            for i, cell in enumerate(row):
-                cols[i] = max([cols[i], *(len(line) for line in cell.lines)])
-    span_width = sum(cols) + 3 * (len(cols) - 1)
-    for row in body:
-        if isinstance(row, Cell):
-            extra = max((len(line) for line in row.lines), default=0) - span_width
-            if extra > 0:
-                cols[-1] += extra
-                span_width += extra
-
-    def border(char: str) -> str:
-        return "+" + "+".join(char * (c + 2) for c in cols) + "+"
-
-    def render(cells: list[Cell]) -> list[str]:
-        height = max([1, *(len(c.lines) for c in cells)])
-        out = []
-        for k in range(height):
-            parts = [
-                (c.lines[k] if k < len(c.lines) else "").ljust(w)
-                for c, w in zip(cells, cols, strict=True)
-            ]
-            out.append("| " + " | ".join(parts) + " |")
-        return out
-
-    lines = [border("-"), *render(heads), border("=")]
-    for row in body:
-        if isinstance(row, Cell):
-            lines += ["| " + line.ljust(span_width) + " |" for line in row.lines or [""]]
-        else:
-            lines += render(row)
-        lines.append(border("-"))
-    return MarkdownTable(
-        markdown="\n".join(lines), csv=data.to_csv(index=False, lineterminator="\n")
-    )
-
-
 # ----------------------------------------------------------------------------- publication tables
 
 
 def table_search_terms(data_dir: Path | None = None) -> MarkdownTable:
     """Table 54: search terms per concept domain."""
     tidy = search_terms(data_dir)
-    rows = [
-        [Cell.strong(domain, 20), ", ".join(f"“{t}”" for t in group["term"])]
-        for domain, group in tidy.groupby("domain", sort=False)
-    ]
-    return grid_table(["Domain", "Search terms"], rows, [20, 70], tidy)
+    display = pd.DataFrame(
+        [
+            {
+                "Domain": Cell.strong(domain),
+                "Search terms": ", ".join(f"“{t}”" for t in group["term"]),
+            }
+            for domain, group in tidy.groupby("domain", sort=False)
+        ]
+    )
+    return grid_table(display, tidy, widths=[20, 70])
 
 
 def table_selection_criteria(data_dir: Path | None = None) -> MarkdownTable:
@@ -708,12 +592,15 @@ def table_selection_criteria(data_dir: Path | None = None) -> MarkdownTable:
     tidy = selection_criteria(data_dir)
     rows = []
     for criterion, group in tidy.groupby("criterion", sort=False):
-        include = list(group.loc[group["decision"] == "include", "rule"])
-        exclude = list(group.loc[group["decision"] == "exclude", "rule"])
+        rules = {d: list(group.loc[group["decision"] == d, "rule"]) for d in ("include", "exclude")}
         rows.append(
-            [Cell.strong(criterion, 14), Cell.bullets(include, 34), Cell.bullets(exclude, 40)]
+            {
+                "Criterion": Cell.strong(criterion),
+                "Included": Cell.bullets(rules["include"]),
+                "Excluded": Cell.bullets(rules["exclude"]),
+            }
         )
-    return grid_table(["Criterion", "Included", "Excluded"], rows, [14, 34, 40], tidy)
+    return grid_table(pd.DataFrame(rows), tidy, widths=[14, 34, 40])
 
 
 _EFFECT_TEXT = {"+": "+", "-": "−", "unclear": "unclear"}
@@ -726,16 +613,15 @@ def table_incentives(data_dir: Path | None = None) -> MarkdownTable:
     n = tidy["bundling_rank"].max()
     rows = []
     for (mech, rank), group in tidy.groupby(["mechanism_label", "bundling_rank"], sort=False):
-        effects = [_EFFECT_TEXT[e] for e in group["effect"]]
         position = f"{rank} of {n}"
         if rank == 1:
             position += " (least bundled; risk with the payer)"
         elif rank == n:
             position += " (most bundled; risk with the provider)"
-        rows.append([Cell.strong(mech, 18), *effects, position])
+        rows.append([Cell.strong(mech), *(_EFFECT_TEXT[e] for e in group["effect"]), position])
     header = ["Payment mechanism", *props, "Bundling and financial risk"]
     widths = [18, *([11] * len(props)), 16]
-    return grid_table(header, rows, widths, tidy)
+    return grid_table(pd.DataFrame(rows, columns=header), tidy, widths=widths)
 
 
 def table_apm(data_dir: Path | None = None) -> MarkdownTable:
@@ -747,88 +633,68 @@ def table_apm(data_dir: Path | None = None) -> MarkdownTable:
         .drop(columns=["model", "refs"]),
         on="id",
     )
-    rows: list[list[CellLike] | str] = []
+    rows = []
     for apm_type, label in APM_TYPE_LABELS.items():
         members = [m for m in source.models if m.apm_type == apm_type]
-        if not members:
-            continue
-        rows.append(label)
         for m in sorted(members, key=lambda m: m.year):
-            design = [
-                f"Focus: {m.clinical_focus}",
-                f"Providers: {m.providers}",
-                f"Setting: {m.setting}",
-            ]
-            payment = [
-                f"Payment: {m.payment_mechanism}",
-                f"Quality: {m.quality_incentives}",
-            ]
             adjusted = RISK_ADJUSTMENT_LABELS[m.risk_adjustment]
             if m.risk_adjustment_detail:
                 adjusted += f" ({m.risk_adjustment_detail})"
-            risk = [
-                f"Risk adjustment: {adjusted}",
-                f"Risk sharing: {m.risk_sharing_detail or RISK_SHARING_LABELS[m.risk_sharing]}",
-            ]
-            outcomes = [f"{o.text} ({DIRECTION_LABELS[o.direction]})" for o in m.outcomes]
+            sharing = m.risk_sharing_detail or RISK_SHARING_LABELS[m.risk_sharing]
             rows.append(
-                [
-                    Cell.text(f"{m.name} ({m.year})", 16),
-                    f"{COUNTRY_LABELS[m.country]}: {m.geography} "
+                {
+                    "type": label,
+                    "Model (year)": f"{m.name} ({m.year})",
+                    "Country": f"{COUNTRY_LABELS[m.country]}: {m.geography} "
                     f"({INITIATOR_LABELS[m.initiator].lower()})",
-                    Cell.bullets(design, 22),
-                    Cell.bullets(payment, 24),
-                    Cell.bullets(risk, 20),
-                    Cell.bullets(outcomes, 32),
-                    _numbers(m.kce_refs),
-                ]
+                    "Clinical focus, providers, setting": Cell.bullets(
+                        [
+                            f"Focus: {m.clinical_focus}",
+                            f"Providers: {m.providers}",
+                            f"Setting: {m.setting}",
+                        ]
+                    ),
+                    "Payment and quality incentives": Cell.bullets(
+                        [f"Payment: {m.payment_mechanism}", f"Quality: {m.quality_incentives}"]
+                    ),
+                    "Risk": Cell.bullets(
+                        [f"Risk adjustment: {adjusted}", f"Risk sharing: {sharing}"]
+                    ),
+                    "Outcomes reported": Cell.bullets(
+                        f"{o.text} ({DIRECTION_LABELS[o.direction]})" for o in m.outcomes
+                    ),
+                    "KCE refs": _numbers(m.kce_refs),
+                }
             )
-    header = [
-        "Model (year)",
-        "Country",
-        "Clinical focus, providers, setting",
-        "Payment and quality incentives",
-        "Risk",
-        "Outcomes reported",
-        "KCE refs",
-    ]
-    return grid_table(header, rows, [16, 14, 22, 24, 20, 32, 8], tidy)
+    return grid_table(pd.DataFrame(rows), tidy, widths=[16, 14, 22, 24, 20, 32, 8], group="type")
 
 
 def table_outcome_profile(data_dir: Path | None = None) -> MarkdownTable:
     """Model × outcome domain: directions of the reported findings (synthesis of table 57)."""
     outcomes = apm_outcomes(data_dir)
     profile = outcome_profile(outcomes)
-    header = ["Model", *(DOMAIN_LABELS[d] for d in profile.columns)]
-    rows = [
-        [Cell.text(model, 22), *row]
-        for model, row in zip(profile.index, profile.values, strict=True)
-    ]
+    display = profile.rename(columns=DOMAIN_LABELS).rename_axis("Model").reset_index()
     widths = [22, *([12] * len(profile.columns))]
     tidy = outcomes[["model", "domain", "direction", "outcome_no", "refs"]]
-    return grid_table(header, rows, widths, tidy)
+    return grid_table(display, tidy, widths=widths)
 
 
 def table_reform_steps(data_dir: Path | None = None) -> MarkdownTable:
     """Table 58: conditions and steps, grouped by part and stage, with their sources."""
     source = load_reform(data_dir)
-    tidy = reform_steps(data_dir)
-    rows: list[list[CellLike] | str] = []
-    for part in source.parts:
-        for stage in part.stages:
-            rows.append(f"{part.label}: {stage.label.lower()}")
-            for step in stage.steps:
-                action = Cell.text(step.action, 36)
-                if step.details:
-                    details = Cell.bullets(step.details, 34)
-                    action = Cell([*action.lines, "", *details.lines])
-                sources = Cell.bullets(
-                    [f"{s.context}, {s.type} (ref. {s.kce_ref})" for s in step.sources], 34
-                )
-                rows.append([action, sources])
-    return grid_table(
-        ["Conditions and actions", "Context, type of article, source"], rows, [38, 36], tidy
-    )
+    rows = [
+        {
+            "stage": f"{part.label}: {stage.label.lower()}",
+            "Conditions and actions": Cell.text(step.action) + Cell.bullets(step.details),
+            "Context, type of article, source": Cell.bullets(
+                f"{s.context}, {s.type} (ref. {s.kce_ref})" for s in step.sources
+            ),
+        }
+        for part in source.parts
+        for stage in part.stages
+        for step in stage.steps
+    ]
+    return grid_table(pd.DataFrame(rows), reform_steps(data_dir), widths=[36, 34], group="stage")
 
 
 # ----------------------------------------------------------------------------- text helpers

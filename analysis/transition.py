@@ -24,8 +24,8 @@ from matplotlib.lines import Line2D
 from matplotlib.ticker import FuncFormatter
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from analysis.payment import Cell, CellLike, grid_table, load_validated
-from analysis.tables import MarkdownTable
+from analysis.payment import load_validated
+from analysis.tables import Cell, MarkdownTable, grid_table
 
 __all__ = [
     "PanelSummary",
@@ -323,11 +323,14 @@ def table_world_cafe(data_dir: Path | None = None) -> MarkdownTable:
     tidy = world_cafe_rounds(data_dir)
     wide = tidy.pivot(index="round", columns="topic", values="group")
     topics = list(dict.fromkeys(tidy["topic"]))
-    rows = [
-        [Cell.strong(f"Round {r}", 10), *(f"Group {wide.loc[r, t]}" for t in topics)]
-        for r in wide.index
-    ]
-    return grid_table(["", *topics], rows, [10, *([14] * len(topics))], tidy)
+    display = pd.DataFrame(
+        [
+            [Cell.strong(f"Round {r}"), *(f"Group {wide.loc[r, t]}" for t in topics)]
+            for r in wide.index
+        ],
+        columns=["", *topics],
+    )
+    return grid_table(display, tidy, widths=[10, *([14] * len(topics))])
 
 
 # ----------------------------------------------------------------------------- tables 60-61
@@ -368,14 +371,12 @@ def table_invited_experts(data_dir: Path | None = None) -> MarkdownTable:
     wide = tidy.pivot_table(index="category", columns="language", values="n", sort=False)
     wide = wide[["nl", "fr"]].astype(int)
     wide["total"] = wide.sum(axis=1)
-    rows: list[list[CellLike] | str] = [
-        [category, *(str(v) for v in values)]
-        for category, values in zip(wide.index, wide.to_numpy(), strict=True)
+    rows = [
+        [category, *values] for category, values in zip(wide.index, wide.to_numpy(), strict=True)
     ]
-    totals = wide.sum()
-    rows.append([Cell.strong("Total", 40), *(Cell.strong(str(v), 8) for v in totals)])
+    rows.append([Cell.strong("Total"), *(Cell.strong(v) for v in wide.sum())])
     header = ["Category", source.languages["nl"], source.languages["fr"], "Total"]
-    return grid_table(header, rows, [40, 10, 10, 8], tidy)
+    return grid_table(pd.DataFrame(rows, columns=header), tidy, widths=[40, 10, 10, 8])
 
 
 def table_participation(data_dir: Path | None = None) -> MarkdownTable:
@@ -388,12 +389,13 @@ def table_participation(data_dir: Path | None = None) -> MarkdownTable:
     columns = [(a, lang) for a in source.activities for lang in ("fr", "nl")]
     wide = wide[columns]
     header = ["Category"] + [f"{source.activities[a]} ({lang.upper()})" for a, lang in columns]
-    rows: list[list[CellLike] | str] = [
-        [category, *("–" if v == 0 else str(v) for v in values)]
+    rows = [
+        [category, *("–" if v == 0 else v for v in values)]
         for category, values in zip(wide.index, wide.to_numpy(), strict=True)
     ]
-    rows.append([Cell.strong("Total", 26), *(Cell.strong(str(v), 9) for v in wide.sum())])
-    return grid_table(header, rows, [26, *([11] * len(columns))], tidy)
+    rows.append([Cell.strong("Total"), *(Cell.strong(v) for v in wide.sum())])
+    display = pd.DataFrame(rows, columns=header)
+    return grid_table(display, tidy, widths=[26, *([11] * len(columns))])
 
 
 @dataclass(frozen=True)
@@ -484,16 +486,24 @@ def table_summary(theme: str, data_dir: Path | None = None) -> MarkdownTable:
         known = ", ".join(t.key for t in source.themes)
         raise KeyError(f"no theme {theme!r} in {TRANSITION_DIR}/summaries.yaml (known: {known})")
     tidy = summary_rows(data_dir).query("theme == @theme")
-    rows: list[list[CellLike] | str] = []
-    levels = {row.level for row in chosen[0].rows}
-    current = None
-    for row in chosen[0].rows:
-        if len(levels) > 1 and row.level != current:
-            rows.append(row.level if row.level != "General" else "The health system as a whole")
-            current = row.level
-        rows.append([Cell.bullets(row.agreed, 40), Cell.bullets(row.open, 40)])
-    header = ["Broadly accepted by the experts", "Still to be defined"]
-    return grid_table(header, rows, [40, 40], tidy)
+    display = pd.DataFrame(
+        [
+            {
+                "level": "The health system as a whole" if row.level == "General" else row.level,
+                "Broadly accepted by the experts": Cell.bullets(row.agreed),
+                "Still to be defined": Cell.bullets(row.open),
+            }
+            for row in chosen[0].rows
+        ]
+    )
+    # Group rows only where they tell levels apart.
+    several = display["level"].nunique() > 1
+    return grid_table(
+        display if several else display.drop(columns="level"),
+        tidy,
+        widths=[40, 40],
+        group="level" if several else None,
+    )
 
 
 # ----------------------------------------------------------------------------- pathway
@@ -519,17 +529,17 @@ def pathway_phases(data_dir: Path | None = None) -> pd.DataFrame:
 def table_pathway(data_dir: Path | None = None) -> MarkdownTable:
     """The phases of the transition pathway with their components."""
     source = load_pathway(data_dir)
-    rows = [
+    display = pd.DataFrame(
         [
-            Cell.strong(f"Phase {p.number}: {p.title}", 22),
-            Cell.text(p.approach, 18),
-            Cell.bullets(p.components, 46),
+            {
+                "Phase": Cell.strong(f"Phase {p.number}: {p.title}"),
+                "Approach": p.approach,
+                "Components": Cell.bullets(p.components),
+            }
+            for p in source.phases
         ]
-        for p in source.phases
-    ]
-    return grid_table(
-        ["Phase", "Approach", "Components"], rows, [22, 18, 46], pathway_phases(data_dir)
     )
+    return grid_table(display, pathway_phases(data_dir), widths=[22, 18, 46])
 
 
 def territory_sizes(data_dir: Path | None = None) -> pd.DataFrame:
@@ -644,13 +654,14 @@ def study_factors(data_dir: Path | None = None) -> pd.DataFrame:
 def table_study_factors(data_dir: Path | None = None) -> MarkdownTable:
     """Factors affecting the scale-up of integrated care, grouped by level."""
     tidy = study_factors(data_dir)
-    rows: list[list[CellLike] | str] = []
-    for level, group in tidy.groupby("level", sort=False):
-        rows.append(str(level))
-        rows += [
-            [Cell.strong(f, 20), t] for f, t in zip(group["factor"], group["finding"], strict=True)
-        ]
-    return grid_table(["Factor", "What the stakeholders reported"], rows, [20, 60], tidy)
+    display = pd.DataFrame(
+        {
+            "level": tidy["level"],
+            "Factor": [Cell.strong(f) for f in tidy["factor"]],
+            "What the stakeholders reported": tidy["finding"],
+        }
+    )
+    return grid_table(display, tidy, widths=[20, 60], group="level")
 
 
 def commentaries(data_dir: Path | None = None) -> dict[str, Commentary]:

@@ -439,21 +439,6 @@ def test_quote_from_a_document_not_stating_the_aim_is_rejected(tmp_path: Path) -
         lit.load_policy_data(data_dir)
 
 
-def test_grid_table_escapes_text_and_groups_rows() -> None:
-    display = pd.DataFrame(
-        {
-            "g": ["x", "x", "y"],
-            "A": ["<b>bold</b> *not*", "line one\n\nline two", "[@key]"],
-            "B": ["1", "2", "3"],
-        }
-    )
-    table = lit.grid_table(display, widths=(20, 4), group="g")
-    html = pypandoc.convert_text(table.markdown, "html", format="markdown")
-    assert "<b>" not in html and "<em>" not in html and "citation" not in html
-    assert html.count('colspan="2"') == 2  # one spanning row per group
-    assert "<p>line one</p>" in html and "<p>line two</p>" in html
-
-
 def test_documents_table_groups_by_level_and_type(data: lit.PolicyData) -> None:
     html = pypandoc.convert_text(lit.documents_table(data).markdown, "html", format="markdown")
     assert html.count('colspan="4"') == 8  # 4 levels with documents x 2 types

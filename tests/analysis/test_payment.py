@@ -264,33 +264,6 @@ def test_belgian_context() -> None:
     assert facts["low_variability_stay_groups"] == 57
 
 
-# ------------------------------------------------------------------ grid tables
-
-
-def test_grid_table_escapes_and_spans() -> None:
-    data = pd.DataFrame({"a": [1]})
-    table = pay.grid_table(
-        ["Name", "Note"],
-        ["A *group*", ["x_y", pay.Cell.bullets(["one <b>", "two"], 20)]],
-        [10, 20],
-        data,
-    )
-    lines = table.markdown.splitlines()
-    assert lines[0].startswith("+") and set(lines[0]) <= {"+", "-"}
-    assert any(set(line) <= {"+", "="} for line in lines)
-    assert "**A \\*group\\***" in table.markdown  # span row, bold, content escaped
-    assert "x\\_y" in table.markdown
-    assert "\\<b\\>" in table.markdown
-    widths = {len(line) for line in lines}
-    assert len(widths) == 1  # every line of a grid table has the same length
-    assert table.csv == "a\n1\n"
-
-
-def test_grid_table_rejects_ragged_rows() -> None:
-    with pytest.raises(ValueError, match="2 columns"):
-        pay.grid_table(["a", "b"], [["only one"]], [5, 5], pd.DataFrame())
-
-
 # ------------------------------------------------------------------ validation errors
 
 

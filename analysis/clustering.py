@@ -155,28 +155,33 @@ def nearest_neighbours(
 ) -> Neighbours:
     """Top-k cosine neighbours of every row, by blocks of rows (rows must be L2-normalised).
 
-    A block of `rows × n` similarities is the only dense array, sized to `memory_budget`;
-    ties are broken by the lower index so the result does not depend on the platform.
+    Only pairs that share a term have a non-zero similarity, so each block of the product
+    stays sparse and the top k are picked from its stored entries (one vectorised sort per
+    block): work grows with the number of overlapping pairs, not with n².  Blocks are sized
+    so that even a completely dense block would fit in `memory_budget`.  Ties are broken by
+    the lower index, so the result does not depend on the platform.
     """
     n = matrix.shape[0]
     k = max(1, min(k, n - 1))
-    block = max(1, min(n, memory_budget // (4 * n)))
-    transposed = matrix.T.tocsc()
+    block = max(1, min(n, memory_budget // (12 * n)))  # float32 value + int64 index
+    transposed = matrix.T.tocsr()
     index = np.full((n, k), -1, dtype=np.int64)
     similarity = np.zeros((n, k), dtype=np.float32)
     for start in range(0, n, block):
         stop = min(n, start + block)
-        sims = (matrix[start:stop] @ transposed).toarray().astype(np.float32, copy=False)
-        rows = np.arange(stop - start)
-        sims[rows, rows + start] = -1.0  # a text is not its own neighbour
-        part = np.argpartition(-sims, k - 1, axis=1)[:, :k] if k < n else np.argsort(-sims)
-        values = np.take_along_axis(sims, part, axis=1)
-        order = np.lexsort((part, -values), axis=1)  # similarity desc, then index asc
-        part = np.take_along_axis(part, order, axis=1)
-        values = np.take_along_axis(values, order, axis=1)
-        keep = values > 0
-        index[start:stop] = np.where(keep, part, -1)
-        similarity[start:stop] = np.where(keep, values, 0.0)
+        product = (matrix[start:stop] @ transposed).tocsr()
+        rows = np.repeat(np.arange(stop - start), np.diff(product.indptr))
+        cols = product.indices.astype(np.int64)
+        values = product.data.astype(np.float32, copy=False)
+        keep = (cols != rows + start) & (values > 0)  # a text is not its own neighbour
+        rows, cols, values = rows[keep], cols[keep], values[keep]
+        order = np.lexsort((cols, -values, rows))  # by row, similarity desc, index asc
+        rows, cols, values = rows[order], cols[order], values[order]
+        first = np.searchsorted(rows, np.arange(stop - start))
+        rank = np.arange(len(rows)) - first[rows]
+        top = rank < k
+        index[start + rows[top], rank[top]] = cols[top]
+        similarity[start + rows[top], rank[top]] = values[top]
     return Neighbours(index=index, similarity=similarity)
 
 

@@ -82,7 +82,7 @@ def test_sparse_neighbours_match_dense_cosine_and_do_not_depend_on_block_size() 
     dense = (matrix @ matrix.T).toarray()
     np.fill_diagonal(dense, -1)
     k = 5
-    small = nearest_neighbours(matrix, k, memory_budget=4 * 300 * 7)  # blocks of 7 rows
+    small = nearest_neighbours(matrix, k, memory_budget=12 * 300 * 7)  # blocks of 7 rows
     whole = nearest_neighbours(matrix, k)
     np.testing.assert_array_equal(small.index, whole.index)
     for i in range(300):

@@ -22,6 +22,7 @@ KCE_GREEN = "#7ab800"
 KCE_DARK = "#1d3c45"
 KCE_ORANGE = "#e07b00"
 KCE_GREY = "#8c8c8c"
+GRID_COLOUR = "#e6e6e6"  # light reference lines behind the data
 PALETTE: dict[str, str] = {
     "teal": KCE_TEAL,
     "green": KCE_GREEN,
@@ -54,10 +55,17 @@ STYLE: dict[str, object] = {
 }
 
 __all__ = [
+    "GRID_COLOUR",
     "GROUP_COLOURS",
+    "KCE_DARK",
+    "KCE_GREEN",
+    "KCE_GREY",
+    "KCE_ORANGE",
+    "KCE_TEAL",
     "PALETTE",
     "STYLE",
     "box_plots",
+    "group_colour",
     "ordinal_colours",
     "spider_chart",
     "stacked_bars",
@@ -77,7 +85,9 @@ def ordinal_colours(n: int) -> list[str]:
     return [to_hex(cmap(x)) for x in np.linspace(0, 1, n)]
 
 
-def _colour(group: str, index: int) -> str:
+def group_colour(group: str, index: int) -> str:
+    """The colour of a named group (a region or level keeps its colour in every figure);
+    other groups take the palette in turn by `index`."""
     fallback = [KCE_TEAL, KCE_GREEN, KCE_ORANGE, KCE_DARK, KCE_GREY]
     return GROUP_COLOURS.get(group, fallback[index % len(fallback)])
 
@@ -176,7 +186,7 @@ def box_plots(
             for i, (item, r) in enumerate(rows.iterrows())
             if r["scored"] > 0
         ]
-        colour = _colour(group, g_index)
+        colour = group_colour(group, g_index)
         ax.bxp(
             stats,
             positions=positions,
@@ -206,7 +216,7 @@ def box_plots(
     ax.invert_yaxis()
     ax.set_xlim(-0.3, scale_max + 0.3)
     ax.set_xlabel("Maturity score (0 = lowest, 5 = highest)")
-    ax.grid(axis="x", color="#e6e6e6", linewidth=0.6)
+    ax.grid(axis="x", color=GRID_COLOUR, linewidth=0.6)
     ax.legend(ncol=len(groups), loc="lower center", bbox_to_anchor=(0.5, 1.0))
     return fig
 

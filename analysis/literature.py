@@ -32,6 +32,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from analysis.data import DataProblem, DataValidationError, load_codebook, load_table, load_yaml
+from analysis.figures import GRID_COLOUR, KCE_GREY, KCE_TEAL, group_colour, use_style
 from analysis.tables import Cell, MarkdownTable, grid_table, show_table
 
 __all__ = [
@@ -66,10 +67,6 @@ _FILES = {
     "context": f"{POLICY_DIR}/context.yaml",
     "questions": f"{POLICY_DIR}/research_questions.yaml",
 }
-
-# KCE palette (teal/green accents); figures.py may later own these.
-_TEAL = "#00827f"
-_LEVEL_COLOURS = ("#00827f", "#7bb661", "#e0a526", "#5b6f9e", "#a05c8c")
 
 
 # ------------------------------------------------------------------------------ data
@@ -520,6 +517,7 @@ def timeline_figure(data: PolicyData) -> Figure:
 
     Events come from timeline.csv; those that are key documents carry their number.
     """
+    use_style()
     events = data.timeline.sort_values(
         ["year", "month"], key=lambda s: s.fillna(0) if s.name == "month" else s
     )
@@ -530,7 +528,7 @@ def timeline_figure(data: PolicyData) -> Figure:
     y = list(range(len(events)))[::-1]
     for yi, event in zip(y, events.itertuples(index=False), strict=True):
         is_doc = event.doc_id is not None
-        colour = _TEAL if is_doc else "#8a8a8a"
+        colour = KCE_TEAL if is_doc else KCE_GREY
         ax.plot(event.year, yi, "o", color=colour, markersize=7 if is_doc else 5)
         label = event.event + (f" [document {int(event.doc_id)}]" if is_doc else "")
         label = textwrap.fill(label, 58)
@@ -543,13 +541,15 @@ def timeline_figure(data: PolicyData) -> Figure:
     ax.spines["bottom"].set_bounds(first, last)
     for side in ("left", "right", "top"):
         ax.spines[side].set_visible(False)
-    ax.grid(axis="x", color="#e6e6e6", linewidth=0.6)
+    ax.grid(axis="x", color=GRID_COLOUR, linewidth=0.6)
     ax.set_axisbelow(True)
     return fig
 
 
 def documents_by_level_year_figure(data: PolicyData) -> Figure:
-    """Key documents per year of publication, stacked by level of government."""
+    """Key documents per year of publication, stacked by level of government (each level in
+    its region's colour from `analysis.figures`, as in the survey figures)."""
+    use_style()
     counts = documents_by_level_and_year(data)
     wide = counts.pivot(index="year", columns="level", values="n_documents").fillna(0)
     years = list(range(int(wide.index.min()), int(wide.index.max()) + 1))
@@ -558,12 +558,12 @@ def documents_by_level_year_figure(data: PolicyData) -> Figure:
     fig = Figure(figsize=(7, 3.6), layout="constrained")
     ax = fig.subplots()
     bottom = pd.Series(0.0, index=wide.index)
-    for level, colour in zip(levels, _LEVEL_COLOURS, strict=False):
+    for k, level in enumerate(levels):
         ax.bar(
             wide.index,
             wide[level],
             bottom=bottom,
-            color=colour,
+            color=group_colour(data.level_label(level), k),
             label=data.level_label(level),
             width=0.7,
         )

@@ -13,17 +13,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-import matplotlib
-
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt
 import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import FuncFormatter
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from analysis.figures import GRID_COLOUR, KCE_ORANGE, KCE_TEAL, use_style
 from analysis.payment import load_validated
 from analysis.tables import Cell, MarkdownTable, grid_table
 
@@ -561,8 +557,10 @@ def figure_territory_sizes(sizes: pd.DataFrame) -> Figure:
     Colour tells existing zones (as the report describes them) from the sizes experts put
     forward in the World Cafés.
     """
-    colours = {"report": "#00747a", "world_cafe": "#b3661b"}
-    fig, ax = plt.subplots(figsize=(7.0, 0.5 * len(sizes) + 1.4))
+    use_style()
+    colours = {"report": KCE_TEAL, "world_cafe": KCE_ORANGE}
+    fig = Figure(figsize=(7.0, 0.5 * len(sizes) + 1.4))
+    ax = fig.subplots()
     for y, row in enumerate(sizes.itertuples()):
         colour = colours[row.source]
         if row.low == row.high:
@@ -575,7 +573,7 @@ def figure_territory_sizes(sizes: pd.DataFrame) -> Figure:
     ax.invert_yaxis()
     ax.set_xlabel("Inhabitants (logarithmic scale)")
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
-    ax.grid(axis="x", color="#dddddd", linewidth=0.6)
+    ax.grid(axis="x", color=GRID_COLOUR, linewidth=0.6)
     ax.set_axisbelow(True)
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)

@@ -15,7 +15,9 @@ from pathlib import Path
 import pandas as pd
 import pypandoc
 import pytest
+from matplotlib.colors import to_hex
 
+from analysis import figures
 from analysis import literature as lit
 from analysis.data import DataValidationError
 
@@ -462,3 +464,18 @@ def test_figures_draw_from_the_data(data: lit.PolicyData) -> None:
     bars = lit.documents_by_level_year_figure(data)
     heights = sum(p.get_height() for p in bars.axes[0].patches)
     assert heights == len(data.documents)
+
+
+def test_figures_use_the_shared_palette(data: lit.PolicyData) -> None:
+    (ax,) = lit.timeline_figure(data).axes
+    markers = {to_hex(line.get_color()) for line in ax.lines}
+    assert markers == {figures.KCE_TEAL, figures.KCE_GREY}  # key documents / other events
+    (ax,) = lit.documents_by_level_year_figure(data).axes
+    key = ax.get_legend()
+    legend = {
+        text.get_text(): to_hex(handle.get_facecolor())
+        for text, handle in zip(key.get_texts(), key.legend_handles, strict=True)
+    }
+    # A level of government has the colour its region has in the survey figures.
+    levels = ("Federal", "Flanders", "Wallonia", "Brussels")
+    assert legend == {name: figures.GROUP_COLOURS[name] for name in levels}

@@ -13,7 +13,9 @@ from typing import Any
 
 import pytest
 import yaml
+from matplotlib.colors import to_hex
 
+from analysis import figures
 from analysis import transition as tr
 from analysis.citations import parse_bibtex
 from analysis.paths import PROJECT_ROOT
@@ -132,6 +134,9 @@ def test_territory_sizes_and_figure() -> None:
     assert sizes["low"].is_monotonic_increasing
     fig = tr.figure_territory_sizes(tr.territory_sizes())
     assert len(fig.axes[0].get_yticklabels()) == len(sizes)
+    # Drawn in the shared KCE palette: teal for existing zones, orange for proposals.
+    drawn = {to_hex(line.get_color()) for line in fig.axes[0].lines}
+    assert drawn == {figures.KCE_TEAL, figures.KCE_ORANGE}
 
 
 # ------------------------------------------------------------------ chapter 7 study

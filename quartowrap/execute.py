@@ -1,0 +1,649 @@
+"""Execute chapters in Jupyter kernels and weave their outputs into pandoc markdown.
+
+Execution and weaving are separate on purpose: a kernel run produces *raw outputs* (per
+cell: streams, display data, errors; per inline expression: its formatted value), which
+freeze stores; weaving turns raw outputs plus the chapter's current prose and cell options
+into `ExecutedChapter.markdown` following the stage contract in docs/architecture.md.  So
+a prose or caption edit re-weaves stored outputs without starting a kernel.
+
+Chapters run in parallel (`jobs`), each in its own fresh kernel from `kernels.KernelPool`.
+"""
+
+from __future__ import annotations
+
+import ast
+import base64
+import csv
+import io
+import json
+import queue
+import re
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from . import freeze
+from .config import document_execute_options, execute_options
+from .errors import BuildError, CellError
+from .kernels import REPORT_EXPRESSION, Kernel, KernelPool, kernel_environment
+from .kernels import _inside_project as inside_project
+from .kernels import preload_candidates, setup_code
+from .model import (
+    BookConfig,
+    ChapterRef,
+    Dependencies,
+    ExecutedChapter,
+    ExecuteOptions,
+    FigureOutput,
+    SourceLocation,
+    TableOutput,
+)
+from .qmd import CodeCell, MarkdownBlock, QmdDocument, parse_qmd
+
+TABLE_MIME = "application/vnd.kce.table+json"  # see analysis/tables.py
+IMAGE_MIMES = {"image/svg+xml": ".svg", "image/png": ".png", "image/jpeg": ".jpg"}
+KEPT_MIMES = (TABLE_MIME, "text/markdown", "text/plain")
+TRACEBACK_TAIL = 12
+
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+_CELL_FRAME = re.compile(r"Cell In\[(\d+)\], line (\d+)")
+_TABLE_SEPARATOR = re.compile(r"^\s*\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?\s*$")
+
+
+@dataclass(frozen=True)
+class ChapterProgress:
+    """A progress event: a chapter `started` executing, was `executed`, or reused (`frozen`).
+
+    Chapters without code report `executed` with zero seconds.  `reason` says why a chapter
+    executed (e.g. "data file changed: data/x.csv").
+    """
+
+    source: Path
+    status: Literal["started", "executed", "frozen"]
+    seconds: float = 0.0
+    reason: str | None = None
+
+
+ProgressCallback = Callable[[ChapterProgress], None]
+
+
+# --------------------------------------------------------------------------------------
+# Public entry point
+# --------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Plan:
+    ref: ChapterRef
+    doc: QmdDocument
+    options: ExecuteOptions
+    evaluated: list[bool]
+    key: str = ""
+    reason: str | None = None  # why it must execute; None = static or reusable
+    frozen: freeze.FrozenResult | None = None
+
+
+def execute_chapters(
+    config: BookConfig,
+    chapters: Sequence[ChapterRef],
+    *,
+    data_dir: Path | None = None,
+    use_freeze: bool = True,
+    jobs: int = 2,
+    on_progress: ProgressCallback | None = None,
+) -> list[ExecutedChapter]:
+    """Execute (or reuse from freeze) every chapter; results in the order given."""
+    root = config.root
+    notify = on_progress or (lambda _p: None)
+    plans: list[_Plan] = []
+    for ref in chapters:
+        doc = parse_qmd(ref.source, root)
+        options = document_execute_options(config, ref.source, doc.front_matter)
+        evaluated = [bool(_cell_options(options, c).eval) for c in doc.cells]
+        plan = _Plan(ref, doc, options, evaluated)
+        if doc.executable and doc.has_code:
+            plan.key = freeze.code_key(doc, data_dir, evaluated)
+            plan.frozen = freeze.load(root, ref.source)
+            mode = options.freeze if use_freeze else False
+            plan.reason = freeze.stale_reason(plan.frozen, doc, plan.key, mode, root, data_dir)
+        plans.append(plan)
+
+    results: dict[int, ExecutedChapter] = {}
+    to_run = [i for i, p in enumerate(plans) if p.reason is not None]
+    for i, plan in enumerate(plans):
+        if plan.reason is None:
+            results[i] = _from_store(config, plan)
+            status = "frozen" if plan.frozen is not None else "executed"
+            notify(ChapterProgress(plan.ref.source, status, 0.0))
+    if to_run:
+        results.update(_run_all(config, plans, to_run, data_dir, jobs, notify))
+    return [results[i] for i in range(len(plans))]
+
+
+def _from_store(config: BookConfig, plan: _Plan) -> ExecutedChapter:
+    raw = plan.frozen.outputs if plan.frozen else {}
+    figures = freeze.figure_dir(config.root, plan.ref.source)
+    markdown, tables, figs = weave(plan.doc, raw, plan.options, figures)
+    return ExecutedChapter(
+        source=plan.ref.source,
+        front_matter=plan.doc.front_matter,
+        markdown=markdown,
+        tables=tables,
+        figures=figs,
+        dependencies=plan.frozen.dependencies if plan.frozen else Dependencies(),
+        seconds=0.0,
+        from_freeze=plan.frozen is not None,
+    )
+
+
+def _run_all(
+    config: BookConfig,
+    plans: list[_Plan],
+    to_run: list[int],
+    data_dir: Path | None,
+    jobs: int,
+    notify: ProgressCallback,
+) -> dict[int, ExecutedChapter]:
+    root = config.root
+    workers = max(1, min(jobs, len(to_run)))
+    sources = [c.code for i in to_run for c in plans[i].doc.cells]
+    pool = KernelPool(
+        root=root,
+        env=kernel_environment(root, data_dir),
+        preload=preload_candidates(sources),
+        prestart=workers,
+    )
+    done: dict[int, ExecutedChapter] = {}
+    ex = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="kce-chapter")
+    try:
+        pool.start(expected=len(to_run))
+        futures: dict[Future[ExecutedChapter], int] = {
+            ex.submit(_run_one, config, plans[i], pool, data_dir, notify): i for i in to_run
+        }
+        finished, _pending = wait(futures, return_when=FIRST_EXCEPTION)
+        failed = [f for f in finished if f.exception() is not None]
+        if failed:
+            first = min(failed, key=lambda f: futures[f])
+            raise first.exception()  # type: ignore[misc]
+        for f, i in futures.items():
+            done[i] = f.result()
+    finally:
+        # Kill the kernels first: chapters still running in other threads then end at once
+        # (also on KeyboardInterrupt), and only then wait for the threads.
+        pool.close()
+        ex.shutdown(wait=True, cancel_futures=True)
+    return done
+
+
+def _run_one(
+    config: BookConfig,
+    plan: _Plan,
+    pool: KernelPool,
+    data_dir: Path | None,
+    notify: ProgressCallback,
+) -> ExecutedChapter:
+    root = config.root
+    source = plan.ref.source
+    notify(ChapterProgress(source, "started", 0.0, plan.reason))
+    start = time.monotonic()
+    kernel = pool.acquire()
+    try:
+        raw, files, report = _execute(kernel, plan.doc, plan.options, root)
+    finally:
+        kernel.close()
+    seconds = round(time.monotonic() - start, 3)
+    deps = _dependencies(report, root, data_dir, config.output_dir)
+    result = freeze.FrozenResult(
+        code_key=plan.key,
+        engine=freeze.ENGINE_VERSION,
+        source_hash=plan.doc.source_hash,
+        modules=deps.modules,
+        data_files=deps.data_files,
+        outputs=raw,
+        seconds=seconds,
+    )
+    freeze.save(root, source, result, files)
+    markdown, tables, figs = weave(plan.doc, raw, plan.options, freeze.figure_dir(root, source))
+    notify(ChapterProgress(source, "executed", seconds, plan.reason))
+    return ExecutedChapter(
+        source=source,
+        front_matter=plan.doc.front_matter,
+        markdown=markdown,
+        tables=tables,
+        figures=figs,
+        dependencies=deps,
+        seconds=seconds,
+        from_freeze=False,
+    )
+
+
+# --------------------------------------------------------------------------------------
+# Talking to the kernel
+# --------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Reply:
+    content: dict[str, Any]
+    outputs: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+
+
+def _request(
+    kernel: Kernel,
+    code: str,
+    *,
+    silent: bool = False,
+    user_expressions: dict[str, str] | None = None,
+) -> _Reply:
+    """Send one execute_request and collect its outputs until the kernel is idle again."""
+    client = kernel.client
+    msg_id = client.execute(
+        code,
+        silent=silent,
+        store_history=not silent,
+        user_expressions=user_expressions or {},
+        allow_stdin=False,
+        stop_on_error=False,
+    )
+    outputs: list[tuple[str, dict[str, Any]]] = []
+    while True:
+        try:
+            msg = client.get_iopub_msg(timeout=1.0)
+        except queue.Empty:
+            if not kernel.alive():
+                raise _KernelDied(kernel.log_tail()) from None
+            continue
+        if msg["parent_header"].get("msg_id") != msg_id:
+            continue
+        kind, content = msg["msg_type"], msg["content"]
+        if kind == "status" and content.get("execution_state") == "idle":
+            break
+        if kind in ("stream", "display_data", "execute_result", "error"):
+            outputs.append((kind, content))
+        elif kind == "clear_output":
+            outputs.clear()
+    while True:
+        try:
+            reply = client.get_shell_msg(timeout=5.0)
+        except queue.Empty:
+            if not kernel.alive():
+                raise _KernelDied(kernel.log_tail()) from None
+            continue
+        if reply["parent_header"].get("msg_id") == msg_id:
+            return _Reply(reply["content"], outputs)
+
+
+class _KernelDied(Exception):
+    pass
+
+
+def _cell_options(doc_options: ExecuteOptions, cell: CodeCell) -> ExecuteOptions:
+    return execute_options(cell.options, doc_options)
+
+
+def _execute(
+    kernel: Kernel, doc: QmdDocument, options: ExecuteOptions, root: Path
+) -> tuple[dict[str, Any], dict[str, bytes], dict[str, Any]]:
+    """Run a chapter's cells and inline expressions in document order."""
+    reply = _request(kernel, setup_code(root), silent=True)
+    if reply.content.get("status") != "ok":
+        raise BuildError(f"kernel setup failed: {reply.content.get('evalue')}")
+    cells: dict[str, Any] = {}
+    inline: list[dict[str, Any] | None] = []
+    files: dict[str, bytes] = {}
+    counts: dict[int, CodeCell] = {}
+    for block in doc.blocks:
+        if isinstance(block, MarkdownBlock):
+            inline.extend(_inline(kernel, block, options, counts))
+            continue
+        cell_opts = _cell_options(options, block)
+        if not cell_opts.eval:
+            continue
+        try:
+            reply = _request(kernel, block.source)
+        except _KernelDied as died:
+            raise CellError(
+                "the kernel died while running this cell", block.location, str(died)
+            ) from None
+        count = reply.content.get("execution_count")
+        if isinstance(count, int):
+            counts[count] = block
+        outputs = [_raw_output(kind, content, block, files) for kind, content in reply.outputs]
+        if reply.content.get("status") == "error" and not _allows_error(block, options):
+            raise _cell_error(reply.content, block, counts)
+        cells[str(block.index)] = {"outputs": outputs}
+    report_reply = _request(kernel, "", silent=True, user_expressions={"r": REPORT_EXPRESSION})
+    report = _expression_text(report_reply.content.get("user_expressions", {}).get("r"))
+    raw = {"cells": cells, "inline": inline, "files": sorted(files)}
+    return raw, files, json.loads(report) if report else {}
+
+
+def _allows_error(cell: CodeCell, options: ExecuteOptions) -> bool:
+    return bool(_cell_options(options, cell).error)
+
+
+def _inline(
+    kernel: Kernel, block: MarkdownBlock, options: ExecuteOptions, counts: dict[int, CodeCell]
+) -> list[dict[str, Any] | None]:
+    if not block.inline:
+        return []
+    if not options.eval:
+        return [None] * len(block.inline)
+    expressions = {
+        f"e{i}": f"__kce_inline__(({expr.code}\n))" for i, expr in enumerate(block.inline)
+    }
+    try:
+        reply = _request(kernel, "", silent=True, user_expressions=expressions)
+    except _KernelDied as died:
+        raise CellError("the kernel died", block.inline[0].location, str(died)) from None
+    values = reply.content.get("user_expressions", {})
+    out: list[dict[str, Any] | None] = []
+    for i, expr in enumerate(block.inline):
+        result = values.get(f"e{i}", {})
+        if result.get("status") != "ok":
+            ename = result.get("ename", "Error")
+            evalue = result.get("evalue", "inline expression failed")
+            tail = _traceback_tail(result.get("traceback", []))
+            raise CellError(f"{ename}: {evalue}", expr.location, tail)
+        out.append(json.loads(_expression_text(result) or "null"))
+    return out
+
+
+def _expression_text(result: dict[str, Any] | None) -> str | None:
+    """The str returned by a user expression (its text/plain repr, evaluated back)."""
+    if not result or result.get("status") != "ok":
+        return None
+    plain = result.get("data", {}).get("text/plain")
+    if plain is None:
+        return None
+    value = ast.literal_eval(plain)
+    return value if isinstance(value, str) else None
+
+
+def _strip_ansi(text: str) -> str:
+    return _ANSI.sub("", text)
+
+
+def _traceback_tail(lines: Sequence[str]) -> str:
+    text = _strip_ansi("\n".join(lines))
+    rows = [r for r in text.splitlines() if r.strip() and not set(r.strip()) <= {"-"}]
+    return "\n".join(rows[-TRACEBACK_TAIL:])
+
+
+def _cell_error(content: dict[str, Any], cell: CodeCell, counts: dict[int, CodeCell]) -> CellError:
+    """`file:line: Type: message`, the line being that of the failing statement."""
+    traceback = [_strip_ansi(t) for t in content.get("traceback", [])]
+    location = cell.location_of(_first_code_line(cell))
+    for match in _CELL_FRAME.finditer("\n".join(traceback)):
+        owner = counts.get(int(match.group(1)))
+        if owner is not None:
+            location = owner.location_of(int(match.group(2)))
+    message = f"{content.get('ename', 'Error')}: {content.get('evalue', '')}".rstrip(": ")
+    return CellError(message, location, _traceback_tail(traceback))
+
+
+def _first_code_line(cell: CodeCell) -> int:
+    options = len(cell.source.splitlines()) - len(cell.code.splitlines())
+    return options + 1
+
+
+def _raw_output(
+    kind: str, content: dict[str, Any], cell: CodeCell, files: dict[str, bytes]
+) -> dict[str, Any]:
+    """A kernel message as a small JSON record; images go to `files`."""
+    if kind == "stream":
+        return {"type": "stream", "name": content.get("name", "stdout"), "text": content["text"]}
+    if kind == "error":
+        return {
+            "type": "error",
+            "ename": content.get("ename", ""),
+            "evalue": content.get("evalue", ""),
+            "traceback": [_strip_ansi(t) for t in content.get("traceback", [])],
+        }
+    data = content.get("data", {})
+    record: dict[str, Any] = {"type": "display"}
+    for mime, suffix in IMAGE_MIMES.items():
+        if mime in data:
+            name = f"cell-{cell.index + 1:03d}-{len(files) + 1:02d}{suffix}"
+            payload = data[mime]
+            files[name] = payload.encode() if mime == "image/svg+xml" else base64.b64decode(payload)
+            record["image"] = name
+            break
+    kept = {m: data[m] for m in KEPT_MIMES if m in data}
+    if "image" in record:
+        kept.pop("text/plain", None)  # "<Figure size …>" is not output
+    record["data"] = kept
+    return record
+
+
+_SOURCE_FILE_SUFFIXES = (".py", ".pyc", ".pyo", ".pyd", ".so")
+_IGNORED_PARTS = {"__pycache__", ".git", ".ipynb_checkpoints", freeze.FREEZE_DIR}
+
+
+def _dependencies(
+    report: dict[str, Any], root: Path, data_dir: Path | None, output_dir: Path
+) -> Dependencies:
+    """Project modules imported and data files read, by content hash."""
+    root = root.resolve()
+    data = Path(data_dir).resolve() if data_dir else None
+    ignored = _IGNORED_PARTS | {output_dir.parts[0] if output_dir.parts else "_output"}
+    modules: dict[str, str] = {}
+    for file in sorted(set(report.get("modules", {}).values())):
+        path = Path(file)
+        if path.suffix == ".pyc":
+            continue
+        if inside_project(str(path.resolve()), str(root)):
+            rel = path.resolve().relative_to(root)
+            if not ignored.intersection(rel.parts):
+                modules[rel.as_posix()] = freeze.hash_file(path)
+    data_files: dict[str, str] = {}
+    for file in report.get("files", []):
+        path = Path(file).resolve()
+        if path.suffix in _SOURCE_FILE_SUFFIXES or not path.is_file():
+            continue
+        name: str | None = None
+        if data is not None and (path == data or data in path.parents):
+            name = freeze.DATA_DIR_PREFIX + path.relative_to(data).as_posix()
+            if inside_project(str(path), str(root)):
+                name = path.relative_to(root).as_posix()
+        elif inside_project(str(path), str(root)):
+            rel = path.relative_to(root)
+            if not ignored.intersection(rel.parts):
+                name = rel.as_posix()
+        if name is not None:
+            data_files[name] = freeze.hash_file(path)
+    return Dependencies(modules=modules, data_files=dict(sorted(data_files.items())))
+
+
+# --------------------------------------------------------------------------------------
+# Weaving outputs into markdown
+# --------------------------------------------------------------------------------------
+
+
+def weave(
+    doc: QmdDocument, raw: dict[str, Any], options: ExecuteOptions, figures: Path
+) -> tuple[str, tuple[TableOutput, ...], tuple[FigureOutput, ...]]:
+    """The chapter's markdown with every cell replaced by its outputs (stage contract)."""
+    inline_values = iter(raw.get("inline", []))
+    cells = raw.get("cells", {})
+    parts: list[str] = []
+    tables: list[TableOutput] = []
+    figs: list[FigureOutput] = []
+    for block in doc.blocks:
+        if isinstance(block, MarkdownBlock):
+            values = [next(inline_values, None) for _ in block.inline] if doc.executable else []
+            parts.append(_substitute_inline(block, values))
+        else:
+            opts = _cell_options(options, block)
+            outputs = cells.get(str(block.index), {}).get("outputs", [])
+            chunk, cell_tables, cell_figs = _render_cell(block, opts, outputs, figures)
+            tables += cell_tables
+            figs += cell_figs
+            parts.append(f"\n{chunk}\n" if chunk else "")
+    markdown = "\n".join(parts)
+    markdown = re.sub(r"\n{3,}", "\n\n", markdown).strip("\n") + "\n"
+    return markdown, tuple(tables), tuple(figs)
+
+
+def _substitute_inline(block: MarkdownBlock, values: list[dict[str, Any] | None]) -> str:
+    text = block.text
+    for expr, value in reversed(list(zip(block.inline, values, strict=False))):
+        replacement = f"`{expr.code}`" if value is None else str(value.get("text", ""))
+        text = text[: expr.start] + replacement + text[expr.end :]
+    return text
+
+
+def _fence(content: str, attrs: str) -> str:
+    longest = max((len(m) for m in re.findall(r"`+", content)), default=0)
+    ticks = "`" * max(3, longest + 1)
+    return f"{ticks}{{{attrs}}}\n{content.rstrip(chr(10))}\n{ticks}"
+
+
+def _caption(value: Any) -> str:
+    if isinstance(value, list):
+        return "; ".join(str(v) for v in value)
+    return "" if value is None else str(value)
+
+
+def _attr_value(text: str) -> str:
+    return text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ")
+
+
+def _render_cell(
+    cell: CodeCell, opts: ExecuteOptions, outputs: list[dict[str, Any]], figures: Path
+) -> tuple[str, list[TableOutput], list[FigureOutput]]:
+    if not opts.include:
+        return "", [], []
+    label = cell.label or ""
+    echo = cell.options.get("echo", None)
+    asis = cell.options.get("output") == "asis"
+    pieces: list[str] = []
+    tables: list[TableOutput] = []
+    figs: list[FigureOutput] = []
+    if opts.echo:
+        shown = cell.source if echo == "fenced" else cell.code
+        if echo == "fenced":
+            shown = f"```{{{cell.language}}}\n{shown}\n```"
+        pieces.append(_fence(shown, f".{cell.language} .cell-code"))
+    show_output = opts.output and cell.options.get("output", True) is not False
+    if show_output and opts.eval:
+        table_done = False
+        figure_done = False
+        for out in _merge_streams(outputs):
+            kind = out["type"]
+            if kind == "stream":
+                if out["name"] == "stderr" and not opts.warning:
+                    continue
+                text = _collapse_cr(_strip_ansi(out["text"]))
+                if not text.strip():
+                    continue
+                cls = "cell-output-stderr" if out["name"] == "stderr" else "cell-output-stdout"
+                pieces.append(text.strip("\n") if asis else _fence(text, f".cell-output .{cls}"))
+            elif kind == "error":
+                text = "\n".join(out.get("traceback") or [f"{out['ename']}: {out['evalue']}"])
+                pieces.append(_fence(text, ".cell-output .cell-output-error"))
+            elif "image" in out:
+                path = (figures / out["image"]).resolve()
+                target = f"<{path.as_posix()}>" if " " in str(path) else path.as_posix()
+                if label.startswith("fig-") and not figure_done:
+                    cap = _caption(cell.options.get("fig-cap"))
+                    alt = cell.options.get("fig-alt")
+                    attrs = f"#{label}" + (f' fig-alt="{_attr_value(str(alt))}"' if alt else "")
+                    pieces.append(f"![{cap}]({target}){{{attrs}}}")
+                    figs.append(FigureOutput(label, cap, str(alt) if alt else None, path))
+                    figure_done = True
+                else:
+                    alt = cell.options.get("fig-alt")
+                    extra = f'{{fig-alt="{_attr_value(str(alt))}"}}' if alt else ""
+                    pieces.append(f"![{_caption(cell.options.get('fig-cap'))}]({target}){extra}")
+            else:
+                data = out.get("data", {})
+                md = data.get("text/markdown")
+                if md is not None:
+                    md = str(md).strip("\n")
+                    if label.startswith("tbl-") and not table_done and _has_pipe_table(md):
+                        cap = _caption(cell.options.get("tbl-cap"))
+                        payload = data.get(TABLE_MIME)
+                        csv_text = (
+                            payload.get("csv") if isinstance(payload, dict) else None
+                        ) or table_csv(md)
+                        pieces.append(f"{md}\n\n: {cap} {{#{label}}}")
+                        tables.append(TableOutput(label, cap, csv_text))
+                        table_done = True
+                    else:
+                        pieces.append(md)
+                elif "text/plain" in data:
+                    text = _strip_ansi(str(data["text/plain"]))
+                    pieces.append(
+                        text if asis else _fence(text, ".cell-output .cell-output-display")
+                    )
+    body = "\n\n".join(p for p in pieces if p)
+    column = cell.options.get("column")
+    if body and (column or "wide" in cell.classes):
+        cls = f"column-{column}" if column else "column-page"
+        body = f"::: {{.{cls}}}\n\n{body}\n\n:::"
+    return body, tables, figs
+
+
+def _merge_streams(outputs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    merged: list[dict[str, Any]] = []
+    for out in outputs:
+        prev = merged[-1] if merged else None
+        if (
+            out["type"] == "stream"
+            and prev is not None
+            and prev["type"] == "stream"
+            and prev["name"] == out["name"]
+        ):
+            merged[-1] = {**prev, "text": prev["text"] + out["text"]}
+        else:
+            merged.append(out)
+    return merged
+
+
+def _collapse_cr(text: str) -> str:
+    """Keep what a terminal would show after carriage returns (progress bars)."""
+    return "\n".join(line.rsplit("\r", 1)[-1] for line in text.split("\n"))
+
+
+def _has_pipe_table(md: str) -> bool:
+    return any(_TABLE_SEPARATOR.match(line) for line in md.splitlines())
+
+
+def _split_row(line: str) -> list[str]:
+    line = line.strip()
+    if line.startswith("|"):
+        line = line[1:]
+    if line.endswith("|") and not line.endswith("\\|"):
+        line = line[:-1]
+    cells = re.split(r"(?<!\\)\|", line)
+    return [re.sub(r"\\(.)", r"\1", c.strip()) for c in cells]
+
+
+def table_csv(markdown: str) -> str:
+    """CSV from the first pipe table in `markdown` (header row first, escapes removed)."""
+    lines = markdown.splitlines()
+    rows: list[list[str]] = []
+    for i, line in enumerate(lines):
+        if _TABLE_SEPARATOR.match(line) and i > 0:
+            rows.append(_split_row(lines[i - 1]))
+            for body in lines[i + 1 :]:
+                if not body.strip() or "|" not in body:
+                    break
+                rows.append(_split_row(body))
+            break
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerows(rows)
+    return buffer.getvalue()
+
+
+__all__ = [
+    "ChapterProgress",
+    "SourceLocation",
+    "execute_chapters",
+    "table_csv",
+    "weave",
+]

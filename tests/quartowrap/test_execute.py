@@ -1,0 +1,322 @@
+"""Executing chapters in kernels: outputs as markdown, tables, figures, errors, isolation.
+
+Kernel runs are shared through module-scoped fixtures; the chapters avoid heavy imports.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from quartowrap.config import load_book_config
+from quartowrap.errors import CellError
+from quartowrap.execute import ChapterProgress, execute_chapters, table_csv
+from quartowrap.model import ExecutedChapter
+
+MINI = Path(__file__).resolve().parents[1] / "fixtures" / "mini-book"
+
+
+def make_book(root: Path, chapters: dict[str, str], extra: str = "") -> Path:
+    root.mkdir(parents=True, exist_ok=True)
+    listing = "".join(f"    - {name}\n" for name in chapters if not name.startswith("_"))
+    (root / "_quarto.yml").write_text(
+        f"project:\n  type: book\nbook:\n  title: T\n  chapters:\n{listing}{extra}",
+        encoding="utf-8",
+    )
+    for name, text in chapters.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text), encoding="utf-8")
+    return root
+
+
+# --------------------------------------------------------------------------------------
+# The fixture book
+# --------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def mini(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, ExecutedChapter], list]:
+    root = tmp_path_factory.mktemp("mini") / "book"
+    shutil.copytree(MINI, root, ignore=shutil.ignore_patterns("_freeze", "_output"))
+    config = load_book_config(root)
+    events: list[ChapterProgress] = []
+    results = execute_chapters(config, config.chapters, jobs=2, on_progress=events.append)
+    assert [r.source for r in results] == [c.source for c in config.chapters]  # order kept
+    return root, {r.source.as_posix(): r for r in results}, events
+
+
+def test_table_cell_markdown_and_csv(mini) -> None:
+    _root, chapters, _ = mini
+    ch = chapters["chapters/01-data.qmd"]
+    assert "| Region   | Mean score   |" in ch.markdown
+    assert "| East     | 3.5          |\n\n: Mean score by region {#tbl-means}\n" in ch.markdown
+    (table,) = ch.tables
+    assert table.label == "tbl-means" and table.caption == "Mean score by region"
+    # means of data/small.csv by hand: North (3+5)/2, South (4+2)/2, East (1+6)/2
+    assert table.csv == "region,mean_score\nNorth,4.0\nSouth,3.0\nEast,3.5\n"
+    assert "The file holds 6 rows from 3 regions." in ch.markdown
+    assert "```{python}" not in ch.markdown and "#|" not in ch.markdown
+
+
+def test_figure_markdown_output_and_stdout(mini) -> None:
+    _root, chapters, _ = mini
+    ch = chapters["chapters/02-results.qmd"]
+    (fig,) = ch.figures
+    assert fig.label == "fig-bars" and fig.caption == "Scores by region"
+    assert fig.alt == "Bar chart of the score of each region and group."
+    assert fig.svg.is_absolute() and fig.svg.suffix == ".svg"
+    svg = fig.svg.read_text(encoding="utf-8")
+    assert "<svg" in svg and "<dc:date>" not in svg
+    expected = (
+        f"![Scores by region]({fig.svg.as_posix()})"
+        '{#fig-bars fig-alt="Bar chart of the score of each region and group."}'
+    )
+    assert expected in ch.markdown
+    assert "The highest mean score is in **North**." in ch.markdown
+    assert "```{.cell-output .cell-output-stdout}\ndone: 3\n```" in ch.markdown
+    assert "- The best region is North." in ch.markdown
+
+
+def test_inline_in_included_file(mini) -> None:
+    _root, chapters, _ = mini
+    assert "The data are small: 6 rows would not" in chapters["chapters/03-discussion.qmd"].markdown
+
+
+def test_dependencies_recorded(mini) -> None:
+    root, chapters, _ = mini
+    deps = chapters["chapters/01-data.qmd"].dependencies
+    assert set(deps.modules) == {"helpers/__init__.py", "helpers/summary.py"}
+    digest = hashlib.sha256((root / "data" / "small.csv").read_bytes()).hexdigest()
+    assert deps.data_files == {"data/small.csv": digest}
+    assert chapters["chapters/02-results.qmd"].dependencies.data_files == {}
+
+
+def test_progress_events(mini) -> None:
+    _root, _chapters, events = mini
+    by_source: dict[str, list[str]] = {}
+    for e in events:
+        by_source.setdefault(e.source.as_posix(), []).append(e.status)
+    assert by_source["chapters/01-data.qmd"] == ["started", "executed"]
+    assert by_source["index.qmd"] == ["executed"]
+    assert all(e.seconds > 0 for e in events if e.status == "executed" and "chapters/0" in str(e.source))
+
+
+# --------------------------------------------------------------------------------------
+# Cell options, isolation, determinism
+# --------------------------------------------------------------------------------------
+
+FIGURE = """\
+```{python}
+#| label: fig-%s
+#| fig-cap: "Line"
+import matplotlib.pyplot as plt
+fig, ax = plt.subplots(figsize=(2, 2))
+ax.plot([0, 1, 2], [1, 3, 2])
+plt.show()
+```
+"""
+
+OPTIONS = """\
+# Options
+
+```{python}
+#| echo: true
+shown = 1 + 1
+```
+
+```{python}
+#| warning: true
+import warnings
+warnings.warn("loud warning")
+```
+
+```{python}
+import warnings
+warnings.warn("quiet warning")
+```
+
+```{python}
+#| eval: false
+raise RuntimeError("never runs")
+```
+
+```{python}
+#| include: false
+hidden = "computed but not shown"
+print("invisible")
+```
+
+```{python}
+#| error: true
+1 / 0
+```
+
+```{python}
+#| output: false
+print("no output shown")
+```
+
+```{python}
+#| column: page
+print("wide")
+```
+
+```{python}
+#| label: tbl-frame
+#| tbl-cap: "A frame"
+import pandas as pd
+pd.DataFrame({"a": [1, 2], "b": ["x|y", "z"]})
+```
+
+```{python}
+{"k": 1}
+```
+
+```{python}
+import json
+json.KCE_LEAK = 1
+leaked = True
+```
+
+Hidden value: `{python} hidden`; a Markdown value: `{python} __import__("IPython.display").display.Markdown("**bold**")`; escaped text: `{python} "a*b"`.
+"""
+
+ISOLATION = """\
+# Isolation
+
+Leaked name: `{python} "leaked" in globals()`; leaked attribute: `{python} hasattr(__import__("json"), "KCE_LEAK")`.
+
+"""
+
+
+@pytest.fixture(scope="module")
+def features(tmp_path_factory: pytest.TempPathFactory) -> dict[str, ExecutedChapter]:
+    root = make_book(
+        tmp_path_factory.mktemp("features") / "book",
+        {
+            "options.qmd": OPTIONS,
+            "isolation.qmd": ISOLATION + FIGURE % "one",
+            "again.qmd": "# Again\n\n" + FIGURE % "two",
+        },
+    )
+    config = load_book_config(root)
+    results = execute_chapters(config, config.chapters, jobs=2, use_freeze=False)
+    return {r.source.as_posix(): r for r in results}
+
+
+def test_echo_warning_eval_include_error_output_column(features) -> None:
+    md = features["options.qmd"].markdown
+    assert "```{.python .cell-code}\nshown = 1 + 1\n```" in md
+    assert "loud warning" in md and "cell-output-stderr" in md
+    assert "quiet warning" not in md
+    assert "never runs" not in md
+    assert "invisible" not in md and "computed but not shown" in md  # via the inline value
+    assert "```{.cell-output .cell-output-error}" in md and "ZeroDivisionError" in md
+    assert "no output shown" not in md
+    assert "::: {.column-page}\n\n```{.cell-output .cell-output-stdout}\nwide\n```\n\n:::" in md
+    assert "```{.cell-output .cell-output-display}\n{'k': 1}\n```" in md
+    assert "a Markdown value: **bold**" in md
+    assert r"escaped text: a\*b" in md
+
+
+def test_dataframe_becomes_table_with_csv_from_cells(features) -> None:
+    ch = features["options.qmd"]
+    (table,) = ch.tables
+    assert table.label == "tbl-frame"
+    assert ": A frame {#tbl-frame}" in ch.markdown
+    # CSV derived from the markdown cells (index column included by to_markdown)
+    assert table.csv.splitlines() == [",a,b", "0,1,x|y", "1,2,z"]
+
+
+def test_no_state_leaks_between_chapters(features) -> None:
+    md = features["isolation.qmd"].markdown
+    assert "Leaked name: False; leaked attribute: False." in md
+
+
+def test_figures_are_byte_identical_across_kernels(features) -> None:
+    (one,) = features["isolation.qmd"].figures
+    (two,) = features["again.qmd"].figures
+    assert one.svg != two.svg
+    assert one.svg.read_bytes() == two.svg.read_bytes()
+
+
+# --------------------------------------------------------------------------------------
+# Errors
+# --------------------------------------------------------------------------------------
+
+
+def run_failing(root: Path, chapters: dict[str, str]) -> CellError:
+    make_book(root, chapters)
+    config = load_book_config(root)
+    with pytest.raises(CellError) as info:
+        execute_chapters(config, config.chapters, use_freeze=False)
+    return info.value
+
+
+def test_failing_cell_names_file_line_type_message(tmp_path: Path) -> None:
+    err = run_failing(
+        tmp_path,
+        {
+            "chapters/ok.qmd": "# Fine\n\n```{python}\nx = 1\n```\n",
+            "chapters/bad.qmd": """\
+                # Bad
+
+                ```{python}
+                #| label: setup
+                values = {"a": 1}
+                ```
+
+                Prose.
+
+                ```{python}
+                #| echo: false
+                total = 0
+                total += values["sc_finance"]
+                ```
+                """,
+        },
+    )
+    text = str(err)
+    assert text.splitlines()[0] == "chapters/bad.qmd:13: KeyError: 'sc_finance'"
+    assert 'values["sc_finance"]' in text  # traceback tail follows
+
+
+def test_error_in_function_from_earlier_cell_and_included_file(tmp_path: Path) -> None:
+    err = run_failing(
+        tmp_path,
+        {
+            "ch.qmd": "# Ch\n\n```{python}\ndef f(x):\n    return 1 / x\n```\n\n"
+            "{{< include _inc.qmd >}}\n",
+            "_inc.qmd": "Included.\n\n```{python}\ny = 2\nf(0)\n```\n",
+        },
+    )
+    # the deepest frame in the chapter's own code: inside f, defined in ch.qmd
+    assert str(err).startswith("ch.qmd:5: ZeroDivisionError: division by zero")
+    assert "Cell In" in err.detail
+
+
+def test_syntax_error_and_inline_error(tmp_path: Path) -> None:
+    err = run_failing(tmp_path / "a", {"ch.qmd": "# Ch\n\n```{python}\nx = 1\ny = (\n```\n"})
+    assert str(err).startswith("ch.qmd:5: SyntaxError:")
+    err = run_failing(tmp_path / "b", {"ch.qmd": "# Ch\n\nText\n\nValue `{python} nope + 1`.\n"})
+    assert str(err).startswith("ch.qmd:5: NameError: name 'nope' is not defined")
+
+
+def test_spawn_mode_fallback(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KCE_KERNEL_MODE", "spawn")
+    root = make_book(tmp_path, {"ch.qmd": "# Ch\n\n```{python}\nimport os\n```\n\n"
+                                "cwd `{python} os.getcwd() == os.environ['KCE_PROJECT_ROOT']`"
+                                " seed `{python} os.environ['PYTHONHASHSEED']`\n"})
+    config = load_book_config(root)
+    (result,) = execute_chapters(config, config.chapters, use_freeze=False)
+    assert "cwd True seed 0" in result.markdown
+
+
+def test_table_csv_from_markdown() -> None:
+    md = "| Name | Note |\n|:--|--:|\n| a\\|b | \\*x\\* |\n| c | 2 |\n\nafter"
+    assert table_csv(md) == 'Name,Note\na|b,*x*\nc,2\n'

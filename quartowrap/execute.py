@@ -564,7 +564,8 @@ def _render_cell(
                 md = data.get("text/markdown")
                 if md is not None:
                     md = str(md).strip("\n")
-                    if label.startswith("tbl-") and not table_done and _has_pipe_table(md):
+                    is_table = TABLE_MIME in data or _has_markdown_table(md)
+                    if label.startswith("tbl-") and not table_done and is_table:
                         cap = _caption(cell.options.get("tbl-cap"))
                         payload = data.get(TABLE_MIME)
                         csv_text = (
@@ -609,8 +610,14 @@ def _collapse_cr(text: str) -> str:
     return "\n".join(line.rsplit("\r", 1)[-1] for line in text.split("\n"))
 
 
-def _has_pipe_table(md: str) -> bool:
-    return any(_TABLE_SEPARATOR.match(line) for line in md.splitlines())
+_GRID_BORDER = re.compile(r"^\+(?:[-=:]+\+)+\s*$")
+
+
+def _has_markdown_table(md: str) -> bool:
+    """A pipe table (header separator) or a grid table (`+---+` borders) in `md`."""
+    return any(
+        _TABLE_SEPARATOR.match(line) or _GRID_BORDER.match(line) for line in md.splitlines()
+    )
 
 
 def _split_row(line: str) -> list[str]:

@@ -1,0 +1,110 @@
+"""The flagship report renders from a clean copy with --strict, and reads like a KCE report.
+
+One cold render (every chapter executed) of the tracked files, shared by the checks: a
+broken reference, a failing cell or a figure without alt text anywhere in the book fails
+this module.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+
+from quartowrap.progress import Progress
+from quartowrap.render import RenderOptions, RenderResult, render_project
+
+ROOT = Path(__file__).resolve().parent.parent
+pytestmark = pytest.mark.slow
+
+
+def _tracked_copy(target: Path) -> Path:
+    """The committed project as a fresh clone would have it (no _freeze, no _output)."""
+    files = subprocess.run(
+        ["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, check=True
+    ).stdout.split(b"\0")
+    for name in filter(None, files):
+        relative = Path(name.decode())
+        if relative.parts[0] in {"tests", "bench"}:
+            continue
+        source = ROOT / relative
+        if source.is_file():
+            (target / relative).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, target / relative)
+    git = ["git", "-c", "user.email=t@example.org", "-c", "user.name=T"]
+    subprocess.run([*git, "init", "-q"], cwd=target, check=True)
+    subprocess.run([*git, "add", "."], cwd=target, check=True)
+    subprocess.run([*git, "commit", "-qm", "copy"], cwd=target, check=True)
+    return target
+
+
+@pytest.fixture(scope="module")
+def flagship(tmp_path_factory: pytest.TempPathFactory) -> RenderResult:
+    project = _tracked_copy(tmp_path_factory.mktemp("flagship"))
+    return render_project(project, RenderOptions(strict=True), progress=Progress(quiet=True))
+
+
+@pytest.fixture(scope="module")
+def pdf_pages(flagship: RenderResult) -> list[str]:
+    [pdf] = flagship.release_dir.glob("kce-report-359-*.pdf")
+    return [page.extract_text() or "" for page in PdfReader(pdf).pages]
+
+
+def test_strict_render_has_no_warnings(flagship: RenderResult) -> None:
+    assert flagship.warnings == []
+
+
+def test_colophon_and_running_header(pdf_pages: list[str]) -> None:
+    front = "\n".join(pdf_pages[:6])
+    for field in ("Title", "Authors", "Disclaimer", "How to refer to this document", "Version"):
+        assert field in front, f"colophon field {field!r} missing"
+    body = [text for text in pdf_pages if re.search(r"Table \d+\s*[–-]", text)]
+    assert body and all("KCE Report 359" in text for text in body)
+
+
+def test_tables_are_numbered_consecutively_through_the_book(
+    flagship: RenderResult, pdf_pages: list[str]
+) -> None:
+    manifest = json.loads((flagship.release_dir / "manifest.json").read_text())
+    numbers = [int(t["number"].split()[-1]) for t in manifest["tables"]]
+    assert numbers == list(range(1, len(numbers) + 1))
+    text = "\n".join(pdf_pages)
+    for number in (1, len(numbers)):
+        assert re.search(rf"Table {number}\s*[–-]", text), f"Table {number} caption in the PDF"
+
+
+class _Links(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.csv_links: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        href = dict(attrs).get("href") or ""
+        if tag == "a" and href.endswith(".csv"):
+            self.csv_links.append(href)
+
+
+def test_every_csv_linked_from_the_html_exists(flagship: RenderResult) -> None:
+    site = flagship.release_dir / "html"
+    linked = 0
+    for page in site.glob("*.html"):
+        parser = _Links()
+        parser.feed(page.read_text(encoding="utf-8"))
+        for href in parser.csv_links:
+            assert (site / href).resolve().is_file(), f"{page.name}: {href}"
+            linked += 1
+    tables = list((flagship.release_dir / "tables").glob("*.csv"))
+    assert linked >= len(tables) > 40
+
+
+def test_reconstructed_data_are_labelled(flagship: RenderResult, pdf_pages: list[str]) -> None:
+    text = " ".join(" ".join(pdf_pages).split()).lower()
+    assert "reconstructed" in text
+    survey = (flagship.release_dir / "html" / "03-surveys.html").read_text(encoding="utf-8")
+    assert "RECONSTRUCTED" in survey.upper()

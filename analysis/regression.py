@@ -73,9 +73,17 @@ def design_frame(
 def fit_model(
     frame: pd.DataFrame, hrqol: Hrqol, value_set: ValueSet | None = None
 ) -> sm.regression.linear_model.RegressionResultsWrapper:
-    """OLS of the PACIC score on the table-33 dummies, complete cases only."""
+    """OLS of the PACIC score on the table-33 dummies, complete cases only.
+
+    A term that does not vary among the complete cases (a wave without social care, say)
+    has no estimable effect and would make the design singular, so it is left out of the
+    fit; `model_table` reports it as not estimable instead of a meaningless number.
+    """
     data = design_frame(frame, hrqol, value_set).dropna()
-    exog = sm.add_constant(data[list(TERMS)], has_constant="add")
+    if len(data) == 0:
+        raise ValueError(f"PACIC model ({hrqol}): no complete case to fit")
+    terms = [t for t in TERMS if data[t].nunique() > 1]
+    exog = sm.add_constant(data[terms], has_constant="add")
     return sm.OLS(data["pacic_score"], exog).fit()
 
 
@@ -84,7 +92,8 @@ def model_table(
 ) -> pd.DataFrame:
     """Table 34 as a tidy frame: one row per model x term, plus n, R² and adjusted R².
 
-    Without a value set only the EQ-VAS model is fitted.
+    Without a value set only the EQ-VAS model is fitted.  A term left out of the fit
+    because it does not vary has NaN estimates and no stars.
     """
     models: list[tuple[str, Hrqol]] = [("EQ-VAS", "eq_vas")]
     if value_set is not None:
@@ -94,15 +103,16 @@ def model_table(
         result = fit_model(frame, hrqol, value_set)
         ci = result.conf_int(alpha=alpha)
         for term, label in TERMS.items():
-            p = float(result.pvalues[term])
+            fitted = term in result.params.index  # False: constant among the complete cases
+            p = float(result.pvalues[term]) if fitted else np.nan
             rows.append(
                 {
                     "model": name,
                     "term": term,
                     "label": label,
-                    "beta": float(result.params[term]),
-                    "ci_low": float(ci.loc[term, 0]),
-                    "ci_high": float(ci.loc[term, 1]),
+                    "beta": float(result.params[term]) if fitted else np.nan,
+                    "ci_low": float(ci.loc[term, 0]) if fitted else np.nan,
+                    "ci_high": float(ci.loc[term, 1]) if fitted else np.nan,
                     "p": p,
                     "stars": stars(p),
                     "n": int(result.nobs),

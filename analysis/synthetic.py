@@ -266,7 +266,7 @@ def _synthetic_codebook(raw: dict, seed: int) -> dict:
             "schema of the survey, not answers of real people and not the report's data."
         )
         entry["reconstructed"] = True
-        entry["source"] = f"analysis.synthetic (seed {seed})"
+        entry["source"] = f"analysis.synthetic.write_data_dir, seed {seed}"
     return raw
 
 

@@ -63,6 +63,8 @@ local function is_long_table(tbl)
 end
 
 local REGION = "kce-wide-page-region"
+-- closes a `#kce-wide[` float; notes that follow its table are moved inside (see Blocks)
+local WIDE_END = "] // end of kce-wide"
 
 -- Short wide content floats now; long content becomes a region marker that `Blocks`
 -- below turns into one-column pages (merging neighbouring regions).
@@ -76,7 +78,9 @@ local function widen(blocks)
   if long then
     return pandoc.Div(blocks, pandoc.Attr("", { REGION }))
   end
-  return wrap("#kce-wide", blocks)
+  local out = wrap("#kce-wide", blocks)
+  out[#out] = raw(WIDE_END)
+  return out
 end
 
 local function is_wide(el)
@@ -119,63 +123,193 @@ function Figure(el)
   return el
 end
 
--- Typst sizes `auto` columns to their content, which leaves text tables as narrow
--- islands in a column.  Tables with enough text get the full column width, shared out in
--- proportion to each column's longest cell (clamped, so one long cell cannot starve the
--- others); explicit widths from the author are kept.  Default alignment becomes left.
-local function cell_length(cell)
-  return utf8.len(pandoc.utils.stringify(cell.contents)) or 0
+-- Table layout.  Typst sizes `auto` columns to their content, and the widths pandoc
+-- takes from a pipe or grid table only echo the markdown source's line lengths, so every
+-- table gets widths computed here from what its cells hold, estimated in characters of
+-- the 8.5pt table font:
+-- * each column needs at least its longest unbreakable word (no "Profes-/sional"), a short
+--   label column (<= SHORT_LABEL characters) its whole label, a number column its longest
+--   number;
+-- * the rest of the width goes to the columns whose text would still wrap, in proportion
+--   to how much longer it is; slack left over goes to the text columns;
+-- * number columns (every filled body cell a number, a percentage, a p-value...) are
+--   right-aligned, header included, so digits line up.
+-- "n = 137" and "Don't know (n)" keep their pieces together (no-break spaces).
+local CHAR_PT = 3.9 -- average advance of the table font (Source Sans 3, 8.5pt, bold head)
+local INSET_PT = 8 -- horizontal cell inset (4pt each side, see kce.typ)
+local COLUMN_PT = 354 -- one text column of the landscape page
+local PAGE_PT = 740 -- both columns (wide tables)
+local SHORT_LABEL = 16
+local LONG_CELL = 50 -- cells longer than this wrap anyway; cap what they claim
+local NBSP = "\u{00A0}"
+local NUMERIC_EXTRA = { "\u{2212}", "\u{2013}", "\u{2014}", "\u{00B1}", NBSP, "\u{2009}",
+  "\u{202F}", "\u{2264}", "\u{2265}" }
+local NEUTRAL = { [""] = true, ["-"] = true, ["\u{2013}"] = true, ["\u{2014}"] = true,
+  ["NA"] = true, ["n/a"] = true, ["\u{2026}"] = true, ["."] = true }
+
+-- Spaces that must not break inside table cells and captions: around "=" ("n = 137") and
+-- before a short parenthesised unit ("know (n)", "Score (%)").
+local function glue(inlines)
+  local out = pandoc.Inlines({})
+  for i, el in ipairs(inlines) do
+    local nxt, prev = inlines[i + 1], inlines[i - 1]
+    if el.t == "Space" and (
+      (nxt and nxt.t == "Str" and (nxt.text == "=" or nxt.text:match("^%(.?.?.?%)[%.,;:]?$")))
+      or (prev and prev.t == "Str" and prev.text == "=")
+    ) then
+      out:insert(pandoc.Str(NBSP))
+    else
+      out:insert(el)
+    end
+  end
+  return out
 end
 
-local function fit_columns(tbl)
-  local n = #tbl.colspecs
-  local longest = {}
-  for i = 1, n do
-    longest[i] = 1
+local function cell_text(cell)
+  return pandoc.utils.stringify(cell.contents):gsub("^%s+", ""):gsub("%s+$", "")
+end
+
+local function is_number(text)
+  -- "2, 3, 7" is a list of document numbers, read like text, not a quantity
+  if NEUTRAL[text] or not text:find("%d") or text:find("%d, %d") then
+    return false
   end
-  local function scan(rows)
+  for _, s in ipairs(NUMERIC_EXTRA) do
+    text = text:gsub(s, " ")
+  end
+  text = text:gsub("^[pP]%s*[<=>]", "") -- "p < 0.001"
+  return text:match("^[%d%s%.,%%%(%)%[%];:<>=%+%-%*/]*$") ~= nil
+end
+
+local function longest_word(text)
+  local best = 0
+  for word in text:gmatch("%S+") do -- NBSP is not %s: glued pieces count as one word
+    best = math.max(best, utf8.len(word) or #word)
+  end
+  return best
+end
+
+-- Per column: natural (one-line) length, minimum length, and whether it holds numbers.
+local function measure(tbl)
+  local n = #tbl.colspecs
+  local cols = {}
+  for i = 1, n do
+    cols[i] = { natural = 1, minimum = 1, word = 1, numbers = 0, texts = 0 }
+  end
+  local function scan(rows, is_body)
     for _, row in ipairs(rows) do
       local col = 1
       for _, cell in ipairs(row.cells) do
-        local share = cell_length(cell) / cell.col_span
-        for k = 0, cell.col_span - 1 do
-          if col + k <= n then
-            longest[col + k] = math.max(longest[col + k], share)
+        local text = cell_text(cell)
+        local len = utf8.len(text) or #text
+        local c = cols[col]
+        if c and cell.col_span == 1 then
+          c.natural = math.max(c.natural, math.min(len, LONG_CELL))
+          c.word = math.max(c.word, longest_word(text))
+          if is_body and not NEUTRAL[text] then
+            if is_number(text) then
+              c.numbers = c.numbers + 1
+              c.minimum = math.max(c.minimum, len)
+            else
+              c.texts = c.texts + 1
+            end
           end
         end
         col = col + cell.col_span
       end
     end
   end
-  scan(tbl.head.rows)
+  scan(tbl.head.rows, false)
   for _, body in ipairs(tbl.bodies) do
-    scan(body.head)
-    scan(body.body)
+    scan(body.head, false)
+    scan(body.body, true)
   end
-  scan(tbl.foot.rows)
-  local total, has_width = 0, false
-  for i = 1, n do
-    longest[i] = math.min(math.max(longest[i], 4), 45)
-    total = total + longest[i]
-    local width = tbl.colspecs[i][2]
-    if width and width > 0 then
-      has_width = true
+  scan(tbl.foot.rows, false)
+  for _, c in ipairs(cols) do
+    c.numeric = c.numbers > 0 and c.texts == 0
+    c.minimum = math.max(c.minimum, c.word + 1) -- +1: bold and capitals run wider
+    if c.numeric then
+      c.natural = c.minimum -- its header may wrap ("Brussels / (n = 137)"); numbers never
+    elseif c.natural <= SHORT_LABEL then
+      c.minimum = c.natural
     end
   end
+  return cols
+end
+
+local function column_widths(cols, width_pt)
+  local n = #cols
+  local avail = (width_pt - INSET_PT * n) / CHAR_PT
+  local widths, min_sum, want_sum = {}, 0, 0
+  for i, c in ipairs(cols) do
+    widths[i] = c.minimum
+    min_sum = min_sum + c.minimum
+    want_sum = want_sum + (c.natural - math.min(c.natural, c.minimum))
+  end
+  local extra = avail - min_sum
+  if extra > 0 and want_sum > 0 then
+    local share = math.min(1, extra / want_sum)
+    for i, c in ipairs(cols) do
+      widths[i] = widths[i] + share * (c.natural - math.min(c.natural, c.minimum))
+    end
+    extra = extra - share * want_sum
+  end
+  if extra > 0 then -- slack: to the text columns (all columns if there are none)
+    local weight = 0
+    for _, c in ipairs(cols) do
+      weight = weight + (c.numeric and 0 or c.natural)
+    end
+    for i, c in ipairs(cols) do
+      local w = weight > 0 and (c.numeric and 0 or c.natural / weight) or 1 / n
+      widths[i] = widths[i] + extra * w
+    end
+  end
+  local total, chars = 0, {}
   for i = 1, n do
-    local align, width = tbl.colspecs[i][1], tbl.colspecs[i][2]
-    if align == "AlignDefault" then
+    chars[i] = widths[i] + INSET_PT / CHAR_PT
+    total = total + chars[i]
+  end
+  for i = 1, n do
+    widths[i] = math.floor(chars[i] / total * 10000 + 0.5) / 10000
+  end
+  return widths
+end
+
+local function layout_table(tbl, width_pt)
+  tbl = tbl:walk({ Inlines = glue })
+  local cols = measure(tbl)
+  local widths = column_widths(cols, width_pt)
+  for i = 1, #tbl.colspecs do
+    local align = tbl.colspecs[i][1]
+    if cols[i].numeric and align ~= "AlignCenter" then
+      align = "AlignRight"
+    elseif align == "AlignDefault" then
       align = "AlignLeft"
     end
-    if not has_width and total >= 30 then
-      width = longest[i] / total
-    end
-    tbl.colspecs[i] = { align, width }
+    tbl.colspecs[i] = { align, widths[i] }
   end
+  -- a group row ("Federal: policy documents" across all columns) reads from the left,
+  -- whatever the alignment of the column it starts in
+  local function left_spans(rows)
+    for _, row in ipairs(rows) do
+      for _, cell in ipairs(row.cells) do
+        if cell.col_span > 1 and cell.alignment == "AlignDefault" then
+          cell.alignment = "AlignLeft"
+        end
+      end
+    end
+  end
+  for _, body in ipairs(tbl.bodies) do
+    left_spans(body.head)
+    left_spans(body.body)
+  end
+  return tbl
 end
 
 function Table(el)
-  fit_columns(el)
+  local wide = is_wide(el) or el.attributes["kce-in-wide"] ~= nil
+  el.attributes["kce-in-wide"] = nil
+  el = layout_table(el, wide and PAGE_PT or COLUMN_PT)
   prefix_caption(el)
   if is_wide(el) then
     return widen({ el })
@@ -226,8 +360,8 @@ local function is_table_like(block)
   if block.t == "Table" then
     return true
   end
-  -- a wide table arrives wrapped: RawBlock "]" closes it
-  return block.t == "RawBlock" and block.text == "]"
+  -- a wide table arrives wrapped: a RawBlock "]" closes it
+  return block.t == "RawBlock" and (block.text == "]" or block.text == WIDE_END)
 end
 
 local function is_region(block)
@@ -244,6 +378,7 @@ end
 -- tables (a heading and a short paragraph) joins them on the one-column pages rather than
 -- leaving a nearly empty two-column page between them.
 local MERGE_BUDGET = 900
+local LEAD_IN = 400
 
 function Blocks(blocks)
   local out = pandoc.Blocks({})
@@ -253,6 +388,20 @@ function Blocks(blocks)
     local block = blocks[i]
     if is_region(block) then
       local region = pandoc.Blocks(block.content)
+      -- a section heading (and a short lead-in) just before the table goes with it onto the
+      -- one-column pages instead of being stranded at the foot of a column
+      local lead = pandoc.Blocks({})
+      local last = out[#out]
+      if last and (last.t == "Para" or last.t == "Plain") and text_size(last) <= LEAD_IN
+          and out[#out - 1] and out[#out - 1].t == "Header" and out[#out - 1].level > 1 then
+        lead:insert(1, out:remove(#out))
+        last = out[#out]
+      end
+      if last and last.t == "Header" and last.level > 1 then
+        lead:insert(1, out:remove(#out))
+      end
+      lead:extend(region)
+      region = lead
       i = i + 1
       while true do
         -- notes belong to the table they follow
@@ -285,7 +434,15 @@ function Blocks(blocks)
       out:extend(wrap("#kce-wide-page", region))
       after_table = false
     elseif after_table and starts_as_note(block) then
-      out:extend(wrap("#kce-table-notes", { block }))
+      local last = out[#out]
+      if last.t == "RawBlock" and last.text == WIDE_END then
+        -- the note floats with its wide table instead of staying behind in the column
+        out:remove(#out)
+        out:extend(wrap("#kce-table-notes", { block }))
+        out:insert(last)
+      else
+        out:extend(wrap("#kce-table-notes", { block }))
+      end
       i = i + 1
     else
       out:insert(block)
@@ -294,6 +451,18 @@ function Blocks(blocks)
     end
   end
   return out
+end
+
+-- First pass: a table inside a `.column-page` / `.wide` Div is laid out for the page width.
+local function mark_wide_tables(div)
+  if is_wide(div) then
+    return div:walk({
+      Table = function(t)
+        t.attributes["kce-in-wide"] = "1"
+        return t
+      end,
+    })
+  end
 end
 
 -- typst refuses a link to a label that does not exist (e.g. citeproc's link for an
@@ -315,3 +484,9 @@ function Pandoc(doc)
     end,
   })
 end
+
+return {
+  { Div = mark_wide_tables },
+  { Header = Header, Figure = Figure, Table = Table, Div = Div, Blocks = Blocks },
+  { Pandoc = Pandoc },
+}

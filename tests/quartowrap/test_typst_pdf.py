@@ -238,3 +238,77 @@ def test_key_messages_section_moves_to_front_matter(tmp_path):
     assert "First #emph[message]." in front and "Second." in front
     assert "Key messages" not in body and "Body text." in body
     assert "Authors: Placeholder A, Placeholder B" in body
+
+
+def _table_call(source: str, caption: str) -> str:
+    """The `#table(...)` call of the figure captioned `caption` in the typst source."""
+    end = source.index(caption)
+    return source[source.rfind("#table(", 0, end) : end]
+
+
+def test_number_columns_right_aligned_and_sized_to_their_content(tmp_path):
+    table = (
+        "| Item | Row | Brussels (n = 137) | p |\n|:---|:---|:---|:---|\n"
+        "| Professional category | Don't know (n) | 12.50 | < 0.001 |\n"
+        "| Readiness to change | 1 (%) | 3.92 | 0.04 |\n"
+        "| Process coordination | Missing (n) | – | 1 |\n\n: Numbers {#tbl-n}\n"
+    )
+    call = _table_call(_source_for(tmp_path, f"# C\n\n{table}"), "Table 1 -- Numbers")
+    # explicit `:---` (tabulate writes it for every column) does not keep numbers left
+    assert "align: (left,left,right,right,)" in call
+    # "n = 137" and "know (n)" never break: no-break spaces (typst writes them as `~`)
+    assert "(n~=~137)" in call and "know~\\(n)" in call
+    widths = [float(w) for w in call.split("columns: (", 1)[1].split(")", 1)[0].split("%,")[:-1]]
+    widths.append(float(call.split("columns: (", 1)[1].split(")", 1)[0].split(", ")[-1][:-1]))
+    assert abs(sum(widths) - 100) < 0.1
+    # the text column is wider than each number column; the label column fits
+    # "Don't know (n)" (14 characters of ~3.9pt in a 354pt column: about 16 %)
+    assert widths[0] > widths[2] and widths[0] > widths[3]
+    assert widths[1] >= 15
+
+
+def test_document_number_lists_stay_left_and_group_rows_read_from_the_left(tmp_path):
+    grid = (
+        "+-----+--------+\n| No. | Docs   |\n+=====+========+\n"
+        "| Federal level|\n+-----+--------+\n"
+        "| 1   | 2, 3   |\n+-----+--------+\n| 2   | 4      |\n+-----+--------+\n"
+    )
+    call = _table_call(_source_for(tmp_path, f"# C\n\n{grid}\n: Lists {{#tbl-l}}\n"), "Lists")
+    assert "align: (right,left,)" in call
+    assert "table.cell(align: left, colspan: 2)" in call
+
+
+def test_note_floats_with_its_wide_table_and_heading_goes_with_a_long_one(tmp_path):
+    short = "| A | B |\n|---|---|\n| 1 | 2 |\n\n: Short {#tbl-short}\n"
+    rows = "\n".join(f"| {i} | {i} |" for i in range(40))
+    long = f"| A | B |\n|---|---|\n{rows}\n\n: Long {{#tbl-long}}\n"
+    source = _source_for(
+        tmp_path,
+        f"# C\n\nText.\n\n::: {{.column-page}}\n{short}:::\n\nSource: short note.\n\n"
+        f"## In full\n\n::: {{.column-page}}\n{long}:::\n",
+    )
+    note_at = source.index("Source: short note.")
+    assert source.index("] // end of kce-wide", note_at) > note_at  # inside the float
+    assert source.rfind("#kce-wide[", 0, note_at) > source.rfind("] // end of kce-wide", 0, note_at)
+    heading_at = source.index("In full")
+    assert source.rfind("#kce-wide-page[", 0, heading_at) > source.rfind("Text.", 0, heading_at)
+
+
+def test_no_text_outside_the_page_margins(built):
+    _, _, reader, _ = built
+    outside, seen = [], []
+    for number, page in enumerate(reader.pages[1:], start=2):  # the cover bleeds on purpose
+        width, height = float(page.mediabox.width), float(page.mediabox.height)
+
+        def visit(text, cm, tm, _font, size, number=number, width=width, height=height):
+            if not text.strip():
+                return
+            seen.append(text)
+            x = tm[4] * cm[0] + tm[5] * cm[2] + cm[4]
+            y = tm[4] * cm[1] + tm[5] * cm[3] + cm[5]
+            # 1.8 cm side margins (51 pt); a line's start may not lie beyond them
+            if not (49 <= x <= width - 51 and 0 <= y <= height):
+                outside.append((number, round(x), round(y), text[:30]))
+
+        page.extract_text(visitor_text=visit)
+    assert len(seen) > 100 and outside == []

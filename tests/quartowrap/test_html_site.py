@@ -786,3 +786,32 @@ def test_search_documents_follow_sections():
         ("p.html#c", "Gamma", "Tail"),
     ]
     assert {d.page for d in docs} == {"2 Alpha"}
+
+
+def test_number_cells_and_table_layout():
+    from quartowrap.html_site import _layout_table, is_number_cell
+
+    for text in ("12", "3.92", "−1.2 [−2.0; 0.4]", "12 (4 %)", "< 0.001", "p < 0.05", "1 234"):
+        assert is_number_cell(text), text
+    for text in ("2, 3, 7", "", "–", "Don't know (n)", "2a", "Chapter 2"):
+        assert not is_number_cell(text), text
+
+    def cell(text: str, span: int = 1) -> list:
+        words = [{"t": "Str", "c": w} for w in text.split(" ")]
+        inlines = [x for w in words for x in (w, {"t": "Space"})][:-1]
+        return [["", [], []], {"t": "AlignDefault"}, 1, span, [{"t": "Plain", "c": inlines}]]
+
+    left, width = {"t": "AlignLeft"}, {"t": "ColWidth", "c": 0.5}
+    head = [["", [], []], [[["", [], []], [cell("Row"), cell("Brussels (n = 137)")]]]]
+    rows = [[["", [], []], [cell("Group", 2)]], [["", [], []], [cell("Don't know (n)"), cell("7")]]]
+    specs, head, bodies, _ = _layout_table(
+        [[[left, width], [left, width]], head, [[["", [], []], 0, [], rows]], [["", [], []], []]]
+    )
+    assert [s[0]["t"] for s in specs] == ["AlignLeft", "AlignRight"]  # numbers right
+    assert all(s[1] == {"t": "ColWidthDefault"} for s in specs)  # the browser sizes columns
+    inlines = head[1][0][1][1][4][0]["c"]
+    header = "".join(x["c"] if x["t"] == "Str" else " " for x in inlines)
+    assert header == "Brussels (n\u00a0=\u00a0137)"  # "n = 137" never breaks
+    group, labels = bodies[0][3]
+    assert group[1][0][1] == {"t": "AlignLeft"}  # a group row reads from the left
+    assert "nowrap" in labels[1][0][0][1]  # short cells never wrap

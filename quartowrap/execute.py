@@ -28,9 +28,15 @@ from typing import Any, Literal
 from . import freeze
 from .config import document_execute_options, execute_options
 from .errors import BuildError, CellError
-from .kernels import REPORT_EXPRESSION, Kernel, KernelPool, kernel_environment
+from .kernels import (
+    REPORT_EXPRESSION,
+    Kernel,
+    KernelPool,
+    kernel_environment,
+    preload_candidates,
+    setup_code,
+)
 from .kernels import _inside_project as inside_project
-from .kernels import preload_candidates, setup_code
 from .model import (
     BookConfig,
     ChapterRef,
@@ -49,8 +55,10 @@ KEPT_MIMES = (TABLE_MIME, "text/markdown", "text/plain")
 TRACEBACK_TAIL = 12
 
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+# Warnings name the cell's temporary file (`/tmp/ipykernel_<pid>/<hash>.py`): not reproducible.
+_CELL_FILE = re.compile(r"[^\s:]*ipykernel_\d+[/\\]\d+\.py")
 _CELL_FRAME = re.compile(r"Cell In\[(\d+)\], line (\d+)")
-_TABLE_SEPARATOR = re.compile(r"^\s*\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?\s*$")
+_TABLE_SEPARATOR = re.compile(r"^\s*\|?\s*:?-+:?\s*(\|\s*:?-+:?\s*)*\|?\s*$")
 
 
 @dataclass(frozen=True)
@@ -537,7 +545,7 @@ def _render_cell(
             if kind == "stream":
                 if out["name"] == "stderr" and not opts.warning:
                     continue
-                text = _collapse_cr(_strip_ansi(out["text"]))
+                text = _CELL_FILE.sub("<cell>", _collapse_cr(_strip_ansi(out["text"])))
                 if not text.strip():
                     continue
                 cls = "cell-output-stderr" if out["name"] == "stderr" else "cell-output-stdout"
@@ -613,11 +621,14 @@ def _collapse_cr(text: str) -> str:
 _GRID_BORDER = re.compile(r"^\+(?:[-=:]+\+)+\s*$")
 
 
+def _is_separator(line: str) -> bool:
+    """A pipe table's header separator (`|---|:--:|`); a bare `---` is a rule, not a table."""
+    return "|" in line and _TABLE_SEPARATOR.match(line) is not None
+
+
 def _has_markdown_table(md: str) -> bool:
     """A pipe table (header separator) or a grid table (`+---+` borders) in `md`."""
-    return any(
-        _TABLE_SEPARATOR.match(line) or _GRID_BORDER.match(line) for line in md.splitlines()
-    )
+    return any(_is_separator(line) or _GRID_BORDER.match(line) for line in md.splitlines())
 
 
 def _split_row(line: str) -> list[str]:
@@ -630,12 +641,37 @@ def _split_row(line: str) -> list[str]:
     return [re.sub(r"\\(.)", r"\1", c.strip()) for c in cells]
 
 
+def _grid_rows(lines: list[str]) -> list[list[str]]:
+    """Rows of the first grid table: cells are the text between the border's `+` columns."""
+    start = next((i for i, line in enumerate(lines) if _GRID_BORDER.match(line)), None)
+    if start is None:
+        return []
+    border = lines[start].rstrip()
+    cuts = [i for i, ch in enumerate(border) if ch == "+"]
+    rows: list[list[str]] = []
+    pending: list[list[str]] = [[] for _ in cuts[:-1]]
+    for line in lines[start + 1 :]:
+        if _GRID_BORDER.match(line):
+            rows.append([re.sub(r"\\(.)", r"\1", " ".join(p).strip()) for p in pending])
+            pending = [[] for _ in cuts[:-1]]
+            continue
+        if not line.startswith("|"):
+            break
+        for k in range(len(cuts) - 1):
+            text = line[cuts[k] + 1 : cuts[k + 1]].strip()
+            if text:
+                pending[k].append(text)
+    return rows
+
+
 def table_csv(markdown: str) -> str:
     """CSV from the first pipe table in `markdown` (header row first, escapes removed)."""
     lines = markdown.splitlines()
     rows: list[list[str]] = []
-    for i, line in enumerate(lines):
-        if _TABLE_SEPARATOR.match(line) and i > 0:
+    if not any(_is_separator(line) for line in lines):
+        rows = _grid_rows(lines)
+    for i, line in enumerate(lines if not rows else []):
+        if _is_separator(line) and i > 0:
             rows.append(_split_row(lines[i - 1]))
             for body in lines[i + 1 :]:
                 if not body.strip() or "|" not in body:

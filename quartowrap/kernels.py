@@ -158,6 +158,7 @@ class KernelPool:
         self._kernels: list[Kernel] = []
         self._ready: queue.Queue[Kernel | BaseException] = queue.Queue()
         self._booting = 0
+        self._waiting = 0
         self._closed = False
         self._zygote: subprocess.Popen[bytes] | None = None
         self._zygote_ready = threading.Event()
@@ -208,45 +209,57 @@ class KernelPool:
     # -- handing out kernels ----------------------------------------------------------
 
     def acquire(self) -> Kernel:
-        """A fresh, ready kernel (waits for one that is booting, or boots one)."""
+        """A fresh, ready kernel (waits for one that is booting, or boots one).
+
+        Accounting, always under the lock: every blocked caller is matched by one kernel
+        that is ready or booting (`_supply`), so nobody waits for a kernel never started.
+        """
         with self._lock:
             if self._closed:
                 raise RuntimeError("kernel pool is closed")
             if self._budget is not None:
                 self._budget -= 1
-            need_boot = self._ready.empty() and self._booting == 0
-        if need_boot:
-            self._boot_async()
-        item = self._ready.get()
+            self._waiting += 1
+            if self._supply() < 0:
+                self._boot_locked()
+        try:
+            item = self._ready.get()
+        finally:
+            with self._lock:
+                self._waiting -= 1
         if isinstance(item, BaseException):
             raise RuntimeError(f"could not start a Jupyter kernel: {item}") from item
         self._top_up()
         return item
 
+    def _supply(self) -> int:
+        """Kernels ready or booting that nobody is waiting for yet (lock held)."""
+        return self._ready.qsize() + self._booting - self._waiting
+
     def _top_up(self) -> None:
         with self._lock:
             if self._closed:
                 return
-            wanted = self.prestart - (self._ready.qsize() + self._booting)
+            spare = self._supply()
+            wanted = self.prestart - spare
             if self._budget is not None:
-                wanted = min(wanted, self._budget - (self._ready.qsize() + self._booting))
-        for _ in range(max(0, wanted)):
-            self._boot_async()
+                wanted = min(wanted, self._budget - spare)
+            for _ in range(max(0, wanted)):
+                self._boot_locked()
 
-    def _boot_async(self) -> None:
-        with self._lock:
-            self._booting += 1
+    def _boot_locked(self) -> None:
+        """Start booting one kernel in the background (lock held)."""
+        self._booting += 1
 
         def run() -> None:
+            item: Kernel | BaseException
             try:
-                kernel = self._boot()
-            except BaseException as exc:  # reported to whoever waits for a kernel
-                self._ready.put(exc)
-            else:
-                self._ready.put(kernel)
-            finally:
-                with self._lock:
-                    self._booting -= 1
+                item = self._boot()
+            except BaseException as exc:  # handed to whoever waits for a kernel
+                item = exc
+            with self._lock:
+                self._booting -= 1
+                self._ready.put(item)
 
         threading.Thread(target=run, daemon=True).start()
 
@@ -266,8 +279,15 @@ class KernelPool:
         else:
             with open(log, "wb") as out:
                 process = subprocess.Popen(
-                    [sys.executable, "-m", "ipykernel_launcher", "-f", str(cf),
-                     "--HistoryManager.enabled=False", "--IPKernelApp.quiet=True"],
+                    [
+                        sys.executable,
+                        "-m",
+                        "ipykernel_launcher",
+                        "-f",
+                        str(cf),
+                        "--HistoryManager.enabled=False",
+                        "--IPKernelApp.quiet=True",
+                    ],
                     cwd=self.root,
                     env={**self.env, "JPY_PARENT_PID": str(os.getpid())},  # dies with us
                     stdin=subprocess.DEVNULL,
@@ -298,7 +318,11 @@ class KernelPool:
     def _start_zygote(self) -> None:
         try:
             self._zygote = subprocess.Popen(
-                [sys.executable, "-c", "from quartowrap.kernels import _zygote_main; _zygote_main()"],
+                [
+                    sys.executable,
+                    "-c",
+                    "from quartowrap.kernels import _zygote_main; _zygote_main()",
+                ],
                 cwd=self.root,
                 env=self.env,
                 stdin=subprocess.PIPE,
@@ -408,10 +432,7 @@ def _is_project_module(name: str, root: str) -> bool:
     if spec is None:
         return True  # unknown: do not risk importing it early
     origins = [spec.origin] if spec.origin else list(spec.submodule_search_locations or [])
-    for origin in origins:
-        if origin and _inside_project(os.path.realpath(origin), root):
-            return True
-    return False
+    return any(origin and _inside_project(os.path.realpath(origin), root) for origin in origins)
 
 
 _ENV_MARKERS = ("site-packages", "dist-packages", ".venv", "venv", ".nox", ".tox", "__pypackages__")
@@ -584,12 +605,18 @@ def _kernel_setup(root: str) -> None:
 
         if importlib.util.find_spec("tabulate") is not None:
             markdown = ip.display_formatter.formatters["text/markdown"]
-            markdown.for_type_by_name("pandas.core.frame", "DataFrame", _frame_markdown)
+            for module in ("pandas", "pandas.core.frame"):  # pandas 3 reports "pandas"
+                markdown.for_type_by_name(module, "DataFrame", _frame_markdown)
 
 
 def _frame_markdown(frame: Any) -> str | None:
     if len(frame) > 500 or frame.shape[1] > 50:
         return None
+
+    def escape(value: Any) -> Any:  # a bare `|` would end the pipe-table cell
+        return value.replace("|", "\\|") if isinstance(value, str) else value
+
+    frame = frame.rename(columns=escape).map(escape)
     return frame.to_markdown()
 
 

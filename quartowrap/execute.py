@@ -16,6 +16,7 @@ import base64
 import csv
 import io
 import json
+import os
 import queue
 import re
 import time
@@ -50,6 +51,7 @@ from .model import (
 from .qmd import CodeCell, MarkdownBlock, QmdDocument, parse_qmd
 
 TABLE_MIME = "application/vnd.kce.table+json"  # see analysis/tables.py
+DATA_DIR_ENV = "KCE_DATA_DIR"  # see analysis/paths.py
 IMAGE_MIMES = {"image/svg+xml": ".svg", "image/png": ".png", "image/jpeg": ".jpg"}
 KEPT_MIMES = (TABLE_MIME, "text/markdown", "text/plain")
 TRACEBACK_TAIL = 12
@@ -106,6 +108,8 @@ def execute_chapters(
     """Execute (or reuse from freeze) every chapter; results in the order given."""
     root = config.root
     notify = on_progress or (lambda _p: None)
+    if data_dir is None and os.environ.get(DATA_DIR_ENV):
+        data_dir = Path(os.environ[DATA_DIR_ENV])  # kernels inherit it: freeze must know it
     plans: list[_Plan] = []
     for ref in chapters:
         doc = parse_qmd(ref.source, root)

@@ -104,6 +104,9 @@ class Kernel:
             return False
         except PermissionError:
             return True
+        with contextlib.suppress(OSError, IndexError):  # a zombie is not a running kernel
+            stat = Path(f"/proc/{self.pid}/stat").read_text()
+            return stat.rsplit(")", 1)[1].split()[0] != "Z"
         return True
 
     def log_tail(self, lines: int = 15) -> str:
@@ -126,6 +129,10 @@ class Kernel:
         if self.process is not None:
             with contextlib.suppress(Exception):
                 self.process.wait(timeout=10)
+        else:  # a child of the fork server, which reaps it: wait until it is gone
+            deadline = time.monotonic() + 5
+            while self.alive() and time.monotonic() < deadline:
+                time.sleep(0.01)
         for path in (self.connection_file, self.log_file):
             with contextlib.suppress(OSError):
                 path.unlink()
@@ -192,15 +199,13 @@ class KernelPool:
             kernel.close()
         for _ in range(max(8, self.prestart)):  # wake anyone blocked in acquire()
             self._ready.put(RuntimeError("kernel pool closed"))
-        if self._zygote is not None:
+        if self._zygote is not None:  # holds no state worth a clean exit
             with contextlib.suppress(Exception):
-                assert self._zygote.stdin is not None
-                self._zygote.stdin.close()
-            try:
-                self._zygote.wait(timeout=5)
-            except subprocess.TimeoutExpired:
                 self._zygote.kill()
-                self._zygote.wait()
+                self._zygote.wait(timeout=10)
+            for stream in (self._zygote.stdin, self._zygote.stdout):
+                with contextlib.suppress(Exception):
+                    stream.close()  # type: ignore[union-attr]
         with contextlib.suppress(OSError):
             for path in self._tmp.iterdir():
                 path.unlink()
@@ -352,7 +357,8 @@ class KernelPool:
         return json.loads(line)
 
     def _fork(self, connection_file: Path, log: Path) -> int:
-        self._zygote_ready.wait()
+        if not self._zygote_ready.wait(self.startup_timeout):
+            raise RuntimeError(f"fork server not ready after {self.startup_timeout:.0f} s")
         if self._zygote_error is not None:
             raise RuntimeError(f"fork server unavailable: {self._zygote_error}")
         with self._lock:  # one request/reply at a time on the pipe

@@ -262,10 +262,26 @@ def test_figures_are_byte_identical_across_kernels(features) -> None:
 
 
 def run_failing(root: Path, chapters: dict[str, str]) -> CellError:
+    """Run a book that must fail; also check that no kernel or fork server outlives it."""
+    import quartowrap.execute as execute_module
+    from quartowrap.kernels import KernelPool
+
+    pools: list[KernelPool] = []
+
+    class RecordingPool(KernelPool):
+        def __post_init__(self) -> None:
+            super().__post_init__()
+            pools.append(self)
+
     make_book(root, chapters)
     config = load_book_config(root)
-    with pytest.raises(CellError) as info:
-        execute_chapters(config, config.chapters, use_freeze=False)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(execute_module, "KernelPool", RecordingPool)
+        with pytest.raises(CellError) as info:
+            execute_chapters(config, config.chapters, use_freeze=False)
+    for pool in pools:
+        assert all(not k.alive() for k in pool._kernels)
+        assert pool._zygote is None or pool._zygote.poll() is not None
     return info.value
 
 
@@ -341,3 +357,42 @@ def test_table_csv_from_markdown() -> None:
 def test_table_csv_from_grid_table() -> None:
     grid = "+---+-----+\n| a | b   |\n+===+=====+\n| 1 | x   |\n|   | y   |\n+---+-----+\n"
     assert table_csv(grid) == "a,b\n1,x y\n"
+
+
+def test_pool_never_loses_a_wakeup(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Many concurrent acquires with uneven boot times all get a kernel (no kernel started)."""
+    import random
+    import threading
+    import time
+    from concurrent.futures import ThreadPoolExecutor
+
+    from quartowrap.kernels import KernelPool
+
+    class FakeKernel:
+        def close(self) -> None:
+            pass
+
+    rng = random.Random(1)
+
+    def boot(self: KernelPool) -> FakeKernel:
+        time.sleep(rng.random() / 50)
+        return FakeKernel()
+
+    monkeypatch.setattr(KernelPool, "_boot", boot)
+    for prestart, n in ((1, 30), (2, 30), (3, 7)):
+        pool = KernelPool(root=tmp_path, env={}, prestart=prestart, mode="spawn").start(n)
+        got: list[object] = []
+        lock = threading.Lock()
+
+        def take(
+            _: int, pool: KernelPool = pool, got: list[object] = got, lock: threading.Lock = lock
+        ) -> None:
+            kernel = pool.acquire()
+            time.sleep(rng.random() / 100)
+            with lock:
+                got.append(kernel)
+
+        with ThreadPoolExecutor(max_workers=prestart + 1) as ex:
+            list(ex.map(take, range(n), timeout=30))
+        pool.close()
+        assert len(got) == n

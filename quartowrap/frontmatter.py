@@ -474,10 +474,15 @@ def build_front_matter(
         year=year,
         version=version or config.version,
     )
-    abbreviations = load_abbreviations(
-        config.root, Path(kce.abbreviations) if kce.abbreviations else ABBREVIATIONS_CSV
-    )
-    glossary = load_glossary(config.root, Path(kce.glossary) if kce.glossary else GLOSSARY_CSV)
+    # A path named in `kce:` must exist; the default files are optional (no list then).
+    abbreviations: tuple[Abbreviation, ...] = ()
+    if kce.abbreviations or (config.root / ABBREVIATIONS_CSV).is_file():
+        abbreviations = load_abbreviations(
+            config.root, Path(kce.abbreviations) if kce.abbreviations else ABBREVIATIONS_CSV
+        )
+    glossary: tuple[GlossaryEntry, ...] = ()
+    if kce.glossary or (config.root / GLOSSARY_CSV).is_file():
+        glossary = load_glossary(config.root, Path(kce.glossary) if kce.glossary else GLOSSARY_CSV)
     foreword, key_messages, lifted = _lift(book, kce)
     return FrontMatter(
         cover=cover,

@@ -165,3 +165,21 @@ def test_repository_glossary_files():
         "Place-based approach",
         "Population based approach",
     ]
+
+
+def test_glossary_files_are_optional_unless_named(tmp_path: Path) -> None:
+    book = _book(tmp_path, {k: KCE[k] for k in ("report-number", "series", "short-title")})
+    for name in ("abbreviations.csv", "glossary.csv"):
+        (tmp_path / "data" / "glossary" / name).unlink()
+    front = build_front_matter(book)
+    assert front.abbreviations == () and front.glossary == ()
+    named = _book(
+        tmp_path,
+        {
+            **{k: KCE[k] for k in ("report-number", "series", "short-title")},
+            "glossary": "docs/missing.csv",
+        },
+    )
+    (tmp_path / "data" / "glossary" / "glossary.csv").unlink()
+    with pytest.raises(ConfigError, match=r"docs/missing\.csv"):
+        build_front_matter(named)

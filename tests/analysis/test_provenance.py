@@ -50,3 +50,12 @@ def test_inventory_of_the_shipped_data_lists_every_codebook_file(tmp_path: Path)
     assert (
         inventory.loc[inventory["file"] == "survey/professionals.csv", "status"] == "reconstructed"
     ).all()
+
+
+def test_status_of_synthetic_reconstructed_and_published_files() -> None:
+    from analysis.data import FileSpec
+    from analysis.provenance import file_status
+
+    assert file_status(FileSpec(description="SYNTHETIC wave", reconstructed=True)) == "synthetic"
+    assert file_status(FileSpec(description="Rebuilt", reconstructed=True)) == "reconstructed"
+    assert file_status(FileSpec(description="Table 37 of the report")) == "published"

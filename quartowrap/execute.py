@@ -161,11 +161,18 @@ def _run_all(
 ) -> dict[int, ExecutedChapter]:
     root = config.root
     workers = max(1, min(jobs, len(to_run)))
-    sources = [c.code for i in to_run for c in plans[i].doc.cells]
+    # Longest first when the last run's timings are known, so a long chapter never starts
+    # last while the other worker sits idle.  Without timings keep the book's order: early
+    # chapters (preface, introduction) are usually light and start while the fork server is
+    # still importing what the heavy ones need.
+    if all(plans[i].frozen is not None and plans[i].frozen.seconds > 0 for i in to_run):
+        to_run = sorted(to_run, key=lambda i: -plans[i].frozen.seconds)  # type: ignore[union-attr]
+    needs = [preload_candidates([c.code for c in plans[i].doc.cells], root) for i in to_run]
     pool = KernelPool(
         root=root,
         env=kernel_environment(root, data_dir),
-        preload=preload_candidates(sources),
+        preload=tuple(dict.fromkeys(n for need in needs for n in need)),
+        plan=tuple(needs),
         prestart=workers,
     )
     done: dict[int, ExecutedChapter] = {}

@@ -27,7 +27,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -147,13 +147,17 @@ class Kernel:
 class KernelPool:
     """Hands out fresh kernels; `close()` kills every kernel it ever started.
 
-    `preload` names modules the chapters import; the zygote imports those that are not part
-    of the project before forking.  `prestart` kernels are kept booting ahead of `acquire()`.
+    `plan` lists, per kernel in the order they will be handed out, the modules its chapter
+    imports; the zygote imports those (minus project modules) just before forking that
+    kernel, so a light chapter never waits for a heavy chapter's imports, and heavy imports
+    overlap with chapters already running.  `preload` serves kernels beyond the plan.
+    `prestart` kernels are kept booting ahead of `acquire()`.
     """
 
     root: Path
     env: dict[str, str]
     preload: tuple[str, ...] = ()
+    plan: tuple[tuple[str, ...], ...] = ()
     prestart: int = 1
     mode: str = field(default_factory=lambda: "fork" if fork_available() else "spawn")
     startup_timeout: float = 120.0
@@ -171,6 +175,7 @@ class KernelPool:
         self._zygote_ready = threading.Event()
         self._zygote_error: BaseException | None = None
         self._counter = 0
+        self._pipe_lock = threading.Lock()  # one request/reply at a time on the zygote's pipe
         self._budget: int | None = None  # kernels still to be handed out, when known
 
     # -- lifecycle -------------------------------------------------------------------
@@ -280,7 +285,8 @@ class KernelPool:
         write_connection_file(str(cf), ip="127.0.0.1")
         process = None
         if self.mode == "fork":
-            pid = self._fork(cf, log)
+            modules = self.plan[n - 1] if n <= len(self.plan) else self.preload
+            pid = self._fork(cf, log, modules)
         else:
             with open(log, "wb") as out:
                 process = subprocess.Popen(
@@ -334,7 +340,7 @@ class KernelPool:
                 stdout=subprocess.PIPE,
                 stderr=open(self._tmp / "zygote.log", "wb"),  # noqa: SIM115 - owned by the child
             )
-            self._send({"root": str(self.root), "preload": [*_KERNEL_MODULES, *self.preload]})
+            self._send({"root": str(self.root), "preload": list(_KERNEL_MODULES)})
             reply = self._receive()
             if not reply.get("ready"):
                 raise RuntimeError(f"fork server failed: {reply}")
@@ -356,13 +362,19 @@ class KernelPool:
             raise RuntimeError(f"fork server exited\n{log}")
         return json.loads(line)
 
-    def _fork(self, connection_file: Path, log: Path) -> int:
+    def _fork(self, connection_file: Path, log: Path, modules: Sequence[str]) -> int:
         if not self._zygote_ready.wait(self.startup_timeout):
             raise RuntimeError(f"fork server not ready after {self.startup_timeout:.0f} s")
         if self._zygote_error is not None:
             raise RuntimeError(f"fork server unavailable: {self._zygote_error}")
-        with self._lock:  # one request/reply at a time on the pipe
-            self._send({"cmd": "fork", "connection_file": str(connection_file), "log": str(log)})
+        request = {
+            "cmd": "fork",
+            "connection_file": str(connection_file),
+            "log": str(log),
+            "preload": list(modules),
+        }
+        with self._pipe_lock:
+            self._send(request)
             reply = self._receive()
         if "pid" not in reply:
             raise RuntimeError(f"fork failed: {reply}")
@@ -403,22 +415,66 @@ def _wait_ready(kernel: Kernel, timeout: float) -> None:
     raise RuntimeError(f"kernel did not start within {timeout:.0f} s\n{kernel.log_tail()}")
 
 
-def preload_candidates(sources: Iterable[str]) -> tuple[str, ...]:
-    """Absolute imports found in cell code (`import a.b`, `from a.b import c`), in order."""
+def preload_candidates(sources: Iterable[str], root: Path | None = None) -> tuple[str, ...]:
+    """Modules imported by cell code, following the project's own modules statically.
+
+    A chapter typically imports `analysis.survey`, which imports pandas, statsmodels, … —
+    those third-party modules are what is worth preloading.  Project files are read (never
+    imported) to find them; the zygote later skips the project modules themselves.
+    """
     import ast
 
     names: dict[str, None] = {}
-    for source in sources:
+    seen_files: set[Path] = set()
+
+    def project_file(module: str) -> Path | None:
+        if root is None:
+            return None
+        base = Path(root).joinpath(*module.split("."))
+        for candidate in (base.with_suffix(".py"), base / "__init__.py"):
+            if candidate.is_file():
+                return candidate
+        return None
+
+    def visit(source: str, package: str | None) -> None:
         try:
             tree = ast.parse(source)
         except SyntaxError:
-            continue
+            return
         for node in ast.walk(tree):
             if isinstance(node, ast.Import):
-                for alias in node.names:
-                    names[alias.name] = None
-            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-                names[node.module] = None
+                found = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                module = node.module or ""
+                if node.level:
+                    if package is None:
+                        continue
+                    parts = package.split(".")
+                    parts = parts[: len(parts) - node.level + 1]
+                    module = ".".join([*parts, module] if module else parts)
+                found = [module] + [f"{module}.{alias.name}" for alias in node.names]
+            else:
+                continue
+            for name in found:
+                if not name:
+                    continue
+                file = project_file(name)
+                if file is None:
+                    parent = name.rpartition(".")[0]
+                    if not parent or project_file(parent) is None:  # not `project_mod.attr`
+                        names[name] = None
+                    continue
+                for depth in range(1, name.count(".") + 2):  # parent packages run first
+                    parent = project_file(".".join(name.split(".")[:depth]))
+                    if parent is not None and parent not in seen_files:
+                        seen_files.add(parent)
+                        pkg = ".".join(name.split(".")[:depth])
+                        if parent.name != "__init__.py":
+                            pkg = pkg.rpartition(".")[0]
+                        visit(parent.read_text(encoding="utf-8", errors="replace"), pkg or None)
+
+    for source in sources:
+        visit(source, None)
     return tuple(names)
 
 
@@ -469,25 +525,29 @@ def _zygote_main() -> None:
     hello = json.loads(requests.readline())
     root = hello["root"]
     sys.path.insert(0, root)
-    loaded = []
-    for name in hello["preload"]:
-        if name in sys.modules:
-            continue
-        try:
-            if _is_project_module(name, root):
+    tried: set[str] = set()
+
+    def preload(names: Iterable[str]) -> None:
+        for name in names:
+            if name in sys.modules or name in tried:
                 continue
-            importlib.import_module(name)
-            loaded.append(name)
-        except BaseException:  # preloading is an optimisation only
-            continue
+            tried.add(name)
+            try:
+                if not _is_project_module(name, root):
+                    importlib.import_module(name)
+            except BaseException:  # preloading is an optimisation only
+                continue
+
+    preload(hello["preload"])
     children: set[int] = set()
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # children are reaped automatically
-    replies.write(json.dumps({"ready": True, "preloaded": loaded}).encode() + b"\n")
+    replies.write(json.dumps({"ready": True}).encode() + b"\n")
     replies.flush()
     for line in requests:
         request = json.loads(line)
         if request.get("cmd") != "fork":
             continue
+        preload(request.get("preload", ()))
         pid = os.fork()
         if pid == 0:
             replies.close()
@@ -605,6 +665,10 @@ def _kernel_setup(root: str) -> None:
     cfg.InlineBackend.print_figure_kwargs = {"bbox_inches": "tight", "metadata": {"Date": None}}
     if "matplotlib.pyplot" in sys.modules:
         ip.run_line_magic("matplotlib", "inline")
+    # A matplotlib Figure left as a cell's value (or displayed) is an SVG even when pyplot,
+    # and with it the inline backend, was never imported.
+    svg = ip.display_formatter.formatters["image/svg+xml"]
+    svg.for_type_by_name("matplotlib.figure", "Figure", _figure_svg)
     # A DataFrame left as a cell's value becomes a pipe table, like analysis.tables does.
     with contextlib.suppress(Exception):
         import importlib.util
@@ -613,6 +677,14 @@ def _kernel_setup(root: str) -> None:
             markdown = ip.display_formatter.formatters["text/markdown"]
             for module in ("pandas", "pandas.core.frame"):  # pandas 3 reports "pandas"
                 markdown.for_type_by_name(module, "DataFrame", _frame_markdown)
+
+
+def _figure_svg(figure: Any) -> str:
+    import matplotlib
+    from IPython.core.pylabtools import print_figure
+
+    with matplotlib.rc_context({"svg.hashsalt": SVG_HASHSALT, "svg.fonttype": "path"}):
+        return print_figure(figure, "svg", bbox_inches="tight", metadata={"Date": None})
 
 
 def _frame_markdown(frame: Any) -> str | None:

@@ -193,6 +193,17 @@ Hidden value: `{python} hidden`; a Markdown value: `{python} Markdown("**bold**"
 escaped text: `{python} "a*b"`.
 """
 
+BARE_FIGURE = """
+```{python}
+#| label: fig-bare-%s
+#| fig-cap: "A Figure object, no pyplot"
+from matplotlib.figure import Figure
+bare = Figure(figsize=(2, 2))
+bare.subplots().plot([0, 1], [1, 0])
+bare
+```
+"""
+
 ISOLATION = """\
 # Isolation
 
@@ -212,8 +223,8 @@ def features(tmp_path_factory: pytest.TempPathFactory) -> dict[str, ExecutedChap
         tmp_path_factory.mktemp("features") / "book",
         {
             "options.qmd": OPTIONS,
-            "isolation.qmd": ISOLATION + FIGURE % "one",
-            "again.qmd": "# Again\n\n" + FIGURE % "two",
+            "isolation.qmd": ISOLATION + FIGURE % "one" + BARE_FIGURE % "one",
+            "again.qmd": "# Again\n\n" + FIGURE % "two" + BARE_FIGURE % "two",
         },
     )
     config = load_book_config(root)
@@ -250,8 +261,10 @@ def test_no_state_leaks_between_chapters(features) -> None:
 
 
 def test_figures_are_byte_identical_across_kernels(features) -> None:
-    (one,) = features["isolation.qmd"].figures
-    (two,) = features["again.qmd"].figures
+    one, bare_one = features["isolation.qmd"].figures
+    two, bare_two = features["again.qmd"].figures
+    assert bare_two.label == "fig-bare-two" and "<svg" in bare_two.svg.read_text()
+    assert bare_one.svg.read_bytes() == bare_two.svg.read_bytes()
     assert one.svg != two.svg
     assert one.svg.read_bytes() == two.svg.read_bytes()
 
@@ -396,3 +409,16 @@ def test_pool_never_loses_a_wakeup(tmp_path: Path, monkeypatch: pytest.MonkeyPat
             list(ex.map(take, range(n), timeout=30))
         pool.close()
         assert len(got) == n
+
+
+def test_preload_candidates_follow_project_modules(tmp_path: Path) -> None:
+    from quartowrap.kernels import preload_candidates
+
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "__init__.py").write_text("import json\n")
+    (tmp_path / "pkg" / "stats.py").write_text("from . import util\nimport scipy.stats\n")
+    (tmp_path / "pkg" / "util.py").write_text("import numpy as np\n")
+    cell = "from pkg import stats\nimport pandas as pd\nfrom pkg.stats import thing\n"
+    names = preload_candidates([cell], tmp_path)
+    assert {"json", "scipy.stats", "numpy", "pandas"} <= set(names)
+    assert not any(n.startswith("pkg") for n in names)

@@ -8,7 +8,8 @@ R analysis), which keeps them consistent with the distribution tables.
 
 Results are tidy frames with fixed column names; the `*_display` functions at the end
 turn them into the report's layout for a chapter and are the only place where numbers
-become text.
+become text; the `*_table` functions show such a layout with one heading row per item or
+variable instead of repeating its name on every row.
 
 Response kinds in distribution tables: ``score`` (a value of the scale), ``special``
 (a non-substantive code such as ``DK`` = don't know / don't understand), ``missing``
@@ -24,6 +25,8 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
+
+from analysis.tables import MarkdownTable, grid_table
 
 TOTAL = "Total"
 MISSING = "missing"
@@ -61,6 +64,7 @@ __all__ = [
     "aim_items",
     "aims_scored_zero",
     "distribution_display",
+    "distribution_table",
     "dont_know_shares",
     "group_sizes",
     "item_distribution",
@@ -68,6 +72,7 @@ __all__ = [
     "priority_distribution",
     "profile_counts",
     "profile_display",
+    "profile_table",
     "scirocco_items",
     "score_summary",
     "top_priorities",
@@ -471,7 +476,8 @@ def distribution_display(
     decimals: int = 2,
 ) -> pd.DataFrame:
     """The report's layout: per item, rows don't know (n), missing (n), scores (n), % per
-    score; one column per group headed "Region (n = …)"."""
+    score; one column per group headed "Region (n = …)".  Column ``Item`` names the item on
+    each row; `distribution_table` turns it into one heading row per item."""
     item_labels = dict(item_labels or {})
     special_labels = {DONT_KNOW: "Don't know (n)", **dict(special_labels or {})}
     groups = list(dict.fromkeys(distribution["group"]))
@@ -505,14 +511,14 @@ def distribution_display(
             records.append(
                 {
                     "Item": label,
-                    "Row": name,
+                    "Answer": name,
                     **{headers[g]: str(int(wide.at[response, g])) for g in groups},
                 }
             )
         records.append(
             {
                 "Item": label,
-                "Row": "Scores (n)",
+                "Answer": "Scores (n)",
                 **{headers[g]: str(int(scored[g])) for g in groups},
             }
         )
@@ -522,7 +528,7 @@ def distribution_display(
             records.append(
                 {
                     "Item": label,
-                    "Row": f"{response} (%)",
+                    "Answer": f"{response} (%)",
                     **{headers[g]: _pct(pct.at[response, g], decimals) for g in groups},
                 }
             )
@@ -574,3 +580,38 @@ def profile_display(
             }
         )
     return pd.DataFrame.from_records(records)
+
+
+def _right_aligned(display: pd.DataFrame, shown_text: int) -> tuple[str, ...]:
+    """Text columns left, the count/percent columns after them right (digits line up)."""
+    return ("left",) * shown_text + ("right",) * (display.shape[1] - shown_text - 1)
+
+
+def distribution_table(
+    distribution: pd.DataFrame,
+    item_labels: Mapping[str, str] | None = None,
+    *,
+    special_labels: Mapping[str, str] | None = None,
+    decimals: int = 2,
+) -> MarkdownTable:
+    """`distribution_display` as a grid table with one bold heading row per item (as the
+    report's table 17 heads each block with its dimension), the tidy `distribution` as CSV.
+
+    Naming the item once per block rather than on each of its rows keeps long labels (a
+    policy aim is a sentence) from wrapping every row and doubling the table's length.
+    """
+    display = distribution_display(
+        distribution, item_labels, special_labels=special_labels, decimals=decimals
+    )
+    return grid_table(display, distribution, group="Item", colalign=_right_aligned(display, 1))
+
+
+def profile_table(
+    profile: pd.DataFrame,
+    value_labels: Mapping[str, Mapping[str, str]] | None = None,
+    variable_labels: Mapping[str, str] | None = None,
+) -> MarkdownTable:
+    """`profile_display` as a grid table with one bold heading row per characteristic,
+    the tidy `profile` as CSV."""
+    display = profile_display(profile, value_labels, variable_labels)
+    return grid_table(display, profile, group="Characteristic", colalign=_right_aligned(display, 1))

@@ -428,6 +428,35 @@ def test_distribution_by_hand() -> None:
     assert np.isnan(total.at["DK", "percent"])
 
 
+def test_distribution_table_names_each_item_once() -> None:
+    frame = pd.DataFrame(
+        {"x": ["0", "1", "DK", "1"], "y": ["2", "", "2", "0"], "g": ["a", "a", "b", "b"]}
+    )
+    dist = survey.item_distribution(frame, ["x", "y"], scale=["0", "1", "2"], by="g")
+    table = survey.distribution_table(dist, {"x": "Item ex", "y": "Item why"})
+    lines = table.markdown.splitlines()
+    # One bold heading row per item, and the label nowhere else.
+    assert [ln for ln in lines if "Item ex" in ln] == [ln for ln in lines if "**Item ex**" in ln]
+    assert sum("**Item ex**" in ln for ln in lines) == 1
+    assert sum("**Item why**" in ln for ln in lines) == 1
+    # a: x = 0, 1 → 50 % each; the row "1 (%)" of x reads 50.00 for a (first group column).
+    x_block = lines[next(k for k, ln in enumerate(lines) if "**Item ex**" in ln) :]
+    row = next(ln for ln in x_block if ln.replace("\\", "").startswith("| 1 (%)"))
+    assert row.split("|")[2].strip().replace("\\", "") == "50.00"
+    # The CSV is the tidy distribution, untouched.
+    assert table.csv == dist.to_csv(index=False, lineterminator="\n")
+
+
+def test_profile_table_names_each_characteristic_once() -> None:
+    frame = pd.DataFrame({"sex": ["f", "m", "f"], "age": ["<50", "<50", ">=50"], "region": "R"})
+    profile = survey.profile_counts(frame, ["sex", "age"], groups=["R"])
+    table = survey.profile_table(profile, variable_labels={"sex": "Sex", "age": "Age group"})
+    lines = table.markdown.splitlines()
+    assert sum("Sex" in ln for ln in lines) == 1 and sum("**Age group**" in ln for ln in lines) == 1
+    row = next(ln for ln in lines if ln.startswith("| f "))
+    assert row.split("|")[2].strip() == "2"  # two women in group R
+
+
 def test_unknown_code_raises() -> None:
     with pytest.raises(ValueError, match="values outside"):
         survey.item_distribution(_frame(["0", "9"], ["a", "a"]), ["x"], scale=["0", "1"], by="g")

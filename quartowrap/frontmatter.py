@@ -284,6 +284,11 @@ def load_glossary(root: Path, relpath: Path = GLOSSARY_CSV) -> tuple[GlossaryEnt
     return tuple(sorted(items, key=lambda g: g.term.casefold()))
 
 
+def _plain_year(config: BookConfig) -> str:
+    match = re.search(r"\d{4}", config.date or "")
+    return match.group(0) if match else ""
+
+
 def _year(config: BookConfig, kce: KceMetadata) -> str:
     if kce.year:
         return kce.year
@@ -298,6 +303,16 @@ def how_to_cite(config: BookConfig, kce: KceMetadata, authors: Sequence[Person],
     names = ", ".join(p.citation_name() for p in authors)
     title = config.title + (f": {config.subtitle}" if config.subtitle else "")
     series = kce.series + (f" ({kce.series_abbreviation})" if kce.series_abbreviation else "")
+    if not kce.report_number:  # a plain Quarto book: no KCE series line
+        return " ".join(
+            p
+            for p in (
+                f"{names}." if names else "",
+                f"{title.rstrip('.')}.",
+                f"{year}." if year else "",
+            )
+            if p
+        )
     parts = [
         f"{names}." if names else "",
         f"{title.rstrip('.')}.",
@@ -457,13 +472,20 @@ def _entries(book: AssembledBook, kind: str) -> tuple[ListEntry, ...]:
 def build_front_matter(
     book: AssembledBook, *, version: str | None = None, commit: str | None = None
 ) -> FrontMatter:
-    """Front matter for `book`; invalid or missing `kce:` metadata raises ConfigError."""
+    """Front matter for `book`; invalid `kce:` metadata raises ConfigError.
+
+    A plain Quarto book (no `kce:` block) gets a neutral cover and colophon built from
+    `book:` alone, so any valid Quarto book renders.
+    """
     config = book.config
-    kce = validate_kce(config.kce)
+    plain = not config.kce
+    kce = validate_kce(
+        {"report-number": "", "series": "", "short-title": config.title} if plain else config.kce
+    )
     authors = kce.authors or [Person(name=a) for a in config.authors]
-    year = _year(config, kce)
+    year = _year(config, kce) if not plain else _plain_year(config)
     citation = how_to_cite(config, kce, authors, year)
-    report_label = f"KCE Report {kce.report_number}"
+    report_label = f"KCE Report {kce.report_number}" if kce.report_number else ""
     cover = Cover(
         series=kce.series,
         report_label=report_label,

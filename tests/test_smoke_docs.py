@@ -485,14 +485,6 @@ def test_every_document_declares_expectations() -> None:
     assert all(s.path.name in {x.path.name for x in SPECS} for s in CLEAN)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "frontmatter.build_front_matter requires kce.report-number/series/short-title, a year "
-        "and data/glossary/{abbreviations,glossary}.csv, so a plain Quarto book (no kce: block) "
-        "fails to render with the embedded engine"
-    ),
-)
 def test_plain_quarto_book_renders(tmp_path: Path) -> None:
     """A book with no KCE metadata at all is still a valid Quarto project and must render."""
     root = tmp_path / "plain"

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from . import freeze
-from .config import document_execute_options, execute_options
+from .config import document_execute_options, document_metadata, execute_options
 from .errors import BuildError, CellError
 from .kernels import (
     REPORT_EXPRESSION,
@@ -53,7 +53,8 @@ from .qmd import CodeCell, MarkdownBlock, QmdDocument, parse_qmd
 TABLE_MIME = "application/vnd.kce.table+json"  # see analysis/tables.py
 DATA_DIR_ENV = "KCE_DATA_DIR"  # see analysis/paths.py
 IMAGE_MIMES = {"image/svg+xml": ".svg", "image/png": ".png", "image/jpeg": ".jpg"}
-KEPT_MIMES = (TABLE_MIME, "text/markdown", "text/plain")
+KEPT_MIMES = (TABLE_MIME, "text/markdown", "text/html", "text/plain")
+_DEFAULT_REPR = re.compile(r"^<[^\n]* at 0x[0-9a-fA-F]+>$")
 TRACEBACK_TAIL = 12
 
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
@@ -93,6 +94,7 @@ class _Plan:
     evaluated: list[bool]
     key: str = ""
     reason: str | None = None  # why it must execute; None = static or reusable
+    figure_size: tuple[float, float] | None = None
     frozen: freeze.FrozenResult | None = None
 
 
@@ -117,7 +119,8 @@ def execute_chapters(
         evaluated = [bool(_cell_options(options, c).eval) for c in doc.cells]
         plan = _Plan(ref, doc, options, evaluated)
         if doc.executable and doc.has_code:
-            plan.key = freeze.code_key(doc, data_dir, evaluated)
+            plan.figure_size = _figure_size(config, ref.source, doc.front_matter)
+            plan.key = freeze.code_key(doc, data_dir, evaluated, extra=repr(plan.figure_size))
             plan.frozen = freeze.load(root, ref.source)
             mode = options.freeze if use_freeze else False
             plan.reason = freeze.stale_reason(plan.frozen, doc, plan.key, mode, root, data_dir)
@@ -210,7 +213,7 @@ def _run_one(
     start = time.monotonic()
     kernel = pool.acquire()
     try:
-        raw, files, report = _execute(kernel, plan.doc, plan.options, root)
+        raw, files, report = _execute(kernel, plan.doc, plan.options, root, plan.figure_size)
     finally:
         kernel.close()
     seconds = round(time.monotonic() - start, 3)
@@ -299,15 +302,31 @@ class _KernelDied(Exception):
     pass
 
 
+def _figure_size(
+    config: BookConfig, source: Path, front_matter: dict[str, Any]
+) -> tuple[float, float] | None:
+    """Quarto's document-level `fig-width`/`fig-height` (inches) for matplotlib's default."""
+    meta = document_metadata(config, source, front_matter)
+    width, height = meta.get("fig-width"), meta.get("fig-height")
+    if width is None and height is None:
+        return None
+    default_w, default_h = 6.4, 4.8  # matplotlib's own default
+    return (float(width or default_w), float(height or default_h))
+
+
 def _cell_options(doc_options: ExecuteOptions, cell: CodeCell) -> ExecuteOptions:
     return execute_options(cell.options, doc_options)
 
 
 def _execute(
-    kernel: Kernel, doc: QmdDocument, options: ExecuteOptions, root: Path
+    kernel: Kernel,
+    doc: QmdDocument,
+    options: ExecuteOptions,
+    root: Path,
+    figure_size: tuple[float, float] | None = None,
 ) -> tuple[dict[str, Any], dict[str, bytes], dict[str, Any]]:
     """Run a chapter's cells and inline expressions in document order."""
-    reply = _request(kernel, setup_code(root), silent=True)
+    reply = _request(kernel, setup_code(root, figure_size), silent=True)
     if reply.content.get("status") != "ok":
         raise BuildError(f"kernel setup failed: {reply.content.get('evalue')}")
     cells: dict[str, Any] = {}
@@ -595,6 +614,9 @@ def _render_cell(
                         table_done = True
                     else:
                         pieces.append(md)
+                elif "text/html" in data and _DEFAULT_REPR.match(str(data.get("text/plain", ""))):
+                    # only HTML to show (e.g. a pandas Styler): pass it to the HTML output
+                    pieces.append(_fence(str(data["text/html"]), "=html"))
                 elif "text/plain" in data:
                     text = _strip_ansi(str(data["text/plain"]))
                     pieces.append(

@@ -24,6 +24,7 @@ import contextlib
 import hashlib
 import json
 import os
+import platform
 import shutil
 import tempfile
 from collections.abc import Sequence
@@ -39,7 +40,10 @@ FREEZE_DIR = "_freeze"
 RESULTS_NAME = "kce-embedded.json"
 FIGURE_DIR = "figure-svg"
 SCHEMA = 1
-ENGINE_VERSION = f"quartowrap {__version__} (freeze schema {SCHEMA})"
+# Part of every freeze key: a new quartowrap release or Python version re-executes everything.
+ENGINE_VERSION = (
+    f"quartowrap {__version__} (freeze schema {SCHEMA}; Python {platform.python_version()})"
+)
 DATA_DIR_PREFIX = "$KCE_DATA_DIR/"  # dependency paths inside a data dir outside the root
 MISSING = "missing"
 
@@ -57,12 +61,16 @@ def figure_dir(root: Path, source: Path) -> Path:
     return chapter_dir(root, source) / FIGURE_DIR
 
 
-def code_key(doc: QmdDocument, data_dir: Path | None, evaluated: Sequence[bool]) -> str:
+def code_key(
+    doc: QmdDocument, data_dir: Path | None, evaluated: Sequence[bool], extra: str = ""
+) -> str:
     """Hash of everything that can change what the chapter's code computes (not its prose).
 
-    `evaluated` says, per cell, whether it runs (the effective `eval` option).
+    `evaluated` says, per cell, whether it runs (the effective `eval` option); `extra` is
+    any other setting the kernel is started with (e.g. the default figure size).
     """
     h = hashlib.sha256()
+    h.update(f"extra={extra}\0".encode())
     h.update(f"data-dir={Path(data_dir).resolve() if data_dir else ''}\0".encode())
     cells = iter(evaluated)
     for block in doc.blocks:

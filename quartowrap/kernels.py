@@ -616,11 +616,15 @@ def _die_with_parent() -> None:
 _KERNEL_STATE: dict[str, Any] = {}
 
 
-def setup_code(root: Path) -> str:
-    """Code run (silently) in each fresh kernel before the chapter's first cell."""
+def setup_code(root: Path, figure_size: tuple[float, float] | None = None) -> str:
+    """Code run (silently) in each fresh kernel before the chapter's first cell.
+
+    `figure_size` (inches) comes from the document's `fig-width`/`fig-height`, as in Quarto.
+    """
+    size = None if figure_size is None else tuple(float(v) for v in figure_size)
     return (
         "import quartowrap.kernels as __kce_kernels\n"
-        f"__kce_kernels._kernel_setup({str(root)!r})\n"
+        f"__kce_kernels._kernel_setup({str(root)!r}, {size!r})\n"
         "__kce_inline__ = __kce_kernels._kernel_inline\n"
         "del __kce_kernels\n"
     )
@@ -629,7 +633,7 @@ def setup_code(root: Path) -> str:
 REPORT_EXPRESSION = "__import__('quartowrap.kernels').kernels._kernel_report()"
 
 
-def _kernel_setup(root: str) -> None:
+def _kernel_setup(root: str, figure_size: tuple[float, float] | None = None) -> None:
     """Install dependency tracking and deterministic figure output in this kernel."""
     from IPython import get_ipython
 
@@ -661,7 +665,12 @@ def _kernel_setup(root: str) -> None:
     # Figures: SVG, with stable ids and no creation date, so rebuilds are byte-identical.
     cfg = ip.config
     cfg.InlineBackend.figure_formats = {"svg"}
-    cfg.InlineBackend.rc = {"svg.hashsalt": SVG_HASHSALT, "svg.fonttype": "path"}
+    rc: dict[str, Any] = {"svg.hashsalt": SVG_HASHSALT, "svg.fonttype": "path"}
+    if figure_size is not None:
+        rc["figure.figsize"] = figure_size
+    cfg.InlineBackend.rc = rc
+    if "matplotlib" in sys.modules:  # preloaded: the rc file was read before this setup
+        sys.modules["matplotlib"].rcParams.update(rc)
     cfg.InlineBackend.print_figure_kwargs = {"bbox_inches": "tight", "metadata": {"Date": None}}
     if "matplotlib.pyplot" in sys.modules:
         ip.run_line_magic("matplotlib", "inline")

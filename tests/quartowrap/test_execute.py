@@ -180,6 +180,14 @@ pd.DataFrame({"a": [1, 2], "b": ["x|y", "z"]})
 ```
 
 ```{python}
+class HtmlOnly:
+    def _repr_html_(self):
+        return "<b>html only</b>"
+
+HtmlOnly()
+```
+
+```{python}
 import json
 json.KCE_LEAK = 1
 leaked = True
@@ -191,6 +199,15 @@ from IPython.display import Markdown
 
 Hidden value: `{python} hidden`; a Markdown value: `{python} Markdown("**bold**")`;
 escaped text: `{python} "a*b"`.
+"""
+
+SIZED = """
+```{python}
+#| label: fig-sized
+import matplotlib.pyplot as plt
+plt.plot([0, 1], [0, 1])
+plt.show()
+```
 """
 
 BARE_FIGURE = """
@@ -225,6 +242,7 @@ def features(tmp_path_factory: pytest.TempPathFactory) -> dict[str, ExecutedChap
             "options.qmd": OPTIONS,
             "isolation.qmd": ISOLATION + FIGURE % "one" + BARE_FIGURE % "one",
             "again.qmd": "# Again\n\n" + FIGURE % "two" + BARE_FIGURE % "two",
+            "sized.qmd": "---\nfig-width: 3\nfig-height: 2\n---\n\n# Sized\n\n" + SIZED,
         },
     )
     config = load_book_config(root)
@@ -243,6 +261,7 @@ def test_echo_warning_eval_include_error_output_column(features) -> None:
     assert "no output shown" not in md
     assert "::: {.column-page}\n\n```{.cell-output .cell-output-stdout}\nwide\n```\n\n:::" in md
     assert "```{.cell-output .cell-output-display}\n{'k': 1}\n```" in md
+    assert "```{=html}\n<b>html only</b>\n```" in md
     assert "a Markdown value: **bold**;\nescaped text: a\\*b." in md
 
 
@@ -422,3 +441,11 @@ def test_preload_candidates_follow_project_modules(tmp_path: Path) -> None:
     names = preload_candidates([cell], tmp_path)
     assert {"json", "scipy.stats", "numpy", "pandas"} <= set(names)
     assert not any(n.startswith("pkg") for n in names)
+
+
+def test_document_figure_size(features) -> None:
+    import re
+
+    (fig,) = features["sized.qmd"].figures
+    width = float(re.search(r'<svg[^>]* width="([0-9.]+)pt"', fig.svg.read_text()).group(1))
+    assert width <= 3 * 72  # fig-width: 3 (inches); matplotlib's default would be 6.4

@@ -187,6 +187,12 @@ def _book_meta(config: BookConfig) -> dict[str, Any]:
     lang = config.metadata.get("lang") if isinstance(config.metadata, dict) else None
     if isinstance(lang, str):
         meta["lang"] = _meta_string(lang)
+    nocite = config.metadata.get("nocite") if isinstance(config.metadata, dict) else None
+    if isinstance(nocite, str) and nocite.strip():
+        # `nocite: "@a, @b"` (or "@*") lists entries without citing them in the text;
+        # pandoc reads the citations out of the markdown value, so let it parse them.
+        parsed = parse_markdown(f"---\nnocite: {json.dumps(nocite)}\n---\n")
+        meta["nocite"] = parsed["meta"]["nocite"]
     return meta
 
 

@@ -237,3 +237,24 @@ def test_et_al_after_six_authors(tmp_path):
     assert stringify(refs["c"][1]).startswith(
         "1. Author1 A, Author2 A, Author3 A, Author4 A, Author5 A, Author6 A, et al. Many."
     )
+
+
+def test_nocite_lists_entries_that_are_not_cited(tmp_path):
+    bib = tmp_path / "two.bib"
+    bib.write_text(
+        "@book{cited, author = {Cited, A}, title = {Cited book}, year = {2020}}\n"
+        "@book{listed, author = {Listed, B}, title = {Listed book}, year = {2021}}\n"
+    )
+    config = BookConfig(
+        root=tmp_path, title="T", bibliography=(bib,), metadata={"nocite": "@listed"}
+    )
+    chapter = "# A\n\nText [@cited].\n\n::: {#refs}\n:::\n"
+    book = assemble_book(config, [ExecutedChapter(Path("a.qmd"), {}, chapter)])
+    refs = next(
+        n
+        for n in _walk(book.chapters[0].ast["blocks"])
+        if n.get("t") == "Div" and n["c"][0][0] == "refs"
+    )
+    listed = stringify(refs["c"][1])
+    assert "Cited book" in listed and "Listed book" in listed
+    assert book.warnings == ()

@@ -182,10 +182,22 @@ def _run_all(
     ex = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="kce-chapter")
     try:
         pool.start(expected=len(to_run))
+        # Progress events are queued by the workers and reported from this thread only, so
+        # `on_progress` needs no locking.
+        events: queue.Queue[ChapterProgress] = queue.Queue()
         futures: dict[Future[ExecutedChapter], int] = {
-            ex.submit(_run_one, config, plans[i], pool, data_dir, notify): i for i in to_run
+            ex.submit(_run_one, config, plans[i], pool, data_dir, events.put): i for i in to_run
         }
-        finished, _pending = wait(futures, return_when=FIRST_EXCEPTION)
+
+        def report() -> None:
+            while not events.empty():
+                notify(events.get_nowait())
+
+        while True:
+            finished, pending = wait(futures, timeout=0.05, return_when=FIRST_EXCEPTION)
+            report()
+            if not pending or any(f.exception() is not None for f in finished):
+                break
         failed = [f for f in finished if f.exception() is not None]
         if failed:
             first = min(failed, key=lambda f: futures[f])

@@ -45,7 +45,14 @@ def mini(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Exec
     shutil.copytree(MINI, root, ignore=shutil.ignore_patterns("_freeze", "_output"))
     config = load_book_config(root)
     events: list[ChapterProgress] = []
-    results = execute_chapters(config, config.chapters, jobs=2, on_progress=events.append)
+
+    def record(event: ChapterProgress) -> None:
+        import threading
+
+        assert threading.current_thread() is threading.main_thread()  # no locking needed
+        events.append(event)
+
+    results = execute_chapters(config, config.chapters, jobs=2, on_progress=record)
     assert [r.source for r in results] == [c.source for c in config.chapters]  # order kept
     return root, {r.source.as_posix(): r for r in results}, events
 

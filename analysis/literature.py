@@ -32,7 +32,14 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from analysis.data import DataProblem, DataValidationError, load_codebook, load_table, load_yaml
-from analysis.figures import GRID_COLOUR, KCE_GREY, KCE_TEAL, group_colour, use_style
+from analysis.figures import (
+    GRID_COLOUR,
+    KCE_DARK,
+    KCE_GREY,
+    KCE_TEAL,
+    group_colour,
+    use_style,
+)
 from analysis.tables import Cell, MarkdownTable, grid_table, show_table
 
 __all__ = [
@@ -512,32 +519,51 @@ def research_questions_table(data: PolicyData) -> MarkdownTable:
 # ---------------------------------------------------------------------------- figures
 
 
+_CHARS_PER_YEAR = 9.0  # label characters that fit in one year of the 10-inch timeline
+
+
 def timeline_figure(data: PolicyData) -> Figure:
     """Figure 3: milestones of federal integrated-care policy, key documents marked.
 
-    Events come from timeline.csv; those that are key documents carry their number.
+    Events come from timeline.csv; those that are key documents carry their number.  The
+    figure is drawn for a full page width: one row per event, and each label runs from its
+    marker towards the side with more room (later events leftwards, into the empty lower
+    left), wrapped to fit, so no label needs room beyond the years shown.
     """
     use_style()
     events = data.timeline.sort_values(
         ["year", "month"], key=lambda s: s.fillna(0) if s.name == "month" else s
     )
     first, last = int(events["year"].min()), int(events["year"].max())
+    x_min, x_max = first - 0.6, last + 0.6
     years = list(range(first, last + 1))
-    fig = Figure(figsize=(9.5, 0.36 * len(events) + 1.0), layout="constrained")
+    fig = Figure(figsize=(10.0, 0.32 * len(events) + 0.7), layout="constrained")
     ax = fig.subplots()
     y = list(range(len(events)))[::-1]
     for yi, event in zip(y, events.itertuples(index=False), strict=True):
         is_doc = event.doc_id is not None
         colour = KCE_TEAL if is_doc else KCE_GREY
-        ax.plot(event.year, yi, "o", color=colour, markersize=7 if is_doc else 5)
-        label = event.event + (f" [document {int(event.doc_id)}]" if is_doc else "")
-        label = textwrap.fill(label, 58)
-        ax.text(event.year + 0.3, yi, label, va="center", fontsize=8, linespacing=0.95)
+        ax.plot(event.year, yi, "o", color=colour, markersize=8 if is_doc else 5.5, zorder=3)
+        label = event.event + (f" [document\u00a0{int(event.doc_id)}]" if is_doc else "")
+        # The label runs to the side with more room and wraps to fit it (about nine
+        # characters per year at this width and font size, with a margin).
+        rightwards = x_max - event.year >= event.year - x_min
+        room = (x_max - event.year) if rightwards else (event.year - x_min)
+        ax.text(
+            event.year + (0.22 if rightwards else -0.22),
+            yi,
+            textwrap.fill(label, max(24, min(80, int(_CHARS_PER_YEAR * (room - 0.3))))),
+            ha="left" if rightwards else "right",
+            va="center",
+            fontsize=9,
+            linespacing=0.95,
+            color=KCE_DARK if is_doc else "#333333",
+        )
     ax.set_yticks([])
     ax.set_xticks(years)
-    ax.set_xticklabels([str(year) for year in years], rotation=90, fontsize=8)
-    ax.set_xlim(first - 0.5, last + 9)
-    ax.set_ylim(-0.8, len(events) - 0.2)
+    ax.set_xticklabels([str(year) for year in years], fontsize=9)
+    ax.set_xlim(first - 0.6, last + 0.6)
+    ax.set_ylim(-0.7, len(events) - 0.3)
     ax.spines["bottom"].set_bounds(first, last)
     for side in ("left", "right", "top"):
         ax.spines[side].set_visible(False)

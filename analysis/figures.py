@@ -9,6 +9,7 @@ for readers with red-green colour-vision deficiency (ordered scales run light→
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Mapping, Sequence
 
 import matplotlib as mpl
@@ -128,7 +129,7 @@ def spider_chart(
         color=KCE_ORANGE,
         alpha=0.45,
         linewidths=0,
-        label="Answers per score (area ∝ n)",
+        label="Answers per score (bubble area proportional to n)",
         zorder=2,
     )
     closed = np.append(angles, angles[0])
@@ -142,13 +143,31 @@ def spider_chart(
         label="Median",
         zorder=3,
     )
+    outer = values.max() + 0.3
     ax.set_xticks(angles)
-    ax.set_xticklabels([labels.get(i, i) for i in items])
-    ax.set_ylim(0, values.max() + 0.3)
+    ax.set_xticklabels([])
+    # Dimension names sit outside the outer circle, wrapped, and anchored on the side that
+    # faces away from the centre, so a long name never runs back over the chart.
+    for angle, item in zip(angles, items, strict=True):
+        east, north = np.sin(angle), np.cos(angle)
+        ha = "left" if east > 0.1 else "right" if east < -0.1 else "center"
+        ax.text(
+            angle,
+            outer + 0.45,
+            textwrap.fill(labels.get(item, item), 16),
+            ha=ha,
+            multialignment=ha,
+            va="bottom" if north > 0.1 else "top" if north < -0.1 else "center",
+            fontsize=9,
+            linespacing=1.0,
+            clip_on=False,
+        )
+    ax.set_ylim(0, outer)
     ax.set_yticks(values)
     ax.set_yticklabels([f"{v:g}" for v in values], color=KCE_GREY, fontsize=7)
+    ax.set_rlabel_position(180 / len(items))  # scale numbers between the first two axes
     ax.grid(color="#d9d9d9", linewidth=0.6)
-    ax.legend(loc="upper right", bbox_to_anchor=(1.28, 1.12))
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.1), ncols=2)
     return fig
 
 

@@ -12,8 +12,6 @@ import time
 from dataclasses import dataclass
 from typing import Any, TextIO
 
-from rich.console import Console
-
 
 @dataclass
 class Stage:
@@ -31,14 +29,22 @@ class Progress:
     """Prints what the build is doing; `quiet=True` prints only warnings and the result."""
 
     def __init__(self, stream: TextIO | None = None, *, plain: bool = False, quiet: bool = False):
-        self.console = Console(
-            file=stream or sys.stderr,
-            no_color=plain,
-            highlight=False,
-            force_terminal=False if plain else None,
-            soft_wrap=True,
-        )
+        self.stream = stream or sys.stderr
+        self.plain = plain
         self.quiet = quiet
+        self._console: Any = None
+
+    def _print(self, text: str, style: str | None) -> None:
+        if self.plain:
+            # No rich import on the plain path: CI logs and the no-change rebuild stay fast.
+            self.stream.write(text + "\n")
+            self.stream.flush()
+            return
+        if self._console is None:
+            from rich.console import Console
+
+            self._console = Console(file=self.stream, highlight=False, soft_wrap=True)
+        self._console.print(text, style=style, markup=False)
 
     @classmethod
     def for_environment(cls) -> Progress:
@@ -47,7 +53,7 @@ class Progress:
 
     def line(self, text: str, style: str | None = None) -> None:
         if not self.quiet:
-            self.console.print(text, style=style, markup=False)
+            self._print(text, style)
 
     def start(self, text: str) -> None:
         self.line(text, "bold")
@@ -70,7 +76,7 @@ class Progress:
         self.line(text, "bold green")
 
     def warn(self, text: str) -> None:
-        self.console.print(f"warning: {text}", style="yellow", markup=False)
+        self._print(f"warning: {text}", "yellow")
 
     def error(self, text: str) -> None:
-        self.console.print(f"error: {text}", style="bold red", markup=False)
+        self._print(f"error: {text}", "bold red")

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from . import __version__
+from . import __version__, buildcache
 from .errors import BuildError, UnresolvedReferenceError
 from .model import AssembledBook, BookConfig, ChapterRef, EngineName, ExecutedChapter, OutputFormat
 from .progress import Progress
@@ -113,23 +113,50 @@ def render_project(
     if data_dir is not None and not data_dir.is_dir():
         raise BuildError(f"--data-dir {options.data_dir}: no such directory")
     progress.start(f"Rendering {config.title} {version} ({engine} engine)")
+    executed: list[ExecutedChapter] = []
+    build_print: str | None = None
+    if engine == "embedded":
+        executed = _execute(config, options, data_dir, progress)
+        build_print = buildcache.fingerprint(
+            config,
+            executed,
+            options={
+                "to": options.to,
+                "strict": options.strict,
+                "chapter": options.chapter,
+                "data_dir": data_dir,
+            },
+            version=version,
+            commit=git_state(root).commit,
+            epoch=build_epoch(root),
+        )
+        previous = buildcache.reusable(root, output_root / version, build_print)
+        if previous is not None:
+            seconds = time.perf_counter() - started
+            progress.done(
+                f"Release {version} is up to date ({output_root / version}, {seconds:.1f} s)"
+            )
+            for warning in previous:
+                progress.warn(warning)
+            return RenderResult(output_root / version, version, engine, previous, seconds, executed)
 
     with staging_directory(output_root) as staging:
         if engine == "quarto":
             from .quarto_cli import render_with_quarto
 
             render_with_quarto(root, staging, options, data_dir=data_dir)
-            executed: list[ExecutedChapter] = []
             warnings: list[str] = []
             book: AssembledBook | None = None
         else:
-            executed, book = _render_embedded(config, options, staging, version, data_dir, progress)
+            book = _render_embedded(config, options, staging, version, executed, progress)
             warnings = list(book.warnings)
         _write_manifest(root, config, staging, version, engine, executed, book, data_dir)
         normalise_mtimes(staging, build_epoch(root))
         release_dir = publish(
             staging, output_root, version, link_latest=options.version != "preview"
         )
+    if build_print is not None:
+        buildcache.remember(root, release_dir, build_print, warnings)
 
     seconds = time.perf_counter() - started
     progress.done(f"Release {version} written to {release_dir} in {seconds:.1f} s")
@@ -138,26 +165,31 @@ def render_project(
     return RenderResult(release_dir, version, engine, warnings, seconds, executed)
 
 
-def _render_embedded(
-    config: BookConfig,
-    options: RenderOptions,
-    staging: Path,
-    version: str,
-    data_dir: Path | None,
-    progress: Progress,
-) -> tuple[list[ExecutedChapter], AssembledBook]:
-    from .assemble import assemble_book
+def _execute(
+    config: BookConfig, options: RenderOptions, data_dir: Path | None, progress: Progress
+) -> list[ExecutedChapter]:
     from .execute import execute_chapters
 
-    chapters = _select_chapters(config, options.chapter)
-    executed = execute_chapters(
+    return execute_chapters(
         config,
-        chapters,
+        _select_chapters(config, options.chapter),
         data_dir=data_dir,
         use_freeze=options.use_freeze,
         jobs=options.jobs,
         on_progress=progress.chapter,
     )
+
+
+def _render_embedded(
+    config: BookConfig,
+    options: RenderOptions,
+    staging: Path,
+    version: str,
+    executed: list[ExecutedChapter],
+    progress: Progress,
+) -> AssembledBook:
+    from .assemble import assemble_book
+
     stage = progress.stage("Assembling (pandoc, cross-references, citations)")
     cache = config.root / ".quartowrap" / "pandoc"
     book = assemble_book(config, executed, strict=options.strict, cache_dir=cache)
@@ -183,7 +215,7 @@ def _render_embedded(
         )
         stage.finish()
     _export_tables_and_figures(book, staging)
-    return executed, book
+    return book
 
 
 def _check_alt_text(book: AssembledBook, *, strict: bool) -> AssembledBook:

@@ -174,3 +174,16 @@ def test_failing_cell_names_file_and_line_and_keeps_previous_release(
     after = (project / "_output" / built.result.version / "SHA256SUMS").read_text()
     assert after == before
     assert not [p for p in (project / "_output").iterdir() if p.name.startswith(".staging")]
+
+
+def test_unchanged_build_reuses_the_release_and_a_damaged_one_is_rebuilt(built: Built) -> None:
+    release = built.release
+    before = release.stat().st_ino
+    again = render_project(built.project, RenderOptions(strict=True), progress=_quiet())
+    assert again.release_dir == release and release.stat().st_ino == before, "not rebuilt"
+    assert again.warnings == built.result.warnings
+    [pdf] = release.glob("*.pdf")
+    pdf.unlink()
+    repaired = render_project(built.project, RenderOptions(strict=True), progress=_quiet())
+    assert [p.name for p in repaired.release_dir.glob("*.pdf")] == [pdf.name]
+    assert repaired.release_dir.stat().st_ino != before

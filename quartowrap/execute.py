@@ -35,6 +35,7 @@ from .kernels import (
     KernelPool,
     kernel_environment,
     preload_candidates,
+    release_event_loop,
     setup_code,
 )
 from .kernels import _inside_project as inside_project
@@ -228,6 +229,7 @@ def _run_one(
         raw, files, report = _execute(kernel, plan.doc, plan.options, root, plan.figure_size)
     finally:
         kernel.close()
+        release_event_loop()
     seconds = round(time.monotonic() - start, 3)
     deps = _dependencies(report, root, data_dir, config.output_dir)
     result = freeze.FrozenResult(

@@ -174,6 +174,7 @@ class KernelPool:
         self._zygote: subprocess.Popen[bytes] | None = None
         self._zygote_ready = threading.Event()
         self._zygote_error: BaseException | None = None
+        self._zygote_log: Any = None
         self._counter = 0
         self._pipe_lock = threading.Lock()  # one request/reply at a time on the zygote's pipe
         self._budget: int | None = None  # kernels still to be handed out, when known
@@ -208,7 +209,7 @@ class KernelPool:
             with contextlib.suppress(Exception):
                 self._zygote.kill()
                 self._zygote.wait(timeout=10)
-            for stream in (self._zygote.stdin, self._zygote.stdout):
+            for stream in (self._zygote.stdin, self._zygote.stdout, self._zygote_log):
                 with contextlib.suppress(Exception):
                     stream.close()  # type: ignore[union-attr]
         with contextlib.suppress(OSError):
@@ -267,6 +268,8 @@ class KernelPool:
                 item = self._boot()
             except BaseException as exc:  # handed to whoever waits for a kernel
                 item = exc
+            finally:
+                release_event_loop()
             with self._lock:
                 self._booting -= 1
                 self._ready.put(item)
@@ -328,6 +331,7 @@ class KernelPool:
 
     def _start_zygote(self) -> None:
         try:
+            self._zygote_log = open(self._tmp / "zygote.log", "wb")  # noqa: SIM115
             self._zygote = subprocess.Popen(
                 [
                     sys.executable,
@@ -338,7 +342,7 @@ class KernelPool:
                 env=self.env,
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
-                stderr=open(self._tmp / "zygote.log", "wb"),  # noqa: SIM115 - owned by the child
+                stderr=self._zygote_log,
             )
             self._send({"root": str(self.root), "preload": list(_KERNEL_MODULES)})
             reply = self._receive()
@@ -379,6 +383,21 @@ class KernelPool:
         if "pid" not in reply:
             raise RuntimeError(f"fork failed: {reply}")
         return int(reply["pid"])
+
+
+def release_event_loop() -> None:
+    """Close the asyncio loop jupyter_client's blocking calls made for this thread.
+
+    `run_sync` keeps one loop per thread and never closes it; a build uses short-lived
+    threads, so without this every chapter would leak a loop and its socket pair.
+    """
+    with contextlib.suppress(Exception):
+        from jupyter_core.utils import _loop
+
+        loop = _loop.get()
+        if loop is not None and not loop.is_closed():
+            loop.close()
+        _loop.set(None)
 
 
 def _wait_ready(kernel: Kernel, timeout: float) -> None:

@@ -168,16 +168,39 @@ def render_project(
 def _execute(
     config: BookConfig, options: RenderOptions, data_dir: Path | None, progress: Progress
 ) -> list[ExecutedChapter]:
+    """Execute the book's chapters (or reuse them from freeze), in reading order.
+
+    With `--chapter`, as with `quarto render chapter.qmd` in a book, that chapter always
+    executes and the others are taken from their stored results whenever these exist
+    (freeze: true), so the whole book is assembled with its book-wide numbering.
+    """
     from .execute import execute_chapters
 
-    return execute_chapters(
+    def run(
+        book: BookConfig, refs: tuple[ChapterRef, ...], use_freeze: bool
+    ) -> list[ExecutedChapter]:
+        return execute_chapters(
+            book,
+            refs,
+            data_dir=data_dir,
+            use_freeze=use_freeze,
+            jobs=options.jobs,
+            on_progress=progress.chapter,
+        )
+
+    if options.chapter is None:
+        return run(config, config.chapters, options.use_freeze)
+    [selected] = _select_chapters(config, options.chapter)
+    others = tuple(ref for ref in config.chapters if ref != selected)
+    execute = {**(config.metadata.get("execute") or {}), "freeze": True}
+    stored = replace(
         config,
-        _select_chapters(config, options.chapter),
-        data_dir=data_dir,
-        use_freeze=options.use_freeze,
-        jobs=options.jobs,
-        on_progress=progress.chapter,
+        execute=replace(config.execute, freeze=True),
+        metadata={**config.metadata, "execute": execute},
     )
+    results = {ref: chapter for ref, chapter in zip(others, run(stored, others, True), strict=True)}
+    results[selected] = run(config, (selected,), False)[0]
+    return [results[ref] for ref in config.chapters]
 
 
 def _render_embedded(

@@ -167,9 +167,7 @@ def test_failing_cell_names_file_and_line_and_keeps_previous_release(
     lines.insert(first_cell + 1, "raise KeyError('sc_finance')")
     chapter.write_text("\n".join(lines) + "\n")
     with pytest.raises(CellError) as failure:
-        render_project(
-            project, RenderOptions(version=built.result.version), progress=_quiet()
-        )
+        render_project(project, RenderOptions(version=built.result.version), progress=_quiet())
     assert str(failure.value).startswith(f"chapters/02-results.qmd:{first_cell + 2}: KeyError")
     after = (project / "_output" / built.result.version / "SHA256SUMS").read_text()
     assert after == before
@@ -187,3 +185,23 @@ def test_unchanged_build_reuses_the_release_and_a_damaged_one_is_rebuilt(built: 
     repaired = render_project(built.project, RenderOptions(strict=True), progress=_quiet())
     assert [p.name for p in repaired.release_dir.glob("*.pdf")] == [pdf.name]
     assert repaired.release_dir.stat().st_ino != before
+
+
+def test_one_chapter_render_keeps_book_wide_numbers(built: Built, tmp_path: Path) -> None:
+    import json
+
+    full = json.loads((built.release / "manifest.json").read_text())
+    numbers = {t["label"]: t["number"] for t in full["tables"] + full["figures"]}
+    result = render_project(
+        built.project,
+        RenderOptions(
+            to=("html",), chapter=Path("chapters/02-results.qmd"), output_root=tmp_path / "one"
+        ),
+        progress=_quiet(),
+    )
+    page = (result.release_dir / "html" / "02-results.html").read_text(encoding="utf-8")
+    later = [label for label, number in numbers.items() if label in page and number != "Table 1"]
+    assert later, "chapter 2 holds tables or figures numbered after chapter 1's"
+    for label in later:
+        assert numbers[label] in page, f"{label} keeps its number {numbers[label]}"
+    assert not list(result.release_dir.glob("*.pdf"))

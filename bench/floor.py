@@ -7,6 +7,7 @@ the renderer being measured.
 
 from __future__ import annotations
 
+import ast
 import io
 import re
 import subprocess
@@ -19,6 +20,31 @@ import pypandoc
 import typst
 
 CELL = re.compile(r"^```\{python\}\n(.*?)^```", re.DOTALL | re.MULTILINE)
+INCLUDE = re.compile(r"^\{\{< include (\S+) >\}\}$", re.MULTILINE)
+
+
+def _chapter_files(book: Path) -> list[Path]:
+    """The book's chapters in reading order, from `_quarto.yml` (parts and appendices too)."""
+    import yaml
+
+    config = yaml.safe_load((book / "_quarto.yml").read_text(encoding="utf-8"))["book"]
+
+    def flatten(entries: list) -> list[str]:  # type: ignore[type-arg]
+        out: list[str] = []
+        for entry in entries or []:
+            if isinstance(entry, dict):
+                out += flatten(entry.get("chapters", []))
+            else:
+                out.append(entry)
+        return out
+
+    names = flatten(config.get("chapters", [])) + flatten(config.get("appendices", []))
+    return [book / name for name in names]
+
+
+def _expand_includes(path: Path) -> str:
+    text = path.read_text(encoding="utf-8")
+    return INCLUDE.sub(lambda m: _expand_includes(path.parent / m.group(1)), text)
 
 
 def _run_chapter(source: str, figures: Path, stem: str) -> str:
@@ -34,17 +60,16 @@ def _run_chapter(source: str, figures: Path, stem: str) -> str:
     for number, match in enumerate(CELL.finditer(source)):
         pieces.append(source[last : match.start()])
         last = match.end()
-        code = match.group(1)
-        lines = code.rstrip().splitlines()
-        body, tail = "\n".join(lines[:-1]), lines[-1] if lines else ""
+        tree = ast.parse(match.group(1))
+        tail = tree.body.pop() if tree.body and isinstance(tree.body[-1], ast.Expr) else None
         buffer = io.StringIO()
         with redirect_stdout(buffer):
-            exec(compile(body, f"{stem}-{number}", "exec"), namespace)
+            exec(compile(tree, f"{stem}-{number}", "exec"), namespace)
             value = None
-            try:
-                value = eval(compile(tail, f"{stem}-{number}", "eval"), namespace)
-            except SyntaxError:
-                exec(compile(tail, f"{stem}-{number}", "exec"), namespace)
+            if isinstance(tail, ast.Expr):
+                expression = ast.Expression(tail.value)
+                value = eval(compile(expression, f"{stem}-{number}", "eval"), namespace)
+        pieces.append(buffer.getvalue())
         if value is not None and hasattr(value, "_repr_markdown_"):
             pieces.append(value._repr_markdown_())
         if plt.get_fignums():
@@ -57,19 +82,38 @@ def _run_chapter(source: str, figures: Path, stem: str) -> str:
 
 
 def measure_floor(book: Path) -> float:
-    """Seconds for cells + pandoc → HTML + pandoc → typst + typst → PDF of `book`."""
+    """Seconds for cells + pandoc → HTML + pandoc → typst + typst → PDF of `book`.
+
+    Runs in the book's directory (as the renderer's kernels do) so relative data paths work.
+    """
+    import os
+    import sys
+
+    previous = Path.cwd()
+    os.chdir(book)
+    sys.path.insert(0, str(book))
+    try:
+        return _measure(book)
+    finally:
+        sys.path.remove(str(book))
+        os.chdir(previous)
+
+
+def _measure(book: Path) -> float:
     started = time.perf_counter()
     with tempfile.TemporaryDirectory() as scratch:
         work = Path(scratch)
-        chapters = sorted(book.glob("*.qmd"))
+        chapters = _chapter_files(book)
         markdown = "\n\n".join(
-            _run_chapter(path.read_text(encoding="utf-8"), work, path.stem) for path in chapters
+            _run_chapter(_expand_includes(path), work, path.stem) for path in chapters
         )
         source = work / "book.md"
         source.write_text(markdown, encoding="utf-8")
         pandoc = pypandoc.get_pandoc_path()
-        bib = str(book / "references.bib")
-        common = [pandoc, str(source), "--citeproc", "--bibliography", bib, "--standalone"]
+        common = [pandoc, str(source), "--citeproc", "--standalone"]
+        for bib in sorted(book.rglob("*.bib")):
+            if "tests" not in bib.parts and "_output" not in bib.parts:
+                common += ["--bibliography", str(bib)]
         subprocess.run([*common, "-o", str(work / "book.html")], check=True, capture_output=True)
         subprocess.run(
             [*common, "-t", "typst", "-o", str(work / "book.typ")], check=True, capture_output=True

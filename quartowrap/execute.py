@@ -472,7 +472,14 @@ def _raw_output(
 
 
 _SOURCE_FILE_SUFFIXES = (".py", ".pyc", ".pyo", ".pyd", ".so")
-_IGNORED_PARTS = {"__pycache__", ".git", ".ipynb_checkpoints", freeze.FREEZE_DIR}
+_IGNORED_PARTS = {"__pycache__", ".git", ".ipynb_checkpoints", ".quartowrap", freeze.FREEZE_DIR}
+_PACKAGE_METADATA = (".egg-info", ".dist-info")  # read by importlib.metadata, not data
+
+
+def _tracked(rel: Path, ignored: set[str]) -> bool:
+    return not ignored.intersection(rel.parts) and not any(
+        part.endswith(_PACKAGE_METADATA) for part in rel.parts
+    )
 
 
 def _dependencies(
@@ -489,7 +496,7 @@ def _dependencies(
             continue
         if inside_project(str(path.resolve()), str(root)):
             rel = path.resolve().relative_to(root)
-            if not ignored.intersection(rel.parts):
+            if _tracked(rel, ignored):
                 modules[rel.as_posix()] = freeze.hash_file(path)
     data_files: dict[str, str] = {}
     for file in report.get("files", []):
@@ -503,7 +510,7 @@ def _dependencies(
                 name = path.relative_to(root).as_posix()
         elif inside_project(str(path), str(root)):
             rel = path.relative_to(root)
-            if not ignored.intersection(rel.parts):
+            if _tracked(rel, ignored):
                 name = rel.as_posix()
         if name is not None:
             data_files[name] = freeze.hash_file(path)

@@ -32,6 +32,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+# Kernels and the fork server load *this file* by path under its own module name: a book
+# directory may hold another `quartowrap/` (an old copy, a vendored one), and whatever is
+# on the kernel's sys.path must not decide which engine code runs there.
+RUNTIME_MODULE = "quartowrap_kernel_runtime"
+_LOAD_RUNTIME = (
+    "import importlib.util as _u, sys as _s\n"
+    f"_runtime = _s.modules.get({RUNTIME_MODULE!r})\n"
+    "if _runtime is None:\n"
+    f"    _spec = _u.spec_from_file_location({RUNTIME_MODULE!r}, {os.path.abspath(__file__)!r})\n"
+    "    _runtime = _u.module_from_spec(_spec)\n"
+    f"    _s.modules[{RUNTIME_MODULE!r}] = _runtime\n"
+    "    _spec.loader.exec_module(_runtime)\n"
+    "    del _spec\n"
+    "del _u, _s"
+)
 KERNEL_MODE_ENV = "KCE_KERNEL_MODE"  # "fork" | "spawn" (default: fork where available)
 INLINE_BACKEND = "module://matplotlib_inline.backend_inline"
 SVG_HASHSALT = "kce-report-kit"
@@ -336,7 +351,7 @@ class KernelPool:
                 [
                     sys.executable,
                     "-c",
-                    "from quartowrap.kernels import _zygote_main; _zygote_main()",
+                    f"{_LOAD_RUNTIME}; _runtime._zygote_main()",
                 ],
                 cwd=self.root,
                 env=self.env,
@@ -642,14 +657,14 @@ def setup_code(root: Path, figure_size: tuple[float, float] | None = None) -> st
     """
     size = None if figure_size is None else tuple(float(v) for v in figure_size)
     return (
-        "import quartowrap.kernels as __kce_kernels\n"
-        f"__kce_kernels._kernel_setup({str(root)!r}, {size!r})\n"
-        "__kce_inline__ = __kce_kernels._kernel_inline\n"
-        "del __kce_kernels\n"
+        f"{_LOAD_RUNTIME}\n"
+        f"_runtime._kernel_setup({str(root)!r}, {size!r})\n"
+        "__kce_inline__ = _runtime._kernel_inline\n"
+        "del _runtime\n"
     )
 
 
-REPORT_EXPRESSION = "__import__('quartowrap.kernels').kernels._kernel_report()"
+REPORT_EXPRESSION = f"__import__('sys').modules[{RUNTIME_MODULE!r}]._kernel_report()"
 
 
 def _kernel_setup(root: str, figure_size: tuple[float, float] | None = None) -> None:

@@ -113,7 +113,8 @@ def spider_chart(
         .fillna(0)
     )
     angles = np.linspace(0, 2 * np.pi, len(items), endpoint=False)
-    fig = Figure(figsize=(6.3, 5.6))
+    # Drawn near the width of a text column, so 9-point labels print at about 9 points.
+    fig = Figure(figsize=(5.4, 5.2))
     ax = fig.add_subplot(projection="polar")
     ax.set_theta_offset(np.pi / 2)
     ax.set_theta_direction(-1)
@@ -183,7 +184,8 @@ def box_plots(
     use_style()
     items = list(dict.fromkeys(summary["item"]))
     groups = list(groups or dict.fromkeys(summary["group"]))
-    fig = Figure(figsize=(7.2, 0.42 * len(items) * max(1, len(groups) / 2.5) + 1))
+    # About a text column wide, so the 8.5-point labels print near their size.
+    fig = Figure(figsize=(5.6, 0.3 * len(items) * max(1, len(groups) / 2.5) + 1))
     ax = fig.subplots()
     height = 0.8 / len(groups)
     for g_index, group in enumerate(groups):
@@ -251,7 +253,6 @@ def stacked_bars(
     xlabel: str = "% of scored answers",
 ) -> Figure:
     """100 % stacked horizontal bars of scores per item and group (tables 18–23 as bars)."""
-    import textwrap
 
     use_style()
     scores = distribution[distribution["kind"] == "score"]
@@ -304,12 +305,16 @@ def stacked_bars_overview(
     *,
     group: str = "Total",
     scale: Sequence[str] = ("0", "1", "2", "3", "4"),
-    wrap: int = 60,
+    wrap: int = 95,
     legend_title: str = "Score",
     xlabel: str = "% of scored answers",
+    width: float = 10.0,
 ) -> Figure:
-    """One 100 % stacked bar per item for a single group, all items on one axis."""
-    import textwrap
+    """One 100 % stacked bar per item for a single group, all items on one axis.
+
+    Item labels are shown in full, wrapped at `wrap` characters (a shortened policy aim
+    cannot be matched to its table); the default `width` suits a page-wide figure.
+    """
 
     use_style()
     scores = distribution[(distribution["kind"] == "score") & (distribution["group"] == group)]
@@ -320,7 +325,11 @@ def stacked_bars_overview(
         .fillna(0.0)
     )
     colours = ordinal_colours(len(scale))
-    fig = Figure(figsize=(7.2, 0.3 * len(items) + 1.2))
+    wrapped = [textwrap.fill(labels.get(i, i), wrap) for i in items]
+    lines = sum(label.count("\n") + 1 for label in wrapped)
+    # 0.2 inch per bar keeps a page-wide figure of some twenty aims within a landscape page.
+    extra = lines - len(items)
+    fig = Figure(figsize=(width, 0.2 * len(items) + 0.13 * extra + 1.1), layout="constrained")
     ax = fig.subplots()
     left = np.zeros(len(items))
     for s_index, score in enumerate(scale):
@@ -335,9 +344,17 @@ def stacked_bars_overview(
         )
         left += table[score].to_numpy()
     ax.set_yticks(range(len(items)))
-    ax.set_yticklabels([textwrap.shorten(labels.get(i, i), wrap) for i in items], fontsize=7.5)
+    ax.set_yticklabels(wrapped, fontsize=8.5, linespacing=0.95)
     ax.invert_yaxis()
     ax.set_xlim(0, 100)
+    ax.set_ylim(len(items) - 0.5, -0.5)
     ax.set_xlabel(xlabel)
-    ax.legend(title=legend_title, ncol=len(scale), loc="lower center", bbox_to_anchor=(0.5, 1.0))
+    ax.legend(
+        title=legend_title,
+        ncol=len(scale),
+        loc="lower center",
+        bbox_to_anchor=(0.5, 1.0),
+        fontsize=8.5,
+        title_fontsize=8.5,
+    )
     return fig

@@ -9,7 +9,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 
 from analysis import literature as lit
 from analysis import survey
-from analysis.figures import spider_chart
+from analysis.figures import spider_chart, stacked_bars_overview
 
 # The PDF body font (Source Sans 3) has no "∝"; such symbols must be spelt out.
 MISSING_GLYPHS = "∝≈≤≥±×"
@@ -67,3 +67,12 @@ def test_timeline_labels_stay_inside_the_years_shown() -> None:
     # one row per event: no two labels overlap
     for k, a in enumerate(boxes):
         assert not any(a.overlaps(b) for b in boxes[k + 1 :])
+
+
+def test_aims_overview_shows_each_label_in_full() -> None:
+    long = "Self-management through tools the person can consult or complete at home"
+    frame = pd.DataFrame({"a": ["0", "4", "2"], "b": ["1", "1", "3"]})
+    dist = survey.item_distribution(frame, ["a", "b"], scale=survey.AIM_SCALE, by=None)
+    fig = stacked_bars_overview(dist, {"a": long, "b": "Short"}, wrap=40)
+    shown = [t.get_text().replace("\n", " ") for t in fig.axes[0].get_yticklabels()]
+    assert shown == [long, "Short"]  # wrapped, never shortened with an ellipsis

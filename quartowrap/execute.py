@@ -96,6 +96,7 @@ class _Plan:
     key: str = ""
     reason: str | None = None  # why it must execute; None = static or reusable
     figure_size: tuple[float, float] | None = None
+    cwd: Path | None = None  # the project root, or the chapter's directory (execute-dir: file)
     frozen: freeze.FrozenResult | None = None
 
 
@@ -121,7 +122,17 @@ def execute_chapters(
         plan = _Plan(ref, doc, options, evaluated)
         if doc.executable and doc.has_code:
             plan.figure_size = _figure_size(config, ref.source, doc.front_matter)
-            plan.key = freeze.code_key(doc, data_dir, evaluated, extra=repr(plan.figure_size))
+            # Quarto's `project: execute-dir: file` runs a chapter in its own directory; the
+            # default here is the project root (analysis code and data paths are root-relative).
+            execute_dir = (config.metadata.get("project") or {}).get("execute-dir")
+            plan.cwd = (root / ref.source).parent if execute_dir == "file" else root
+            plan.key = freeze.code_key(
+                doc,
+                data_dir,
+                evaluated,
+                extra=repr((plan.figure_size, execute_dir == "file")),
+                root=root,
+            )
             plan.frozen = freeze.load(root, ref.source)
             mode = options.freeze if use_freeze else False
             plan.reason = freeze.stale_reason(plan.frozen, doc, plan.key, mode, root, data_dir)
@@ -226,7 +237,9 @@ def _run_one(
     start = time.monotonic()
     kernel = pool.acquire()
     try:
-        raw, files, report = _execute(kernel, plan.doc, plan.options, root, plan.figure_size)
+        raw, files, report = _execute(
+            kernel, plan.doc, plan.options, root, plan.figure_size, plan.cwd
+        )
     finally:
         kernel.close()
         release_event_loop()
@@ -338,9 +351,10 @@ def _execute(
     options: ExecuteOptions,
     root: Path,
     figure_size: tuple[float, float] | None = None,
+    cwd: Path | None = None,
 ) -> tuple[dict[str, Any], dict[str, bytes], dict[str, Any]]:
     """Run a chapter's cells and inline expressions in document order."""
-    reply = _request(kernel, setup_code(root, figure_size), silent=True)
+    reply = _request(kernel, setup_code(root, figure_size, cwd), silent=True)
     if reply.content.get("status") != "ok":
         raise BuildError(f"kernel setup failed: {reply.content.get('evalue')}")
     cells: dict[str, Any] = {}

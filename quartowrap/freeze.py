@@ -62,7 +62,11 @@ def figure_dir(root: Path, source: Path) -> Path:
 
 
 def code_key(
-    doc: QmdDocument, data_dir: Path | None, evaluated: Sequence[bool], extra: str = ""
+    doc: QmdDocument,
+    data_dir: Path | None,
+    evaluated: Sequence[bool],
+    extra: str = "",
+    root: Path | None = None,
 ) -> str:
     """Hash of everything that can change what the chapter's code computes (not its prose).
 
@@ -71,7 +75,16 @@ def code_key(
     """
     h = hashlib.sha256()
     h.update(f"extra={extra}\0".encode())
-    h.update(f"data-dir={Path(data_dir).resolve() if data_dir else ''}\0".encode())
+    # Root-relative when the data directory is inside the project, so a moved or freshly
+    # cloned project keeps its freeze.
+    where = ""
+    if data_dir is not None:
+        resolved = Path(data_dir).resolve()
+        if root is not None and resolved.is_relative_to(Path(root).resolve()):
+            where = resolved.relative_to(Path(root).resolve()).as_posix()
+        else:
+            where = str(resolved)
+    h.update(f"data-dir={where}\0".encode())
     cells = iter(evaluated)
     for block in doc.blocks:
         if isinstance(block, CodeCell):

@@ -650,15 +650,18 @@ def _die_with_parent() -> None:
 _KERNEL_STATE: dict[str, Any] = {}
 
 
-def setup_code(root: Path, figure_size: tuple[float, float] | None = None) -> str:
+def setup_code(
+    root: Path, figure_size: tuple[float, float] | None = None, cwd: Path | None = None
+) -> str:
     """Code run (silently) in each fresh kernel before the chapter's first cell.
 
-    `figure_size` (inches) comes from the document's `fig-width`/`fig-height`, as in Quarto.
+    `figure_size` (inches) comes from the document's `fig-width`/`fig-height`, as in Quarto;
+    `cwd` is the working directory (default: the project root).
     """
     size = None if figure_size is None else tuple(float(v) for v in figure_size)
     return (
         f"{_LOAD_RUNTIME}\n"
-        f"_runtime._kernel_setup({str(root)!r}, {size!r})\n"
+        f"_runtime._kernel_setup({str(root)!r}, {size!r}, {str(cwd or root)!r})\n"
         "__kce_inline__ = _runtime._kernel_inline\n"
         "del _runtime\n"
     )
@@ -667,14 +670,16 @@ def setup_code(root: Path, figure_size: tuple[float, float] | None = None) -> st
 REPORT_EXPRESSION = f"__import__('sys').modules[{RUNTIME_MODULE!r}]._kernel_report()"
 
 
-def _kernel_setup(root: str, figure_size: tuple[float, float] | None = None) -> None:
+def _kernel_setup(
+    root: str, figure_size: tuple[float, float] | None = None, cwd: str | None = None
+) -> None:
     """Install dependency tracking and deterministic figure output in this kernel."""
     from IPython import get_ipython
 
     ip = get_ipython()
     if root not in sys.path:
         sys.path.insert(0, root)
-    os.chdir(root)
+    os.chdir(cwd or root)
     opened: set[str] = set()
     _KERNEL_STATE["opened"] = opened
     _KERNEL_STATE["modules_before"] = set(sys.modules)

@@ -456,3 +456,17 @@ def test_document_figure_size(features) -> None:
     (fig,) = features["sized.qmd"].figures
     width = float(re.search(r'<svg[^>]* width="([0-9.]+)pt"', fig.svg.read_text()).group(1))
     assert width <= 3 * 72  # fig-width: 3 (inches); matplotlib's default would be 6.4
+
+
+def test_execute_dir_file_runs_in_the_chapter_directory(tmp_path: Path) -> None:
+    root = make_book(
+        tmp_path,
+        {"part/ch.qmd": "# Ch\n\n```{python}\nimport os\n```\n\nIn `{python} os.getcwd()`.\n"},
+    )
+    quarto = (root / "_quarto.yml").read_text()
+    (root / "_quarto.yml").write_text(
+        quarto.replace("type: book", "type: book\n  execute-dir: file")
+    )
+    config = load_book_config(root)
+    (result,) = execute_chapters(config, config.chapters, use_freeze=False)
+    assert f"In {(root / 'part').resolve()}." in result.markdown.replace("\\", "")

@@ -200,3 +200,13 @@ def test_external_data_dir_is_tracked(tmp_path: Path) -> None:
     write(wave, "wave.csv", "a\n1\n2\n")
     status, res = build(root, data_dir=wave)
     assert executed(status) == {"d.qmd"} and "Rows: 3." in res["d.qmd"].markdown
+
+
+def test_freeze_survives_moving_the_project(book: Path) -> None:
+    build(book, data_dir=book / "data")
+    moved = book.parent / "moved"
+    book.rename(moved)
+    status, res = build(moved, data_dir=moved / "data")
+    assert executed(status) == set()
+    (fig,) = res["b.qmd"].figures
+    assert fig.svg.is_relative_to(moved) and fig.svg.is_file()

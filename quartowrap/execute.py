@@ -27,7 +27,12 @@ from pathlib import Path
 from typing import Any, Literal
 
 from . import freeze
-from .config import document_execute_options, document_metadata, execute_options
+from .config import (
+    directory_metadata,
+    document_execute_options,
+    document_metadata,
+    execute_options,
+)
 from .errors import BuildError, CellError
 from .kernels import (
     REPORT_EXPRESSION,
@@ -116,7 +121,7 @@ def execute_chapters(
         data_dir = Path(os.environ[DATA_DIR_ENV])  # kernels inherit it: freeze must know it
     plans: list[_Plan] = []
     for ref in chapters:
-        doc = parse_qmd(ref.source, root)
+        doc = parse_qmd(ref.source, root, directory_metadata(config, ref.source))
         options = document_execute_options(config, ref.source, doc.front_matter)
         evaluated = [bool(_cell_options(options, c).eval) for c in doc.cells]
         plan = _Plan(ref, doc, options, evaluated)

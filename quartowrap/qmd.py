@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -20,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from .config import YamlDocument, check_front_matter, merge_metadata, parse_yaml
 from .errors import ConfigError
 from .model import SourceLocation
+from .shortcodes import ShortcodeContext, expand_shortcodes, load_variables
 
 EXECUTABLE_LANGUAGES = frozenset({"python"})
 
@@ -258,8 +260,13 @@ def _closes(line: str, fence: str) -> bool:
 # --------------------------------------------------------------------------------------
 
 
-def parse_qmd(path: Path, root: Path) -> QmdDocument:
-    """Parse the chapter at `path` (absolute, or relative to `root`)."""
+def parse_qmd(path: Path, root: Path, metadata: Mapping[str, Any] | None = None) -> QmdDocument:
+    """Parse the chapter at `path` (absolute, or relative to `root`).
+
+    `metadata` is what the document inherits (project and directory metadata); its front
+    matter is merged over it for `{{< meta >}}`.  Shortcodes are expanded here so that every
+    later stage, and freeze, sees the text the author meant.
+    """
     root = Path(root).resolve()
     path = path if path.is_absolute() else root / path
     rel = _rel(path, root)
@@ -286,7 +293,11 @@ def parse_qmd(path: Path, root: Path) -> QmdDocument:
     if exp.included_meta:
         front_matter = merge_metadata(exp.included_meta, front_matter)
 
-    blocks = _blocks(lines[start:], executable)
+    context = ShortcodeContext(
+        metadata=merge_metadata(dict(metadata or {}), front_matter),
+        variables=load_variables(root),
+    )
+    blocks = _blocks(expand_shortcodes(lines[start:], context), executable)
     return QmdDocument(
         path=rel,
         front_matter=front_matter,

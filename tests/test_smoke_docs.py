@@ -75,9 +75,6 @@ KNOWN_FAILURES: dict[str, str] = {
         "filters/crossref.lua KINDS = fig, tbl, sec, eq: @lst-/@thm- fall through to citeproc "
         "as unknown citation keys"
     ),
-    "shortcodes.qmd": (
-        "qmd.py expands only {{< include >}}; meta/var/env/pagebreak stay literal text"
-    ),
     "tabsets.qmd": (
         "no tabset support: .panel-tabset stays a plain div, its headings are numbered sections"
     ),

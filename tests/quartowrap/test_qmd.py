@@ -196,3 +196,72 @@ def test_mini_book_chapters_parse() -> None:
     disc = parse_qmd(Path("chapters/03-discussion.qmd"), MINI)
     assert disc.inline[0].location == SourceLocation(Path("chapters/_limitations.qmd"), 3)
     assert isinstance(parse_qmd(Path("chapters/02-results.qmd"), MINI).cells[0], CodeCell)
+
+
+# --------------------------------------------------------------------------------------
+# Shortcodes meta / var / env / pagebreak
+# --------------------------------------------------------------------------------------
+
+SHORTCODES = """\
+---
+title: "T"
+who:
+  name: Ann
+---
+
+Title {{< meta title >}}, book {{< meta book.title >}}, who {{< meta who.name >}}.
+Version {{< var version >}}, mail {{< var email.info >}}, home {{< env KCE_T_HOME >}}.
+Default {{< env KCE_T_UNSET "none-set" >}}; escaped {{{< var version >}}}.
+
+{{< pagebreak >}}
+
+```{.markdown shortcodes=false}
+{{< var version >}}
+```
+
+```{python}
+s = "{{< var version >}}"
+```
+"""
+
+
+def test_shortcodes_expand_from_metadata_variables_and_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write(tmp_path, "ch.qmd", SHORTCODES)
+    write(tmp_path, "_variables.yml", "version: 1.2\nemail:\n  info: i@example.org\n")
+    monkeypatch.setenv("KCE_T_HOME", "/home/ann")
+    monkeypatch.delenv("KCE_T_UNSET", raising=False)
+    doc = parse_qmd(Path("ch.qmd"), tmp_path, {"book": {"title": "Bk"}, "title": "Project"})
+    prose = "\n".join(b.text for b in doc.blocks if isinstance(b, MarkdownBlock))
+    assert "Title T, book Bk, who Ann." in prose  # front matter wins over the project
+    assert "Version 1.2, mail i@example.org, home /home/ann." in prose
+    assert "Default none-set; escaped {{< var version >}}." in prose
+    assert "```{=typst}\n#pagebreak(weak: true)\n```" in prose
+    assert '<div class="page-break"' in prose
+    assert "```{.markdown shortcodes=false}\n{{< var version >}}\n```" in prose
+    assert doc.cells[0].code == 's = "{{< var version >}}"'  # cells are code, left alone
+    # lines added by the page break keep the shortcode's own line: 11
+    block = next(b for b in doc.blocks if isinstance(b, MarkdownBlock) and "pagebreak(" in b.text)
+    index = block.text.split("\n").index("#pagebreak(weak: true)")
+    assert block.lines[index] == SourceLocation(Path("ch.qmd"), 11)
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ("{{< kbd Ctrl-C >}}", r"ch\.qmd:4: unknown shortcode 'kbd'"),
+        ("{{< meta nokey >}}", r"ch\.qmd:4: .*no key 'nokey' in the document's metadata"),
+        ("{{< var nokey >}}", r"ch\.qmd:4: .*no key 'nokey' in _variables\.yml"),
+        ("{{< env KCE_T_UNSET >}}", r"ch\.qmd:4: environment variable KCE_T_UNSET is not set"),
+        ("Text {{< pagebreak >}}", r"ch\.qmd:4: .*pagebreak.* line of its own"),
+        ("{{< meta who >}}", r"ch\.qmd:4: .*meta who.* is a dict"),
+    ],
+)
+def test_shortcode_errors_name_file_and_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, line: str, message: str
+) -> None:
+    monkeypatch.delenv("KCE_T_UNSET", raising=False)
+    write(tmp_path, "ch.qmd", f"---\nwho: {{a: 1}}\n---\n{line}\n")  # the shortcode: line 4
+    with pytest.raises(ConfigError, match=message):
+        parse_qmd(Path("ch.qmd"), tmp_path)

@@ -373,10 +373,12 @@ def _callout(node: Node) -> Node | None:
     """Quarto callout Div -> titled box (`callout-key-findings` is the KCE box)."""
     attr, blocks = node["c"]
     if "callout" in attr[1] and _kv(attr, "callout-type"):
-        # already shaped by filters/callouts.lua: only announce it to screen readers
+        # already shaped by filters/callouts.lua: announce it to screen readers, fold it
         if _kv(attr, "role"):
             return None
-        return {"t": "Div", "c": [[attr[0], attr[1], [*attr[2], ["role", "note"]]], blocks]}
+        return _collapsible(
+            {"t": "Div", "c": [[attr[0], attr[1], [*attr[2], ["role", "note"]]], blocks]}
+        )
     kinds = [
         c[len("callout-") :]
         for c in attr[1]
@@ -386,24 +388,55 @@ def _callout(node: Node) -> Node | None:
         return None
     kind = kinds[0]
     title_attr = _kv(attr, "title")
+    titled = True
     if title_attr:
         title: list[Node] = [_str(title_attr)]
     elif blocks and blocks[0]["t"] == "Header":
         title, blocks = blocks[0]["c"][2], blocks[1:]
     else:
+        titled = False
         title = [_str(CALLOUT_TITLES.get(kind, kind.replace("-", " ").capitalize()))]
-    classes = ["callout", *[c for c in attr[1] if c != "callout"]]
-    kv = [[k, v] for k, v in attr[2] if k not in {"title", "collapse", "appearance", "icon"}]
-    return {
-        "t": "Div",
-        "c": [
-            [attr[0], classes, [*kv, ["role", "note"]]],
-            [
-                {"t": "Div", "c": [["", ["callout-title"], []], [{"t": "Plain", "c": title}]]},
-                {"t": "Div", "c": [["", ["callout-body"], []], blocks]},
+    appearance = _kv(attr, "appearance") or "default"
+    if appearance not in CALLOUT_APPEARANCES:
+        appearance = "default"
+    classes = ["callout", *[c for c in attr[1] if c != "callout"], f"callout-style-{appearance}"]
+    classes += ["callout-titled"] if titled else []
+    kv = [[k, v] for k, v in attr[2] if k not in {"title", "appearance", "icon"}]
+    return _collapsible(
+        {
+            "t": "Div",
+            "c": [
+                [attr[0], classes, [*kv, ["role", "note"]]],
+                [
+                    {"t": "Div", "c": [["", ["callout-title"], []], [{"t": "Plain", "c": title}]]},
+                    {"t": "Div", "c": [["", ["callout-body"], []], blocks]},
+                ],
             ],
-        ],
-    }
+        }
+    )
+
+
+CALLOUT_APPEARANCES = ("default", "simple", "minimal")
+
+
+def _collapsible(callout: Node) -> Node:
+    """`collapse="true|false"`: the title becomes the <summary> of a <details> holding the
+    body (closed when true), so it folds without JavaScript; print CSS opens it again."""
+    attr, blocks = callout["c"]
+    collapse = (_kv(attr, "collapse") or "").lower()
+    if collapse not in ("true", "false") or len(blocks) != 2:
+        return callout
+    title, body = blocks
+    opened = "" if collapse == "true" else " open"
+    folded = [
+        _raw_html(f'<details class="callout-collapse"{opened}>'),
+        _raw_html('<summary class="callout-title">'),
+        *title["c"][1],
+        _raw_html("</summary>"),
+        body,
+        _raw_html("</details>"),
+    ]
+    return {"t": "Div", "c": [[attr[0], [*attr[1], "callout-collapsible"], attr[2]], folded]}
 
 
 def _local_source(target: str, chapter: AssembledChapter, root: Path) -> Path | None:

@@ -54,10 +54,6 @@ pytestmark = pytest.mark.slow
 
 # Documents that reveal a gap or bug in the engine: kept, and expected to fail until fixed.
 KNOWN_FAILURES: dict[str, str] = {
-    "callout-collapse.qmd": (
-        "callouts.lua/html_site._callout keep `collapse` and `appearance` as data attributes "
-        "only: no <details>/<summary>, no callout-style-simple class"
-    ),
     "code-fold.qmd": "execute._render_cell ignores `code-fold`: code is never wrapped in <details>",
     "diagrams.qmd": (
         "qmd.py only treats ```{python} fences as cells; a ```{mermaid} cell reaches pandoc "

@@ -13,6 +13,13 @@ The title comes, as in Quarto, from the `title` attribute, else from a leading
 heading inside the callout (which is then removed from the body), else from
 the type's default ("Note", ..., "Key findings").  Both the HTML and the typst
 writers style this one structure, so the two outputs cannot drift apart.
+
+Quarto's presentation options are kept for the writers:
+  appearance="default|simple|minimal" -> class callout-style-<appearance>
+  an explicit title (attribute or heading) -> class callout-titled
+  icon="false"                         -> class no-icon
+  collapse="true|false"                -> attribute collapse (HTML folds the body in
+                                          <details>; print and PDF show it expanded)
 ]]
 
 local stringify = pandoc.utils.stringify
@@ -25,6 +32,8 @@ local DEFAULT_TITLES = {
   caution = "Caution",
   ["key-findings"] = "Key findings",
 }
+
+local APPEARANCES = { default = true, simple = true, minimal = true }
 
 local function callout_type(div)
   for _, class in ipairs(div.classes) do
@@ -46,6 +55,7 @@ function Div(div)
   end
   local body = pandoc.Blocks(div.content)
   local title
+  local titled = true
   if div.attributes["title"] and div.attributes["title"] ~= "" then
     title = pandoc.read(div.attributes["title"], "markdown").blocks
     title = title[1] and title[1].content or pandoc.Inlines({})
@@ -53,6 +63,7 @@ function Div(div)
     title = body[1].content
     body:remove(1)
   else
+    titled = false
     title = pandoc.Inlines({ pandoc.Str(DEFAULT_TITLES[kind]) })
     if kind == "key-findings" then
       title = pandoc.Inlines({ pandoc.Str("Key"), pandoc.Space(), pandoc.Str("findings") })
@@ -63,6 +74,17 @@ function Div(div)
     if class ~= "callout" then
       classes:insert(class)
     end
+  end
+  local appearance = div.attributes["appearance"] or "default"
+  if not APPEARANCES[appearance] then
+    appearance = "default" -- Quarto's schema allows only these three
+  end
+  classes:insert("callout-style-" .. appearance)
+  if titled then
+    classes:insert("callout-titled")
+  end
+  if div.attributes["icon"] == "false" then
+    classes:insert("no-icon")
   end
   local attributes = {}
   for k, v in pairs(div.attributes) do

@@ -471,7 +471,7 @@ def test_callouts_and_key_findings_box(site):
     _, out, _ = site
     html = text_of(out / "01-intro.html")
     assert re.search(
-        r'<div class="callout callout-key-findings"[^>]*>\s*<div class="callout-title">\s*'
+        r'<div class="callout callout-key-findings[^"]*"[^>]*>\s*<div class="callout-title">\s*'
         r"Key findings",
         html,
     )
@@ -762,7 +762,7 @@ def test_book_from_the_real_assembler(tmp_path):
     assert 'href="02-more.html#fig-bars"' in one and 'href="02-more.html#sec-more"' in one
     assert 'href="01-findings.html#tbl-costs"' in two
     assert re.search(
-        r'class="callout callout-key-findings"[^>]*>\s*<div class="callout-title">', one
+        r'class="callout callout-key-findings[^"]*"[^>]*>\s*<div class="callout-title">', one
     )
     assert 'src="figures/fig-bars.svg"' in two and 'alt="Bars, one per region"' in two
     assert "Figure 1 – Bars by region" in re.sub(r"<[^>]+>", "", two)
@@ -815,3 +815,35 @@ def test_number_cells_and_table_layout():
     group, labels = bodies[0][3]
     assert group[1][0][1] == {"t": "AlignLeft"}  # a group row reads from the left
     assert "nowrap" in labels[1][0][0][1]  # short cells never wrap
+
+
+def _callout_html(markdown: str) -> str:
+    """One callout through html_site._callout (the un-filtered shape) and pandoc's writer."""
+    doc = json.loads(pypandoc.convert_text(markdown, "json", format="markdown"))
+    shaped = html_site._callout(doc["blocks"][0])
+    assert shaped is not None
+    doc["blocks"] = [shaped]
+    return pypandoc.convert_text(json.dumps(doc), "html", format="json")
+
+
+def test_collapsible_callouts_fold_their_body_in_details():
+    closed = _callout_html('::: {.callout-tip collapse="true"}\n## Open me\nSecret.\n:::\n')
+    assert re.search(
+        r'<details class="callout-collapse">\s*<summary class="callout-title">\s*Open me\s*'
+        r'</summary>\s*<div class="callout-body">\s*<p>Secret.</p>\s*</div>\s*</details>',
+        closed,
+    )
+    opened = _callout_html('::: {.callout-note collapse="false"}\nShown.\n:::\n')
+    assert '<details class="callout-collapse" open>' in opened
+    assert re.search(r"<summary[^>]*>\s*Note\s*</summary>", opened)  # the default title
+    plain = _callout_html("::: {.callout-note}\nShown.\n:::\n")
+    assert "<details" not in plain and "callout-style-default" in plain
+
+
+def test_callout_appearance_classes():
+    simple = _callout_html('::: {.callout-note appearance="simple"}\nA.\n:::\n')
+    assert re.search(r'class="callout callout-note callout-style-simple"', simple)  # untitled
+    minimal = _callout_html('::: {.callout-note appearance="minimal" title="T"}\nA.\n:::\n')
+    assert "callout-style-minimal callout-titled" in minimal
+    odd = _callout_html('::: {.callout-note appearance="loud"}\nA.\n:::\n')
+    assert "callout-style-default" in odd

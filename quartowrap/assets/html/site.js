@@ -40,6 +40,19 @@
     sidebar.scrollTop = current.offsetTop - 80;
   }
 
+  /* ---- folded callouts and code (<details>) print unfolded, then fold back ---- */
+  var printOpened = [];
+  window.addEventListener("beforeprint", function () {
+    printOpened = Array.prototype.filter.call(document.querySelectorAll("details:not([open])"), function (d) {
+      d.open = true;
+      return true;
+    });
+  });
+  window.addEventListener("afterprint", function () {
+    printOpened.forEach(function (d) { d.open = false; });
+    printOpened = [];
+  });
+
   /* ---- search ---- */
   var input = document.getElementById("search-input");
   var list = document.getElementById("search-results");

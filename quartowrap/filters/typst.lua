@@ -65,6 +65,8 @@ end
 local REGION = "kce-wide-page-region"
 -- closes a `#kce-wide[` float; notes that follow its table are moved inside (see Blocks)
 local WIDE_END = "] // end of kce-wide"
+-- closes a `#kce-column-figure[` float; a "Source:" note after the figure is moved inside
+local FIGURE_END = "] // end of kce-column-figure"
 
 -- Short wide content floats now; long content becomes a region marker that `Blocks`
 -- below turns into one-column pages (merging neighbouring regions).
@@ -88,7 +90,17 @@ local function is_wide(el)
     or el.attributes["column"] == "page"
 end
 
-local function image_call(img)
+local COLUMN_PT = 354 -- one text column of the landscape page
+local PAGE_PT = 740 -- both columns (wide tables and figures)
+
+-- Lines a caption takes (9pt semibold, about 4.5pt a character), as room for kce-image.
+local function caption_room(caption, width_pt)
+  local chars = utf8.len(pandoc.utils.stringify(caption)) or 0
+  local lines = math.max(1, math.ceil(chars * 4.5 / width_pt))
+  return math.floor(lines * 11.5 + 6 + 12 + 0.5) -- line height, gap, float clearance
+end
+
+local function image_call(img, fit)
   local args = { typst_string(img.src) }
   local width = img.attributes["width"]
   if width and width:match("^[%d%.]+%%$") then
@@ -102,7 +114,11 @@ local function image_call(img)
   if alt ~= "" then
     table.insert(args, "alt: " .. typst_string(alt))
   end
-  return pandoc.RawInline("typst", "#image(" .. table.concat(args, ", ") .. ")")
+  if fit then
+    table.insert(args, "fit: true, caption-room: " .. fit .. "pt")
+  end
+  -- kce-image (kce.typ) caps the height so figure and caption always fit one column/page
+  return pandoc.RawInline("typst", "#kce-image(" .. table.concat(args, ", ") .. ")")
 end
 
 function Header(el)
@@ -114,13 +130,29 @@ function Header(el)
 end
 
 function Figure(el)
-  -- only figure images are made column-wide; inline images keep their size
-  el = el:walk({ Image = image_call })
+  -- only figure images are made column-wide; inline images keep their size.  A floating
+  -- figure's image also keeps within the room its page leaves (see kce-image).
+  local nested = el.attributes["kce-nested"]
+  el.attributes["kce-nested"] = nil
+  local fit = nil
+  if is_wide(el) or nested == "wide" then
+    fit = caption_room(el.caption.long, PAGE_PT)
+  elseif not nested then
+    fit = caption_room(el.caption.long, COLUMN_PT)
+  end
+  el = el:walk({ Image = function(img) return image_call(img, fit) end })
   prefix_caption(el)
   if is_wide(el) then
     return widen({ el })
   end
-  return el
+  if nested then
+    return el
+  end
+  -- a column figure floats to the top or bottom of a column (kce-column-figure): it is never
+  -- split from its caption, and text fills the column when it does not fit under a float
+  local out = wrap("#kce-column-figure", { el })
+  out[#out] = raw(FIGURE_END)
+  return out
 end
 
 -- Table layout.  Typst sizes `auto` columns to their content, and the widths pandoc
@@ -137,8 +169,6 @@ end
 -- "n = 137" and "Don't know (n)" keep their pieces together (no-break spaces).
 local CHAR_PT = 3.9 -- average advance of the table font (Source Sans 3, 8.5pt, bold head)
 local INSET_PT = 8 -- horizontal cell inset (4pt each side, see kce.typ)
-local COLUMN_PT = 354 -- one text column of the landscape page
-local PAGE_PT = 740 -- both columns (wide tables)
 local SHORT_LABEL = 16
 local LONG_CELL = 50 -- cells longer than this wrap anyway; cap what they claim
 local NBSP = "\u{00A0}"
@@ -361,7 +391,8 @@ local function is_table_like(block)
     return true
   end
   -- a wide table arrives wrapped: a RawBlock "]" closes it
-  return block.t == "RawBlock" and (block.text == "]" or block.text == WIDE_END)
+  return block.t == "RawBlock"
+    and (block.text == "]" or block.text == WIDE_END or block.text == FIGURE_END)
 end
 
 local function is_region(block)
@@ -435,8 +466,8 @@ function Blocks(blocks)
       after_table = false
     elseif after_table and starts_as_note(block) then
       local last = out[#out]
-      if last.t == "RawBlock" and last.text == WIDE_END then
-        -- the note floats with its wide table instead of staying behind in the column
+      if last.t == "RawBlock" and (last.text == WIDE_END or last.text == FIGURE_END) then
+        -- the note floats with its table/figure instead of staying behind in the column
         out:remove(#out)
         out:extend(wrap("#kce-table-notes", { block }))
         out:insert(last)
@@ -453,13 +484,22 @@ function Blocks(blocks)
   return out
 end
 
--- First pass: a table inside a `.column-page` / `.wide` Div is laid out for the page width.
+-- First pass: a table inside a `.column-page` / `.wide` Div is laid out for the page width;
+-- a figure inside such a Div (it floats with the Div) or inside a callout box stays where it
+-- is instead of becoming a column float of its own.
 local function mark_wide_tables(div)
-  if is_wide(div) then
+  local wide = is_wide(div)
+  if wide or div.classes:includes("callout") then
     return div:walk({
       Table = function(t)
-        t.attributes["kce-in-wide"] = "1"
+        if wide then
+          t.attributes["kce-in-wide"] = "1"
+        end
         return t
+      end,
+      Figure = function(f)
+        f.attributes["kce-nested"] = wide and "wide" or "box"
+        return f
       end,
     })
   end

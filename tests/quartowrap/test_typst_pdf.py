@@ -312,3 +312,83 @@ def test_no_text_outside_the_page_margins(built):
 
         page.extract_text(visitor_text=visit)
     assert len(seen) > 100 and outside == []
+
+
+def test_column_figure_floats_whole_and_its_note_goes_with_it(tmp_path):
+    markdown = (
+        '# C\n\n![Bars](bars.png){#fig-b fig-alt="Bars"}\n\nSource: a figure note.\n\nAfter.\n'
+    )
+    source = _source_for(tmp_path, markdown)
+    figure_at = source.index("Figure 1 -- Bars")
+    assert source.rfind("#kce-column-figure[", 0, figure_at) > 0
+    assert '#kce-image("bars.png", width: 100%, alt: "Bars", fit: true' in source
+    note_at = source.index("Source: a figure note.")
+    assert note_at < source.index("] // end of kce-column-figure") < source.index("After.")
+
+
+def _image_boxes(page) -> list[tuple[float, float, float, float]]:
+    """(x0, y0, x1, y1) of every image XObject drawn on `page`, from its content stream."""
+    boxes, stack, ctm = [], [], [1.0, 0.0, 0.0, 1.0, 0.0, 0.0]
+
+    def mul(m, n):
+        return [
+            m[0] * n[0] + m[1] * n[2],
+            m[0] * n[1] + m[1] * n[3],
+            m[2] * n[0] + m[3] * n[2],
+            m[2] * n[1] + m[3] * n[3],
+            m[4] * n[0] + m[5] * n[2] + n[4],
+            m[4] * n[1] + m[5] * n[3] + n[5],
+        ]
+
+    def visit(op, args, cm, tm):
+        nonlocal ctm
+        if op == b"q":
+            stack.append(ctm)
+        elif op == b"Q":
+            ctm = stack.pop()
+        elif op == b"cm":
+            ctm = mul([float(a) for a in args], ctm)
+        elif op == b"Do":
+            xobject = page["/Resources"]["/XObject"][args[0]].get_object()
+            if xobject["/Subtype"] == "/Image":
+                xs, ys = (ctm[4], ctm[4] + ctm[0]), (ctm[5], ctm[5] + ctm[3])
+                boxes.append((min(xs), min(ys), max(xs), max(ys)))
+
+    page.extract_text(visitor_operand_before=visit)
+    return boxes
+
+
+@pytest.mark.slow
+def test_tall_column_figure_after_page_wide_float_is_whole_with_its_caption(tmp_path):
+    """A page-wide float shortens the columns of its page: a tall column figure deferred to
+    that page must still fit (typst sets a float that fits no column in an empty one anyway)."""
+    from PIL import Image
+
+    png = tmp_path / "tall.png"
+    Image.new("RGB", (400, 600), (0, 97, 110)).save(png)
+    text = " ".join(["Words that fill the column before the figure."] * 100)
+    rows = "\n".join(f"| Row {i} | {i} | {i * 2} |" for i in range(10))
+    markdown = (
+        f'# C\n\n{text}\n\n![A tall figure]({png}){{#fig-tall fig-alt="Tall"}}\n\n'
+        f"::: {{.column-page}}\n| A | B | C |\n|---|---|---|\n{rows}\n\n: Wide {{#tbl-w}}\n:::\n\n"
+        + "\n\n".join([text] * 4)
+    )
+    config = BookConfig(root=Path(__file__).resolve().parents[2], title="T", date="2022", kce=KCE)
+    book = assemble_book(config, [ExecutedChapter(Path("chapters/01.qmd"), {}, markdown)])
+    out = tmp_path / "tall.pdf"
+    write_pdf(book, out, version="1")
+    reader = PdfReader(out)
+    pages = [p.extract_text() for p in reader.pages]
+    at = _page_with(pages, "Figure 1 – A tall figure")
+    [box] = _image_boxes(reader.pages[at])
+    bottom_margin, top_margin = 48.2, 65.2  # 1.7 cm and 2.3 cm (kce.typ)
+    assert box[1] >= bottom_margin - 1 and box[3] <= 595.3 - top_margin + 1, box
+    # the caption lies under the image, inside the text area of the same page
+    captions = []
+
+    def visit(text, cm, tm, _font, _size):
+        if "Figure 1" in text:
+            captions.append(tm[5] * cm[3] + cm[5])
+
+    reader.pages[at].extract_text(visitor_text=visit)
+    assert captions and bottom_margin - 1 <= captions[0] < box[1], (captions, box)

@@ -314,6 +314,18 @@ def test_no_text_outside_the_page_margins(built):
     assert len(seen) > 100 and outside == []
 
 
+def test_group_row_is_a_subheader_kept_with_its_first_row(tmp_path):
+    grid = (
+        "+-----+--------+\n| No. | Docs   |\n+=====+========+\n"
+        "| Federal level|\n+-----+--------+\n"
+        "| 1   | 2, 3   |\n+-----+--------+\n| 2   | 4      |\n+-----+--------+\n"
+    )
+    call = _table_call(_source_for(tmp_path, f"# C\n\n{grid}\n: Lists {{#tbl-l}}\n"), "Lists")
+    # a level-2 header is never set at the foot of a column without the row that follows it
+    assert "table.header(level: 2, repeat: false, table.cell(align: left, colspan: 2)" in call
+    assert call.index("Federal level") < call.index("[1], [2, 3]")
+
+
 def test_column_figure_floats_whole_and_its_note_goes_with_it(tmp_path):
     markdown = (
         '# C\n\n![Bars](bars.png){#fig-b fig-alt="Bars"}\n\nSource: a figure note.\n\nAfter.\n'

@@ -439,6 +439,57 @@ def _collapsible(callout: Node) -> Node:
     return {"t": "Div", "c": [[attr[0], [*attr[1], "callout-collapsible"], attr[2]], folded]}
 
 
+def _tabset(node: Node, index: int) -> Node | None:
+    """A tabset shaped by filters/tabsets.lua -> WAI-ARIA tabs.
+
+    The static page holds every panel, each under its own title, so it reads fully
+    without JavaScript (and prints whole); site.js hides the titles, shows the tab
+    list and one panel at a time.  Ids are the tab headings' own or numbered per page,
+    so rebuilds are byte-identical.
+    """
+    attr, blocks = node["c"]
+    if "panel-tabset" not in attr[1] or _kv(attr, "tabset-shaped") != "true":
+        return None
+    base = attr[0] or f"tabset-{index}"
+    buttons: list[str] = []
+    out: list[Node] = []
+    for block in blocks:
+        battr = _attr_of(block) if block["t"] == "Div" else None
+        if battr is None or "tab-pane" not in battr[1]:
+            out.append(block)
+            continue
+        number = len(buttons) + 1
+        pane_id = battr[0] or f"{base}-{number}"
+        title = Markup.escape(_kv(battr, "tab-title") or f"Tab {number}")
+        first = not buttons
+        buttons.append(
+            f'<button type="button" role="tab" id="{pane_id}-tab" aria-controls="{pane_id}" '
+            f'aria-selected="{"true" if first else "false"}" tabindex="{0 if first else -1}">'
+            f"{title}</button>"
+        )
+        heading, *body = block["c"][1]
+        out.append(
+            {
+                "t": "Div",
+                "c": [
+                    [
+                        pane_id,
+                        ["tab-panel"],
+                        [["role", "tabpanel"], ["aria-labelledby", f"{pane_id}-tab"]],
+                    ],
+                    [{"t": "Div", "c": [["", ["tab-title"], []], [heading]]}, *body],
+                ],
+            }
+        )
+    if not buttons:
+        return None
+    tablist = _raw_html(f'<div class="tab-list" role="tablist">{"".join(buttons)}</div>')
+    return {
+        "t": "Div",
+        "c": [[base, attr[1], _without_kv(attr, "tabset-shaped")[2]], [tablist, *out]],
+    }
+
+
 def _local_source(target: str, chapter: AssembledChapter, root: Path) -> Path | None:
     if re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*:", target) or target.startswith("#"):
         return None  # URL or data: URI
@@ -464,8 +515,10 @@ def _transform_chapter(
     page = _page_file(chapter)
     sections: list[Section] = []
     used_ids = set(ids)
+    tabsets = 0
 
     def fix(node: Node) -> Node | list[Node]:
+        nonlocal tabsets
         t = node["t"]
         if t == "Link":
             attr, inlines, (url, title) = node["c"]
@@ -482,7 +535,8 @@ def _transform_chapter(
                 inlines = [_span(["header-section-number"], [_str(number)]), _str(" "), *inlines]
             else:
                 number = None
-            sections.append(Section(level, attr[0], number, title))
+            if "unlisted" not in attr[1]:  # e.g. headings inside a tab (tabsets.lua)
+                sections.append(Section(level, attr[0], number, title))
             return {"t": "Header", "c": [level, _without_kv(attr, *_INTERNAL_KV), inlines]}
         if t == "Image":
             return _fix_image(ctx, node, chapter)
@@ -491,6 +545,10 @@ def _transform_chapter(
         if t == "Figure":
             return _fix_figure(ctx, node)
         if t == "Div":
+            tabset = _tabset(node, tabsets + 1)
+            if tabset is not None:
+                tabsets += 1
+                return tabset
             callout = _callout(node)
             if callout is not None:
                 title_ids = {b["c"][1][0] for b in node["c"][1][:1] if b["t"] == "Header"}

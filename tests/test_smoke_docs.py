@@ -71,9 +71,6 @@ KNOWN_FAILURES: dict[str, str] = {
         "filters/crossref.lua KINDS = fig, tbl, sec, eq: @lst-/@thm- fall through to citeproc "
         "as unknown citation keys"
     ),
-    "tabsets.qmd": (
-        "no tabset support: .panel-tabset stays a plain div, its headings are numbered sections"
-    ),
 }
 
 

@@ -28,6 +28,9 @@ Output metadata (JSON strings, read back by assemble.py):
 
 local stringify = pandoc.utils.stringify
 
+-- Tab headings are not sections: tabsets are shaped before headers are numbered.
+local tabsets = dofile(pandoc.path.join({ pandoc.path.directory(PANDOC_SCRIPT_FILE), "tabsets.lua" }))
+
 local KINDS = { fig = true, tbl = true, sec = true, eq = true }
 
 local options = {}
@@ -236,6 +239,10 @@ local function number_chapter(div, state)
   return div:walk({
     traverse = "topdown",
     Div = function(el)
+      local tabset = tabsets.shape(el)
+      if tabset then
+        return tabset
+      end
       local replaced = normalise_float_div(el)
       if replaced then
         if replaced.t == "Figure" then

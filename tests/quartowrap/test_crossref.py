@@ -177,3 +177,36 @@ def test_equation_gets_its_number_in_the_math(book):
     spans = [n for n in _walk(book.chapters[1].ast["blocks"]) if n.get("t") == "Span"]
     eq = next(s for s in spans if s["c"][0][0] == "eq-mass")
     assert eq["c"][1][0]["c"][1].endswith("(1)")
+
+
+def _one_chapter(text: str):
+    ref = ChapterRef(Path("chapters/01-x.qmd"))
+    config = BookConfig(root=Path("/nonexistent"), title="T", chapters=(ref,))
+    return assemble_book(config, [ExecutedChapter(ref.source, {}, text)])
+
+
+def test_tab_headings_are_tabs_not_sections():
+    book = _one_chapter(
+        "# Chapter\n\n::: {.panel-tabset}\nLead.\n\n## One\n\nA\n\n### Deeper\n\nB\n\n"
+        "## Two\n\nC\n:::\n\n## After {#sec-after}\n\n@sec-after\n"
+    )
+    blocks = book.chapters[0].ast["blocks"]
+    numbered = [
+        (stringify(n["c"][2]), dict(n["c"][1][2]).get("number"), n["c"][1][1])
+        for n in _walk(blocks)
+        if n.get("t") == "Header"
+    ]
+    # the tab headings are gone; the deeper heading stays, unnumbered and unlisted;
+    # the section after the tabset is 1.1 (the tabs took no number)
+    assert numbered == [
+        ("Chapter", "1", []),
+        ("Deeper", None, ["unnumbered", "unlisted"]),
+        ("After", "1.1", []),
+    ]
+    [tabset] = [n for n in _walk(blocks) if n.get("t") == "Div" and "panel-tabset" in n["c"][0][1]]
+    panes = [b for b in tabset["c"][1] if b["t"] == "Div"]
+    assert stringify(tabset["c"][1][0]) == "Lead."
+    assert [dict(p["c"][0][2])["tab-title"] for p in panes] == ["One", "Two"]
+    assert [p["c"][0][1] for p in panes] == [["tab-pane"], ["tab-pane"]]
+    assert panes[1]["c"][1][0]["c"][0]["t"] == "Strong"  # the PDF prints the title in bold
+    assert _links(book.chapters[0]) == [("Section 1.1", "#sec-after")]

@@ -847,3 +847,37 @@ def test_callout_appearance_classes():
     assert "callout-style-minimal callout-titled" in minimal
     odd = _callout_html('::: {.callout-note appearance="loud"}\nA.\n:::\n')
     assert "callout-style-default" in odd
+
+
+def test_tabset_becomes_aria_tabs_that_read_without_javascript():
+    pane = {
+        "t": "Div",
+        "c": [
+            ["", ["tab-pane"], [["tab-title", "A & B"]]],
+            [
+                {"t": "Para", "c": [{"t": "Strong", "c": [html_site._str("A & B")]}]},
+                {"t": "Div", "c": [["", ["tab-body"], []], []]},
+            ],
+        ],
+    }
+    named = json.loads(json.dumps(pane))
+    named["c"][0][0] = "named"
+    node = {"t": "Div", "c": [["", ["panel-tabset"], [["tabset-shaped", "true"]]], [pane, named]]}
+    out = html_site._tabset(node, 3)
+    assert out is not None
+    (ident, classes, kv), (tablist, first, second) = out["c"]
+    assert (ident, classes, kv) == ("tabset-3", ["panel-tabset"], [])
+    assert tablist["c"][1] == (
+        '<div class="tab-list" role="tablist">'
+        '<button type="button" role="tab" id="tabset-3-1-tab" aria-controls="tabset-3-1" '
+        'aria-selected="true" tabindex="0">A &amp; B</button>'
+        '<button type="button" role="tab" id="named-tab" aria-controls="named" '
+        'aria-selected="false" tabindex="-1">A &amp; B</button></div>'
+    )
+    assert first["c"][0] == [
+        "tabset-3-1",
+        ["tab-panel"],
+        [["role", "tabpanel"], ["aria-labelledby", "tabset-3-1-tab"]],
+    ]
+    assert second["c"][1][0]["c"][0][1] == ["tab-title"]  # the title stays for no-JS readers
+    assert html_site._tabset(out, 4) is None  # idempotent

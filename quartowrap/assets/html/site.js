@@ -40,6 +40,32 @@
     sidebar.scrollTop = current.offsetTop - 80;
   }
 
+  /* ---- tabsets (WAI-ARIA tabs pattern): without this script every panel shows under its
+     own title; with it, one panel at a time, arrows/Home/End move between the tabs ---- */
+  Array.prototype.forEach.call(document.querySelectorAll(".panel-tabset"), function (set) {
+    var tabs = Array.prototype.slice.call(set.querySelectorAll(":scope > .tab-list > [role=tab]"));
+    function select(tab, focus) {
+      tabs.forEach(function (t) {
+        var on = t === tab;
+        t.setAttribute("aria-selected", on ? "true" : "false");
+        t.tabIndex = on ? 0 : -1;
+        var panel = document.getElementById(t.getAttribute("aria-controls"));
+        if (panel) panel.hidden = !on;
+      });
+      if (focus) tab.focus();
+    }
+    tabs.forEach(function (tab, i) {
+      tab.addEventListener("click", function () { select(tab, false); });
+      tab.addEventListener("keydown", function (e) {
+        var next = { ArrowRight: i + 1, ArrowLeft: i - 1, Home: 0, End: tabs.length - 1 }[e.key];
+        if (next === undefined) return;
+        e.preventDefault();
+        select(tabs[(next + tabs.length) % tabs.length], true);
+      });
+    });
+    if (tabs.length) select(tabs[0], false);
+  });
+
   /* ---- folded callouts and code (<details>) print unfolded, then fold back ---- */
   var printOpened = [];
   window.addEventListener("beforeprint", function () {

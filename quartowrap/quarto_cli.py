@@ -29,8 +29,9 @@ def quarto_command(root: Path, fmt: str, output_dir: Path) -> list[str]:
 
 
 def render_with_quarto(
-    root: Path, staging: Path, options: RenderOptions, *, data_dir: Path | None
+    root: Path, staging: Path, options: RenderOptions, *, data_dir: Path | None, pdf_name: str
 ) -> None:
+    """`quarto render` once per format; the PDF is renamed as the embedded engine names it."""
     env = dict(os.environ)
     if data_dir is not None:
         env[DATA_DIR_ENV] = str(data_dir)
@@ -53,5 +54,5 @@ def render_with_quarto(
             pdfs = sorted(out.rglob("*.pdf"))
             if not pdfs:
                 raise BuildError("quarto render --to typst produced no PDF")
-            shutil.move(pdfs[0], staging / pdfs[0].name)
+            shutil.move(pdfs[0], staging / pdf_name)
             shutil.rmtree(out, ignore_errors=True)

@@ -144,7 +144,8 @@ def render_project(
         if engine == "quarto":
             from .quarto_cli import render_with_quarto
 
-            render_with_quarto(root, staging, options, data_dir=data_dir)
+            pdf_name = f"{book_slug(config)}-{version}.pdf"
+            render_with_quarto(root, staging, options, data_dir=data_dir, pdf_name=pdf_name)
             warnings: list[str] = []
             book: AssembledBook | None = None
         else:

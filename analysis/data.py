@@ -37,7 +37,7 @@ import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -58,10 +58,12 @@ __all__ = [
     "DataProblem",
     "DataValidationError",
     "FileSpec",
+    "StrictRecord",
     "check_all",
     "files_read",
     "load_codebook",
     "load_table",
+    "load_validated_yaml",
     "load_yaml",
     "main",
     "scores",
@@ -317,6 +319,57 @@ def load_yaml(relpath: str | Path, data_dir: Path | None = None) -> Any:
         raise DataValidationError(
             [DataProblem(shown, line, column, "", f"YAML syntax: {exc.problem}")], path
         ) from None
+
+
+class StrictRecord(BaseModel):
+    """Base of the schemas of structured YAML inputs: an unknown or misspelt field is an
+    error rather than silently ignored, and a loaded record cannot be changed afterwards."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def _location(raw: Any, loc: Sequence[int | str]) -> str:
+    """`models[4] (bpci).risk_sharing`: a pydantic error path with each record's id or key,
+    so the author finds the record without counting list items."""
+    parts: list[str] = []
+    node = raw
+    for step in loc:
+        if isinstance(step, int):
+            label = f"[{step}]"
+            try:
+                node = node[step]
+            except (IndexError, KeyError, TypeError):
+                node = None
+            if isinstance(node, dict):
+                ident = node.get("id", node.get("key"))
+                if ident is not None:
+                    label += f" ({ident})"
+            parts.append(label)
+        else:
+            parts.append(("." if parts else "") + str(step))
+            node = node.get(step) if isinstance(node, dict) else None
+    return "".join(parts)
+
+
+def load_validated_yaml(relpath: str, schema: type[M], data_dir: Path | None = None) -> M:
+    """Read a YAML input with `load_yaml` and validate it against a pydantic `schema`.
+
+    Every violation is reported together, each as `file:0:record.field: value: problem`
+    (line 0: pydantic does not know YAML lines; the record path locates the problem).
+    """
+    raw = load_yaml(relpath, data_dir)
+    try:
+        return schema.model_validate(raw)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            value = err.get("input")
+            shown = "" if isinstance(value, dict | list) else str(value)
+            problems.append(DataProblem(relpath, 0, _location(raw, err["loc"]), shown, err["msg"]))
+        raise DataValidationError(problems) from None
 
 
 def _decode(raw: bytes, shown: str, path: Path) -> tuple[str, list[str]]:

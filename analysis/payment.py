@@ -14,14 +14,14 @@ cell.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import Literal
 
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import Field, model_validator
 
-from analysis.data import DataProblem, DataValidationError, load_yaml
+from analysis.data import StrictRecord, load_validated_yaml
 from analysis.tables import Cell, MarkdownTable, grid_table
 
 __all__ = [
@@ -42,7 +42,6 @@ __all__ = [
     "load_mechanisms",
     "load_reform",
     "load_review",
-    "load_validated",
     "mechanism_effects",
     "models_where",
     "names_of",
@@ -65,14 +64,10 @@ PAYMENT_DIR = "literature/payment"
 # ----------------------------------------------------------------------------- schemas
 
 
-class _Record(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
 Effect = Literal["+", "-", "unclear"]
 
 
-class IncentiveProperty(_Record):
+class IncentiveProperty(StrictRecord):
     """A column of table 56: an incentive a payment mechanism may strengthen or weaken."""
 
     key: str
@@ -80,7 +75,7 @@ class IncentiveProperty(_Record):
     note: str = ""
 
 
-class Mechanism(_Record):
+class Mechanism(StrictRecord):
     """A row of table 56, from the least to the most bundled mechanism."""
 
     key: str
@@ -89,7 +84,7 @@ class Mechanism(_Record):
     effects: dict[str, Effect]
 
 
-class MechanismsFile(_Record):
+class MechanismsFile(StrictRecord):
     """`mechanisms.yaml`: every mechanism must rate every property, no more, no less."""
 
     refs: list[str] = Field(min_length=1)
@@ -114,7 +109,7 @@ Domain = Literal["spending", "utilisation", "quality", "health", "experience", "
 Direction = Literal["improved", "no_change", "worsened", "other"]
 
 
-class Outcome(_Record):
+class Outcome(StrictRecord):
     """One finding reported for a model, coded by domain and direction (this project's coding)."""
 
     domain: Domain
@@ -122,7 +117,7 @@ class Outcome(_Record):
     text: str
 
 
-class ApmModel(_Record):
+class ApmModel(StrictRecord):
     """A row of table 57."""
 
     id: str
@@ -155,7 +150,7 @@ class ApmModel(_Record):
     outcomes: list[Outcome] = Field(min_length=1)
 
 
-class ApmFile(_Record):
+class ApmFile(StrictRecord):
     """`apm_models.yaml`."""
 
     refs: list[str] = Field(min_length=1)
@@ -170,25 +165,25 @@ class ApmFile(_Record):
         return self
 
 
-class SearchDomain(_Record):
+class SearchDomain(StrictRecord):
     domain: str
     terms: list[str] = Field(min_length=1)
 
 
-class Criterion(_Record):
+class Criterion(StrictRecord):
     criterion: str
     include: list[str]
     exclude: list[str]
 
 
-class Flow(_Record):
+class Flow(StrictRecord):
     search: str
     source: str
     identified: int | None = Field(default=None, ge=0)
     retained: int | None = Field(default=None, ge=0)
 
 
-class ReviewFile(_Record):
+class ReviewFile(StrictRecord):
     """`review.yaml`: search terms (table 54), criteria (table 55), record counts."""
 
     refs: list[str] = Field(min_length=1)
@@ -197,39 +192,39 @@ class ReviewFile(_Record):
     flows: list[Flow]
 
 
-class Source(_Record):
+class Source(StrictRecord):
     context: str
     type: str
     kce_ref: int
 
 
-class Step(_Record):
+class Step(StrictRecord):
     id: str
     action: str
     details: list[str] = Field(default_factory=list)
     sources: list[Source] = Field(min_length=1)
 
 
-class Stage(_Record):
+class Stage(StrictRecord):
     key: str
     label: str
     steps: list[Step] = Field(min_length=1)
 
 
-class Part(_Record):
+class Part(StrictRecord):
     key: str
     label: str
     stages: list[Stage] = Field(min_length=1)
 
 
-class ReformFile(_Record):
+class ReformFile(StrictRecord):
     """`reform_steps.yaml` (table 58)."""
 
     refs: list[str] = Field(min_length=1)
     parts: list[Part] = Field(min_length=1)
 
 
-class Fact(_Record):
+class Fact(StrictRecord):
     key: str
     value: float
     unit: str
@@ -237,7 +232,7 @@ class Fact(_Record):
     kce_refs: list[int] = Field(default_factory=list)
 
 
-class ContextFile(_Record):
+class ContextFile(StrictRecord):
     """`belgian_context.yaml`."""
 
     refs: list[str] = Field(min_length=1)
@@ -246,66 +241,25 @@ class ContextFile(_Record):
 
 # ----------------------------------------------------------------------------- loading
 
-M = TypeVar("M", bound=BaseModel)
-
-
-def _location(raw: Any, loc: Sequence[int | str]) -> str:
-    """`models[4] (bpci).risk_sharing`: a pydantic error path with each record's id."""
-    parts: list[str] = []
-    node = raw
-    for step in loc:
-        if isinstance(step, int):
-            label = f"[{step}]"
-            try:
-                node = node[step]
-            except (IndexError, KeyError, TypeError):
-                node = None
-            if isinstance(node, dict):
-                ident = node.get("id", node.get("key"))
-                if ident is not None:
-                    label += f" ({ident})"
-            parts.append(label)
-        else:
-            parts.append(("." if parts else "") + str(step))
-            node = node.get(step) if isinstance(node, dict) else None
-    return "".join(parts)
-
-
-def load_validated(relpath: str, schema: type[M], data_dir: Path | None = None) -> M:
-    """Read a YAML input through `analysis.data` and validate it against `schema`.
-
-    Every violation is reported together as `file:0:record.field: value: problem`.
-    """
-    raw = load_yaml(relpath, data_dir)
-    try:
-        return schema.model_validate(raw)
-    except ValidationError as exc:
-        problems = []
-        for err in exc.errors():
-            value = err.get("input")
-            shown = "" if isinstance(value, dict | list) else str(value)
-            problems.append(DataProblem(relpath, 0, _location(raw, err["loc"]), shown, err["msg"]))
-        raise DataValidationError(problems) from None
-
 
 def load_mechanisms(data_dir: Path | None = None) -> MechanismsFile:
     """Table 56 source."""
-    return load_validated(f"{PAYMENT_DIR}/mechanisms.yaml", MechanismsFile, data_dir)
+    return load_validated_yaml(f"{PAYMENT_DIR}/mechanisms.yaml", MechanismsFile, data_dir)
 
 
 def load_apm(data_dir: Path | None = None) -> ApmFile:
     """Table 57 source."""
-    return load_validated(f"{PAYMENT_DIR}/apm_models.yaml", ApmFile, data_dir)
+    return load_validated_yaml(f"{PAYMENT_DIR}/apm_models.yaml", ApmFile, data_dir)
 
 
 def load_review(data_dir: Path | None = None) -> ReviewFile:
     """Tables 54–55 source and the search flows."""
-    return load_validated(f"{PAYMENT_DIR}/review.yaml", ReviewFile, data_dir)
+    return load_validated_yaml(f"{PAYMENT_DIR}/review.yaml", ReviewFile, data_dir)
 
 
 def load_reform(data_dir: Path | None = None) -> ReformFile:
     """Table 58 source."""
-    return load_validated(f"{PAYMENT_DIR}/reform_steps.yaml", ReformFile, data_dir)
+    return load_validated_yaml(f"{PAYMENT_DIR}/reform_steps.yaml", ReformFile, data_dir)
 
 
 # ----------------------------------------------------------------------------- labels
@@ -565,7 +519,7 @@ def reform_steps(data_dir: Path | None = None) -> pd.DataFrame:
 
 def belgian_context(data_dir: Path | None = None) -> pd.Series:
     """Facts about payment mechanisms already mixed in Belgium, by key (values as numbers)."""
-    source = load_validated(f"{PAYMENT_DIR}/belgian_context.yaml", ContextFile, data_dir)
+    source = load_validated_yaml(f"{PAYMENT_DIR}/belgian_context.yaml", ContextFile, data_dir)
     return pd.Series({f.key: f.value for f in source.facts}, name="value")
 
 

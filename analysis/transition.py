@@ -24,8 +24,8 @@ from matplotlib.lines import Line2D
 from matplotlib.ticker import FuncFormatter
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from analysis.data import StrictRecord, load_validated_yaml
 from analysis.figures import GRID_COLOUR, KCE_ORANGE, KCE_TEAL, use_style
-from analysis.payment import load_validated
 from analysis.tables import Cell, MarkdownTable, grid_table
 
 __all__ = [
@@ -60,17 +60,11 @@ TRANSITION_DIR = "literature/transition"
 Language = Literal["nl", "fr"]
 
 
-class _Record(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
 # ----------------------------------------------------------------------------- schemas
 
 
-class WorldCafeFile(BaseModel):
+class WorldCafeFile(StrictRecord):
     """`world_cafe.yaml` (table 59): each round assigns every topic one group."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     refs: list[str] = Field(min_length=1)
     topics: list[str] = Field(min_length=1)
@@ -89,7 +83,7 @@ class WorldCafeFile(BaseModel):
         return self
 
 
-class ByLanguage(_Record):
+class ByLanguage(StrictRecord):
     nl: int = Field(ge=0)
     fr: int = Field(ge=0)
 
@@ -98,14 +92,14 @@ class Invited(ByLanguage):
     category: str
 
 
-class Participation(_Record):
+class Participation(StrictRecord):
     category: str
     written: ByLanguage
     primary_care: ByLanguage
     primary_secondary: ByLanguage
 
 
-class PanelTotals(_Record):
+class PanelTotals(StrictRecord):
     attended_any_world_cafe: int = Field(ge=0)
     attended_both_world_cafes: ByLanguage
     also_in_discussion_groups: int = Field(ge=0)
@@ -113,7 +107,7 @@ class PanelTotals(_Record):
     session_hours: float = Field(gt=0)
 
 
-class ExpertsFile(_Record):
+class ExpertsFile(StrictRecord):
     """`experts.yaml` (tables 60–61)."""
 
     refs: list[str] = Field(min_length=1)
@@ -124,39 +118,39 @@ class ExpertsFile(_Record):
     totals: PanelTotals
 
 
-class SummaryRow(_Record):
+class SummaryRow(StrictRecord):
     level: str
     agreed: list[str] = Field(min_length=1)
     open: list[str] = Field(min_length=1)
 
 
-class Theme(_Record):
+class Theme(StrictRecord):
     key: str
     label: str
     table: int
     rows: list[SummaryRow] = Field(min_length=1)
 
 
-class SummariesFile(_Record):
+class SummariesFile(StrictRecord):
     """`summaries.yaml` (tables 62–64)."""
 
     refs: list[str] = Field(min_length=1)
     themes: list[Theme] = Field(min_length=1)
 
 
-class Pillar(_Record):
+class Pillar(StrictRecord):
     key: str
     text: str
 
 
-class Phase(_Record):
+class Phase(StrictRecord):
     number: int = Field(ge=1)
     title: str
     approach: str
     components: list[str] = Field(min_length=1)
 
 
-class PathwayFile(_Record):
+class PathwayFile(StrictRecord):
     """`pathway.yaml`: pillars and phases of the transition pathway."""
 
     refs: list[str] = Field(min_length=1)
@@ -164,7 +158,7 @@ class PathwayFile(_Record):
     phases: list[Phase] = Field(min_length=1)
 
 
-class TerritorySize(_Record):
+class TerritorySize(StrictRecord):
     key: str
     label: str
     low: int = Field(gt=0)
@@ -179,27 +173,27 @@ class TerritorySize(_Record):
         return self
 
 
-class TerritoryFigure(_Record):
+class TerritoryFigure(StrictRecord):
     key: str
     value: float
     unit: str
     text: str
 
 
-class TerritoriesFile(_Record):
+class TerritoriesFile(StrictRecord):
     refs: list[str] = Field(min_length=1)
     sizes: list[TerritorySize] = Field(min_length=1)
     figures: list[TerritoryFigure] = Field(default_factory=list)
 
 
-class Selection(_Record):
+class Selection(StrictRecord):
     priority_stakeholders: int = Field(ge=0)
     added_by_snowballing: int = Field(ge=0)
     withdrew_after_interview: int = Field(ge=0)
     colleagues_joining_an_interview: int = Field(ge=0)
 
 
-class Score(_Record):
+class Score(StrictRecord):
     scale: tuple[int, int]
     median: float
     q1: float
@@ -213,31 +207,31 @@ class Score(_Record):
         return self
 
 
-class Period(_Record):
+class Period(StrictRecord):
     start: str
     end: str
 
 
-class StudyPolicy(_Record):
+class StudyPolicy(StrictRecord):
     key: str
     year: int
     level: str
     label: str
 
 
-class Organisation(_Record):
+class Organisation(StrictRecord):
     group: str
     organisation: str
     interviews: int = Field(ge=1)
 
 
-class Factor(_Record):
+class Factor(StrictRecord):
     level: str
     factor: str
     finding: str
 
 
-class StakeholderStudy(_Record):
+class StakeholderStudy(StrictRecord):
     refs: list[str] = Field(min_length=1)
     design: str
     region: str
@@ -250,12 +244,12 @@ class StakeholderStudy(_Record):
     factors: list[Factor]
 
 
-class Mechanism(_Record):
+class Mechanism(StrictRecord):
     name: str
     summary: str
 
 
-class Comparative(_Record):
+class Comparative(StrictRecord):
     refs: list[str]
     case_studies: int
     countries: int
@@ -273,7 +267,7 @@ class Commentary(BaseModel):
     perspective: str
 
 
-class StudiesFile(_Record):
+class StudiesFile(StrictRecord):
     stakeholder_study: StakeholderStudy
     commentaries: list[Commentary]
 
@@ -283,22 +277,22 @@ class StudiesFile(_Record):
 
 def load_experts(data_dir: Path | None = None) -> ExpertsFile:
     """Tables 60–61 source."""
-    return load_validated(f"{TRANSITION_DIR}/experts.yaml", ExpertsFile, data_dir)
+    return load_validated_yaml(f"{TRANSITION_DIR}/experts.yaml", ExpertsFile, data_dir)
 
 
 def load_summaries(data_dir: Path | None = None) -> SummariesFile:
     """Tables 62–64 source."""
-    return load_validated(f"{TRANSITION_DIR}/summaries.yaml", SummariesFile, data_dir)
+    return load_validated_yaml(f"{TRANSITION_DIR}/summaries.yaml", SummariesFile, data_dir)
 
 
 def load_pathway(data_dir: Path | None = None) -> PathwayFile:
     """Pillars and phases of the transition pathway."""
-    return load_validated(f"{TRANSITION_DIR}/pathway.yaml", PathwayFile, data_dir)
+    return load_validated_yaml(f"{TRANSITION_DIR}/pathway.yaml", PathwayFile, data_dir)
 
 
 def load_studies(data_dir: Path | None = None) -> StudiesFile:
     """Facts of the studies discussed in chapter 7."""
-    return load_validated(f"{TRANSITION_DIR}/studies.yaml", StudiesFile, data_dir)
+    return load_validated_yaml(f"{TRANSITION_DIR}/studies.yaml", StudiesFile, data_dir)
 
 
 def _refs(keys: list[str]) -> str:
@@ -310,7 +304,7 @@ def _refs(keys: list[str]) -> str:
 
 def world_cafe_rounds(data_dir: Path | None = None) -> pd.DataFrame:
     """Table 59, tidy: round, topic, group."""
-    source = load_validated(f"{TRANSITION_DIR}/world_cafe.yaml", WorldCafeFile, data_dir)
+    source = load_validated_yaml(f"{TRANSITION_DIR}/world_cafe.yaml", WorldCafeFile, data_dir)
     rows = [
         {"round": r["round"], "topic": t, "group": r[t], "refs": _refs(source.refs)}
         for r in source.rounds
@@ -545,14 +539,14 @@ def table_pathway(data_dir: Path | None = None) -> MarkdownTable:
 
 def territory_sizes(data_dir: Path | None = None) -> pd.DataFrame:
     """Territory sizes discussed (inhabitants), smallest first."""
-    source = load_validated(f"{TRANSITION_DIR}/territories.yaml", TerritoriesFile, data_dir)
+    source = load_validated_yaml(f"{TRANSITION_DIR}/territories.yaml", TerritoriesFile, data_dir)
     frame = pd.DataFrame([s.model_dump() for s in source.sizes]).assign(refs=_refs(source.refs))
     return frame.sort_values(["low", "high"]).reset_index(drop=True)
 
 
 def territory_figures(data_dir: Path | None = None) -> pd.Series:
     """Resource figures quoted in chapter 6 (FTE, percentages, partners), by key."""
-    source = load_validated(f"{TRANSITION_DIR}/territories.yaml", TerritoriesFile, data_dir)
+    source = load_validated_yaml(f"{TRANSITION_DIR}/territories.yaml", TerritoriesFile, data_dir)
     return pd.Series({f.key: f.value for f in source.figures}, name="value")
 
 

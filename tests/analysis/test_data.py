@@ -15,8 +15,10 @@ import yaml
 from analysis.data import (
     DataNotice,
     DataValidationError,
+    StrictRecord,
     load_codebook,
     load_table,
+    load_validated_yaml,
     load_yaml,
     scores,
 )
@@ -181,3 +183,36 @@ def test_check_cli_exit_codes(tmp_data: Path) -> None:
     done = subprocess.run(command, capture_output=True, text=True)
     assert done.returncode == 1
     assert ":2:sc_finance_funding: 7:" in done.stderr
+
+
+class _Item(StrictRecord):
+    id: str
+    size: int
+
+
+class _Inventory(StrictRecord):
+    items: list[_Item]
+
+
+def test_load_validated_yaml_names_file_record_and_field(tmp_path: Path) -> None:
+    text = (
+        "items:\n  - {id: a, size: 1}\n  - {id: b, size: big}\n  - {id: c, size: 2, colour: red}\n"
+    )
+    (tmp_path / "inv.yaml").write_text(text, encoding="utf-8")
+    with pytest.raises(DataValidationError) as caught:
+        load_validated_yaml("inv.yaml", _Inventory, tmp_path)
+    problems = {(p.file, p.column, p.value) for p in caught.value.problems}
+    # Both problems at once; each names the file, the record (with its id) and the field.
+    assert problems == {
+        ("inv.yaml", "items[1] (b).size", "big"),
+        ("inv.yaml", "items[2] (c).colour", "red"),
+    }
+    assert (tmp_path / "inv.yaml").read_text(encoding="utf-8") == text
+
+
+def test_load_validated_yaml_returns_frozen_records(tmp_path: Path) -> None:
+    (tmp_path / "inv.yaml").write_text("items: [{id: a, size: 1}]\n", encoding="utf-8")
+    inventory = load_validated_yaml("inv.yaml", _Inventory, tmp_path)
+    assert inventory.items[0].size == 1
+    with pytest.raises(ValueError, match="frozen"):
+        inventory.items[0].size = 2  # type: ignore[misc]

@@ -38,6 +38,7 @@ __all__ = [
     "check_citations",
     "cited_in_data",
     "cited_in_markdown",
+    "join_refs",
     "main",
     "parse_bibtex",
 ]
@@ -312,6 +313,14 @@ def cited_in_markdown(text: str, file: str) -> tuple[list[Citation], list[Citati
 
 def _split_refs(value: str) -> list[str]:
     return [part for part in re.split(r"[;,\s]+", value.strip()) if part]
+
+
+def join_refs(keys: Iterable[str]) -> str:
+    """A `refs` cell for a tidy table: keys joined by "; ", which `_split_refs` reads back.
+
+    Kept next to the reader so writer and checker cannot drift apart.
+    """
+    return "; ".join(keys)
 
 
 def _csv_refs(path: Path, shown: str) -> Iterator[Citation]:

@@ -21,6 +21,7 @@ from typing import Literal
 import pandas as pd
 from pydantic import Field, model_validator
 
+from analysis.citations import join_refs
 from analysis.data import StrictRecord, load_validated_yaml
 from analysis.tables import Cell, MarkdownTable, grid_table
 
@@ -348,10 +349,6 @@ def join_names(names: Iterable[str], conjunction: str = "and") -> str:
     return f"{', '.join(items[:-1])} {conjunction} {items[-1]}"
 
 
-def _refs(keys: Iterable[str]) -> str:
-    return "; ".join(keys)
-
-
 def _numbers(values: Iterable[int]) -> str:
     return "; ".join(str(v) for v in values)
 
@@ -363,7 +360,7 @@ def search_terms(data_dir: Path | None = None) -> pd.DataFrame:
     """Table 54, tidy: one row per search term."""
     review = load_review(data_dir)
     rows = [
-        {"domain": d.domain, "term": term, "refs": _refs(review.refs)}
+        {"domain": d.domain, "term": term, "refs": join_refs(review.refs)}
         for d in review.search_terms
         for term in d.terms
     ]
@@ -374,7 +371,12 @@ def selection_criteria(data_dir: Path | None = None) -> pd.DataFrame:
     """Table 55, tidy: one row per criterion, decision and rule."""
     review = load_review(data_dir)
     rows = [
-        {"criterion": c.criterion, "decision": decision, "rule": rule, "refs": _refs(review.refs)}
+        {
+            "criterion": c.criterion,
+            "decision": decision,
+            "rule": rule,
+            "refs": join_refs(review.refs),
+        }
         for c in review.selection_criteria
         for decision, rules in (("include", c.include), ("exclude", c.exclude))
         for rule in rules
@@ -406,7 +408,7 @@ def mechanism_effects(data_dir: Path | None = None) -> pd.DataFrame:
             "property": prop,
             "property_label": labels[prop],
             "effect": m.effects[prop],
-            "refs": _refs(source.refs),
+            "refs": join_refs(source.refs),
             "kce_refs": _numbers(source.kce_refs),
         }
         for rank, m in enumerate(source.mechanisms, start=1)
@@ -422,7 +424,7 @@ def apm_models(data_dir: Path | None = None) -> pd.DataFrame:
     for m in source.models:
         row = m.model_dump(exclude={"outcomes", "kce_refs"})
         row["kce_refs"] = _numbers(m.kce_refs)
-        row["refs"] = _refs(source.refs)
+        row["refs"] = join_refs(source.refs)
         row["n_outcomes"] = len(m.outcomes)
         rows.append(row)
     return pd.DataFrame(rows)
@@ -439,7 +441,7 @@ def apm_outcomes(data_dir: Path | None = None) -> pd.DataFrame:
             "domain": o.domain,
             "direction": o.direction,
             "text": o.text,
-            "refs": _refs(source.refs),
+            "refs": join_refs(source.refs),
         }
         for m in source.models
         for i, o in enumerate(m.outcomes, start=1)
@@ -507,7 +509,7 @@ def reform_steps(data_dir: Path | None = None) -> pd.DataFrame:
             "context": src.context,
             "article_type": src.type,
             "kce_ref": src.kce_ref,
-            "refs": _refs(source.refs),
+            "refs": join_refs(source.refs),
         }
         for part in source.parts
         for stage in part.stages

@@ -24,6 +24,7 @@ from matplotlib.lines import Line2D
 from matplotlib.ticker import FuncFormatter
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from analysis.citations import join_refs
 from analysis.data import StrictRecord, load_validated_yaml
 from analysis.figures import GRID_COLOUR, KCE_ORANGE, KCE_TEAL, use_style
 from analysis.tables import Cell, MarkdownTable, grid_table
@@ -295,10 +296,6 @@ def load_studies(data_dir: Path | None = None) -> StudiesFile:
     return load_validated_yaml(f"{TRANSITION_DIR}/studies.yaml", StudiesFile, data_dir)
 
 
-def _refs(keys: list[str]) -> str:
-    return "; ".join(keys)
-
-
 # ----------------------------------------------------------------------------- table 59
 
 
@@ -306,7 +303,7 @@ def world_cafe_rounds(data_dir: Path | None = None) -> pd.DataFrame:
     """Table 59, tidy: round, topic, group."""
     source = load_validated_yaml(f"{TRANSITION_DIR}/world_cafe.yaml", WorldCafeFile, data_dir)
     rows = [
-        {"round": r["round"], "topic": t, "group": r[t], "refs": _refs(source.refs)}
+        {"round": r["round"], "topic": t, "group": r[t], "refs": join_refs(source.refs)}
         for r in source.rounds
         for t in source.topics
     ]
@@ -339,7 +336,7 @@ def invited_experts(data_dir: Path | None = None) -> pd.DataFrame:
         for r in source.invited
         for lang in ("nl", "fr")
     ]
-    return pd.DataFrame(rows).assign(refs=_refs(source.refs))
+    return pd.DataFrame(rows).assign(refs=join_refs(source.refs))
 
 
 def expert_participation(data_dir: Path | None = None) -> pd.DataFrame:
@@ -356,7 +353,7 @@ def expert_participation(data_dir: Path | None = None) -> pd.DataFrame:
         for activity in source.activities
         for lang in ("fr", "nl")
     ]
-    return pd.DataFrame(rows).assign(refs=_refs(source.refs))
+    return pd.DataFrame(rows).assign(refs=join_refs(source.refs))
 
 
 def table_invited_experts(data_dir: Path | None = None) -> MarkdownTable:
@@ -463,7 +460,7 @@ def summary_rows(data_dir: Path | None = None) -> pd.DataFrame:
             "kind": kind,
             "item": k,
             "text": text,
-            "refs": _refs(source.refs),
+            "refs": join_refs(source.refs),
         }
         for theme in source.themes
         for i, row in enumerate(theme.rows, start=1)
@@ -513,7 +510,7 @@ def pathway_phases(data_dir: Path | None = None) -> pd.DataFrame:
             "title": p.title,
             "approach": p.approach,
             "component": c,
-            "refs": _refs(source.refs),
+            "refs": join_refs(source.refs),
         }
         for p in source.phases
         for c in p.components
@@ -540,7 +537,7 @@ def table_pathway(data_dir: Path | None = None) -> MarkdownTable:
 def territory_sizes(data_dir: Path | None = None) -> pd.DataFrame:
     """Territory sizes discussed (inhabitants), smallest first."""
     source = load_validated_yaml(f"{TRANSITION_DIR}/territories.yaml", TerritoriesFile, data_dir)
-    frame = pd.DataFrame([s.model_dump() for s in source.sizes]).assign(refs=_refs(source.refs))
+    frame = pd.DataFrame([s.model_dump() for s in source.sizes]).assign(refs=join_refs(source.refs))
     return frame.sort_values(["low", "high"]).reset_index(drop=True)
 
 
@@ -637,14 +634,14 @@ def study_organisations(data_dir: Path | None = None) -> pd.DataFrame:
     """Organisations interviewed, with the number of interviews each."""
     study = load_studies(data_dir).stakeholder_study
     return pd.DataFrame([o.model_dump() for o in study.organisations]).assign(
-        refs=_refs(study.refs)
+        refs=join_refs(study.refs)
     )
 
 
 def study_factors(data_dir: Path | None = None) -> pd.DataFrame:
     """The study's macro-level factors, by level."""
     study = load_studies(data_dir).stakeholder_study
-    return pd.DataFrame([f.model_dump() for f in study.factors]).assign(refs=_refs(study.refs))
+    return pd.DataFrame([f.model_dump() for f in study.factors]).assign(refs=join_refs(study.refs))
 
 
 def table_study_factors(data_dir: Path | None = None) -> MarkdownTable:

@@ -117,3 +117,11 @@ def test_the_whole_project_has_no_citation_problems() -> None:
     """Every key cited in chapters and data resolves, and every entry is used."""
     problems = check_citations(ROOT)
     assert problems == [], "\n".join(map(str, problems))
+
+
+def test_join_refs_is_read_back_by_the_refs_reader() -> None:
+    from analysis.citations import _split_refs, join_refs
+
+    assert join_refs(["smith2020", "kce359"]) == "smith2020; kce359"
+    assert join_refs([]) == ""
+    assert _split_refs(join_refs(["a-1", "b_2", "c:3"])) == ["a-1", "b_2", "c:3"]

@@ -52,14 +52,47 @@ end
 
 -- A float cannot break across pages, so wide content that may not fit on one page goes on
 -- pages of its own in one column instead (`kce-wide-page`); short content floats across
--- both columns at the top of a page (`kce-wide`).
-local function is_long_table(tbl)
-  local rows, chars = #tbl.head.rows + #tbl.foot.rows, 0
-  for _, body in ipairs(tbl.bodies) do
-    rows = rows + #body.head + #body.body
+-- both columns at the top of a page (`kce-wide`).  "May not fit" is an estimate of the
+-- table's height at the page width from its laid-out column widths (see layout_table):
+-- lines per cell from its characters, the tallest cell per row, with a margin for word
+-- wrapping, against the text area (482pt) less caption, notes and clearance.
+local LINE_PT, ROW_PT, WRAP_MARGIN, FLOAT_MAX_PT = 10.5, 7, 1.25, 360
+local WIDE_PT, CELL_CHAR_PT = 740, 3.9
+
+local function estimated_height(tbl)
+  local widths = {}
+  for i, spec in ipairs(tbl.colspecs) do
+    local frac = tonumber(spec[2]) or (1 / #tbl.colspecs)
+    widths[i] = math.max(1, (WIDE_PT * frac - 8) / CELL_CHAR_PT)
   end
-  tbl:walk({ Str = function(s) chars = chars + utf8.len(s.text) end })
-  return rows > 14 or chars > 1600
+  local height = 0
+  local function rows_height(rows)
+    for _, row in ipairs(rows) do
+      local lines, col = 1, 1
+      for _, cell in ipairs(row.cells) do
+        local room = 0
+        for k = col, col + cell.col_span - 1 do
+          room = room + (widths[k] or 1)
+        end
+        local chars = utf8.len(pandoc.utils.stringify(cell.contents)) or 0
+        local blocks = math.max(1, #cell.contents)
+        lines = math.max(lines, math.ceil(chars * WRAP_MARGIN / room) + blocks - 1)
+        col = col + cell.col_span
+      end
+      height = height + lines * LINE_PT + ROW_PT
+    end
+  end
+  rows_height(tbl.head.rows)
+  for _, body in ipairs(tbl.bodies) do
+    rows_height(body.head)
+    rows_height(body.body)
+  end
+  rows_height(tbl.foot.rows)
+  return height
+end
+
+local function is_long_table(tbl)
+  return estimated_height(tbl) > FLOAT_MAX_PT
 end
 
 local REGION = "kce-wide-page-region"

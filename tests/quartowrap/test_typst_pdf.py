@@ -404,3 +404,20 @@ def test_tall_column_figure_after_page_wide_float_is_whole_with_its_caption(tmp_
 
     reader.pages[at].extract_text(visitor_text=visit)
     assert captions and bottom_margin - 1 <= captions[0] < box[1], (captions, box)
+
+
+def test_wide_table_goes_on_its_own_pages_by_estimated_height_not_row_count(tmp_path):
+    # 18 one-line rows and a header: about 19 x 17.5pt = 333pt, a float fits (482pt text area)
+    short_rows = "\n".join(f"| {i} | {i} |" for i in range(18))
+    # 6 rows whose text wraps to ~10 lines each at half the page width: far taller than a page
+    words = " ".join(["integrated care for chronic patients"] * 25)
+    tall_rows = "\n".join(f"| {words} | {words} |" for i in range(6))
+    source = _source_for(
+        tmp_path,
+        f"# C\n\n::: {{.column-page}}\n| A | B |\n|---|---|\n{short_rows}\n\n: Many {{#tbl-m}}\n"
+        f":::\n\n::: {{.column-page}}\n| A | B |\n|---|---|\n{tall_rows}\n\n"
+        ": Tall {#tbl-t}\n:::\n",
+    )
+    many_at, tall_at = source.index("Table 1 -- Many"), source.index("Table 2 -- Tall")
+    assert source.rfind("#kce-wide[", 0, many_at) > source.rfind("#kce-wide-page[", 0, many_at)
+    assert source.rfind("#kce-wide-page[", 0, tall_at) > source.rfind("#kce-wide[", 0, tall_at)

@@ -38,6 +38,7 @@ from .kernels import (
     REPORT_EXPRESSION,
     Kernel,
     KernelPool,
+    figure_size_code,
     kernel_environment,
     preload_candidates,
     release_event_loop,
@@ -131,13 +132,15 @@ def execute_chapters(
             # default here is the project root (analysis code and data paths are root-relative).
             execute_dir = (config.metadata.get("project") or {}).get("execute-dir")
             plan.cwd = (root / ref.source).parent if execute_dir == "file" else root
-            plan.key = freeze.code_key(
-                doc,
-                data_dir,
-                evaluated,
-                extra=repr((plan.figure_size, execute_dir == "file")),
-                root=root,
-            )
+            extra = repr((plan.figure_size, execute_dir == "file"))
+            sizes = [
+                (c.index, _cell_figure_size(c, plan.figure_size))
+                for c in doc.cells
+                if _cell_figure_size(c, plan.figure_size) is not None
+            ]
+            if sizes:  # only then, so chapters without cell sizes keep their freeze keys
+                extra += f" cell-figure-sizes={sizes!r}"
+            plan.key = freeze.code_key(doc, data_dir, evaluated, extra=extra, root=root)
             plan.frozen = freeze.load(root, ref.source)
             mode = options.freeze if use_freeze else False
             plan.reason = freeze.stale_reason(plan.frozen, doc, plan.key, mode, root, data_dir)
@@ -346,6 +349,21 @@ def _figure_size(
     return (float(width or default_w), float(height or default_h))
 
 
+MATPLOTLIB_DEFAULT_SIZE = (6.4, 4.8)
+
+
+def _cell_figure_size(
+    cell: CodeCell, document: tuple[float, float] | None
+) -> tuple[float, float] | None:
+    """A cell's own `fig-width`/`fig-height` (inches), the other side from the document's
+    size or matplotlib's default; None when the cell sets neither (Quarto's cell options)."""
+    width, height = cell.options.get("fig-width"), cell.options.get("fig-height")
+    if width is None and height is None:
+        return None
+    base_w, base_h = document or MATPLOTLIB_DEFAULT_SIZE
+    return (float(base_w if width is None else width), float(base_h if height is None else height))
+
+
 def _cell_options(doc_options: ExecuteOptions, cell: CodeCell) -> ExecuteOptions:
     return execute_options(cell.options, doc_options)
 
@@ -373,8 +391,14 @@ def _execute(
         cell_opts = _cell_options(options, block)
         if not cell_opts.eval:
             continue
+        cell_size = _cell_figure_size(block, figure_size)
         try:
+            if cell_size is not None:
+                _request(kernel, figure_size_code(cell_size), silent=True)
             reply = _request(kernel, block.source)
+            if cell_size is not None:
+                restore = figure_size or MATPLOTLIB_DEFAULT_SIZE
+                _request(kernel, figure_size_code(restore), silent=True)
         except _KernelDied as died:
             raise CellError(
                 "the kernel died while running this cell", block.location, str(died)

@@ -670,6 +670,26 @@ def setup_code(
 REPORT_EXPRESSION = f"__import__('sys').modules[{RUNTIME_MODULE!r}]._kernel_report()"
 
 
+def figure_size_code(size: tuple[float, float]) -> str:
+    """Code that sets matplotlib's default figure size (inches) for the cells that follow:
+    a cell's own `fig-width`/`fig-height`, then the document's size back after it."""
+    size = (float(size[0]), float(size[1]))
+    return f"__import__('sys').modules[{RUNTIME_MODULE!r}]._kernel_figure_size({size!r})\n"
+
+
+def _kernel_figure_size(size: tuple[float, float]) -> None:
+    """Set the size in the inline backend's rc (applied if pyplot is imported later) and in
+    matplotlib's rcParams (if it is imported already)."""
+    from IPython import get_ipython
+
+    cfg = get_ipython().config
+    rc = dict(cfg.InlineBackend.get("rc") or {})
+    rc["figure.figsize"] = size
+    cfg.InlineBackend.rc = rc
+    if "matplotlib" in sys.modules:
+        sys.modules["matplotlib"].rcParams["figure.figsize"] = size
+
+
 def _kernel_setup(
     root: str, figure_size: tuple[float, float] | None = None, cwd: str | None = None
 ) -> None:

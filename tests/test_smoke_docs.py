@@ -59,10 +59,6 @@ KNOWN_FAILURES: dict[str, str] = {
         "qmd.py only treats ```{python} fences as cells; a ```{mermaid} cell reaches pandoc "
         "as an inline code span (its lines run together) and is never drawn"
     ),
-    "fig-size.qmd": (
-        "qmd.CellOptions accepts fig-width/fig-height but execute.py never applies them "
-        "(matplotlib's default 6.4 x 4.8 in is used)"
-    ),
     "layout-subfigures.qmd": (
         "execute._render_cell gives only the first image of a fig- cell the label; "
         "layout-ncol and fig-subcap are ignored (no sub-figure ids, no panel)"

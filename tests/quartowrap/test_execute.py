@@ -15,7 +15,7 @@ import pytest
 from quartowrap.config import load_book_config
 from quartowrap.errors import CellError
 from quartowrap.execute import ChapterProgress, execute_chapters, table_csv
-from quartowrap.model import ExecutedChapter
+from quartowrap.model import ExecutedChapter, SourceLocation
 
 MINI = Path(__file__).resolve().parents[1] / "fixtures" / "mini-book"
 
@@ -470,3 +470,18 @@ def test_execute_dir_file_runs_in_the_chapter_directory(tmp_path: Path) -> None:
     config = load_book_config(root)
     (result,) = execute_chapters(config, config.chapters, use_freeze=False)
     assert f"In {(root / 'part').resolve()}." in result.markdown.replace("\\", "")
+
+
+def test_cell_figure_size_fills_the_missing_side() -> None:
+    from quartowrap.execute import _cell_figure_size
+    from quartowrap.qmd import CodeCell
+
+    def cell(**options: object) -> CodeCell:
+        loc = SourceLocation(Path("c.qmd"), 1)
+        return CodeCell(0, "python", "", "", dict(options), loc, ())
+
+    assert _cell_figure_size(cell(), None) is None
+    assert _cell_figure_size(cell(), (5.0, 3.0)) is None  # the document size stays in force
+    assert _cell_figure_size(cell(**{"fig-width": 8, "fig-height": 2}), None) == (8.0, 2.0)
+    assert _cell_figure_size(cell(**{"fig-width": 8}), None) == (8.0, 4.8)  # matplotlib's
+    assert _cell_figure_size(cell(**{"fig-height": 2}), (5.0, 3.0)) == (5.0, 2.0)

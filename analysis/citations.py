@@ -117,39 +117,31 @@ def _skip_space(text: str, i: int) -> int:
     return i
 
 
-def _braced(text: str, i: int) -> tuple[str, int]:
-    """Value from the `{` at i to its matching `}` (nested braces kept), and the next index."""
-    depth, start = 0, i
+def _delimited(text: str, start: int, closing: str, unclosed: str) -> tuple[str, int]:
+    """The value after the opening `{` or `"` at `start`, up to the first `closing` outside
+    nested braces (a backslash escapes the next character), and the index after it.
+
+    One scanner serves both BibTeX delimiters: a braced value ends at the brace that
+    balances its opening one, a quoted value at the first quote outside braces.
+    """
+    depth, i = 0, start + 1
     while i < len(text):
         ch = text[i]
         if ch == "\\":
             i += 2
             continue
-        if ch == "{":
-            depth += 1
-        elif ch == "}":
-            depth -= 1
-            if depth == 0:
-                return text[start + 1 : i], i + 1
-        i += 1
-    raise _BibSyntaxError(start, "unbalanced braces")
-
-
-def _quoted(text: str, i: int) -> tuple[str, int]:
-    start, depth, i = i, 0, i + 1
-    while i < len(text):
-        ch = text[i]
-        if ch == "\\":
-            i += 2
-            continue
-        if ch == "{":
-            depth += 1
-        elif ch == "}":
-            depth -= 1
-        elif ch == '"' and depth == 0:
+        if ch == closing and depth == 0:
             return text[start + 1 : i], i + 1
+        if ch == "{":
+            depth += 1
+        elif ch == "}":
+            depth -= 1
         i += 1
-    raise _BibSyntaxError(start, "unterminated quoted value")
+    raise _BibSyntaxError(start, unclosed)
+
+
+# Opening delimiter -> (closing delimiter, message when it never comes).
+_CLOSERS = {"{": ("}", "unbalanced braces"), '"': ('"', "unterminated quoted value")}
 
 
 def _value(text: str, i: int) -> tuple[str, int]:
@@ -159,10 +151,8 @@ def _value(text: str, i: int) -> tuple[str, int]:
         i = _skip_space(text, i)
         if i >= len(text):
             raise _BibSyntaxError(i, "missing field value")
-        if text[i] == "{":
-            part, i = _braced(text, i)
-        elif text[i] == '"':
-            part, i = _quoted(text, i)
+        if text[i] in _CLOSERS:
+            part, i = _delimited(text, i, *_CLOSERS[text[i]])
         else:
             match = re.compile(r"[^\s,#{}\"]+").match(text, i)
             if not match:

@@ -125,3 +125,18 @@ def test_join_refs_is_read_back_by_the_refs_reader() -> None:
     assert join_refs(["smith2020", "kce359"]) == "smith2020; kce359"
     assert join_refs([]) == ""
     assert _split_refs(join_refs(["a-1", "b_2", "c:3"])) == ["a-1", "b_2", "c:3"]
+
+
+@pytest.mark.parametrize(
+    ("entry", "message"),
+    [
+        ('@misc{four, title = "no closing quote}\n', "unterminated quoted value"),
+        ("@misc{five, title = {no closing brace\n", "unbalanced braces"),
+    ],
+)
+def test_unclosed_values_name_the_delimiter(entry: str, message: str) -> None:
+    entries, problems = parse_bibtex(entry, "y.bib")
+    assert entries == []
+    assert [(p.file, p.line, p.kind, p.message) for p in problems] == [
+        ("y.bib", 1, "parse-error", message)
+    ]

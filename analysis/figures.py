@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 import matplotlib as mpl
 import numpy as np
 import pandas as pd
+from matplotlib.axes import Axes
 from matplotlib.colors import LinearSegmentedColormap, to_hex
 from matplotlib.figure import Figure
 
@@ -91,6 +92,34 @@ def group_colour(group: str, index: int) -> str:
     other groups take the palette in turn by `index`."""
     fallback = [KCE_TEAL, KCE_GREEN, KCE_ORANGE, KCE_DARK, KCE_GREY]
     return GROUP_COLOURS.get(group, fallback[index % len(fallback)])
+
+
+def _percent_table(
+    scores: pd.DataFrame, index: str, rows: Sequence[str], scale: Sequence[str]
+) -> pd.DataFrame:
+    """Percent of scored answers with `rows` (`index` values) × `scale` columns, 0 where none."""
+    return (
+        scores.pivot_table(index=index, columns="response", values="percent", aggfunc="sum")
+        .reindex(index=list(rows), columns=list(scale))
+        .fillna(0.0)
+    )
+
+
+def _stack(ax: Axes, table: pd.DataFrame, scale: Sequence[str], colours: Sequence[str]) -> None:
+    """One horizontal bar per row of `table`, its `scale` columns stacked left to right
+    (the legend takes one entry per scale value)."""
+    left = np.zeros(len(table))
+    for colour, score in zip(colours, scale, strict=True):
+        ax.barh(
+            range(len(table)),
+            table[score].to_numpy(),
+            left=left,
+            color=colour,
+            edgecolor="white",
+            linewidth=0.4,
+            label=score,
+        )
+        left += table[score].to_numpy()
 
 
 def spider_chart(
@@ -262,24 +291,8 @@ def stacked_bars(
     fig = Figure(figsize=(7.2, 0.28 * len(groups) * len(items) + 0.5 * len(items) + 0.6))
     axes = fig.subplots(len(items), 1, sharex=True, squeeze=False)
     for ax, item in zip(axes[:, 0], items, strict=True):
-        table = (
-            scores[scores["item"] == item]
-            .pivot_table(index="group", columns="response", values="percent", aggfunc="sum")
-            .reindex(index=groups, columns=list(scale))
-            .fillna(0.0)
-        )
-        left = np.zeros(len(groups))
-        for s_index, score in enumerate(scale):
-            ax.barh(
-                range(len(groups)),
-                table[score].to_numpy(),
-                left=left,
-                color=colours[s_index],
-                edgecolor="white",
-                linewidth=0.4,
-                label=score,
-            )
-            left += table[score].to_numpy()
+        table = _percent_table(scores[scores["item"] == item], "group", groups, scale)
+        _stack(ax, table, scale, colours)
         ax.set_yticks(range(len(groups)))
         ax.set_yticklabels(groups)
         ax.invert_yaxis()
@@ -319,11 +332,7 @@ def stacked_bars_overview(
     use_style()
     scores = distribution[(distribution["kind"] == "score") & (distribution["group"] == group)]
     items = list(dict.fromkeys(scores["item"]))
-    table = (
-        scores.pivot_table(index="item", columns="response", values="percent", aggfunc="sum")
-        .reindex(index=items, columns=list(scale))
-        .fillna(0.0)
-    )
+    table = _percent_table(scores, "item", items, scale)
     colours = ordinal_colours(len(scale))
     wrapped = [textwrap.fill(labels.get(i, i), wrap) for i in items]
     lines = sum(label.count("\n") + 1 for label in wrapped)
@@ -331,18 +340,7 @@ def stacked_bars_overview(
     extra = lines - len(items)
     fig = Figure(figsize=(width, 0.2 * len(items) + 0.13 * extra + 1.1), layout="constrained")
     ax = fig.subplots()
-    left = np.zeros(len(items))
-    for s_index, score in enumerate(scale):
-        ax.barh(
-            range(len(items)),
-            table[score].to_numpy(),
-            left=left,
-            color=colours[s_index],
-            edgecolor="white",
-            linewidth=0.4,
-            label=score,
-        )
-        left += table[score].to_numpy()
+    _stack(ax, table, scale, colours)
     ax.set_yticks(range(len(items)))
     ax.set_yticklabels(wrapped, fontsize=8.5, linespacing=0.95)
     ax.invert_yaxis()

@@ -34,7 +34,7 @@ import os
 import re
 import sys
 import warnings
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, TypeVar
@@ -132,22 +132,12 @@ class ColumnSpec(BaseModel):
     @classmethod
     def _codes_as_strings(cls, value: Any) -> Any:
         # YAML reads `0: not started` with an integer key; the file holds text.
-        if isinstance(value, dict):
-            return {_code_text(k): str(v) for k, v in value.items()}
-        if isinstance(value, list):
-            return {_code_text(k): _code_text(k) for k in value}
-        return value
+        return _code_mapping(value, lambda code: code)
 
     @field_validator("missing", mode="before")
     @classmethod
     def _missing_as_mapping(cls, value: Any) -> Any:
-        if value is None:
-            return {}
-        if isinstance(value, list):
-            return {_code_text(k): _default_missing_label(_code_text(k)) for k in value}
-        if isinstance(value, dict):
-            return {_code_text(k): str(v) for k, v in value.items()}
-        return value
+        return {} if value is None else _code_mapping(value, _default_missing_label)
 
     def check_consistency(self) -> list[str]:
         """Contradictions inside one spec (reported with the codebook path)."""
@@ -224,6 +214,16 @@ def _code_text(value: Any) -> str:
     if isinstance(value, bool):
         return "1" if value else "0"
     return str(value)
+
+
+def _code_mapping(value: Any, label_of: Callable[[str], str]) -> Any:
+    """Codes as written in the codebook (a mapping or a bare list) as `{code text: label}`;
+    a listed code is labelled `label_of(code)`.  Anything else is left for pydantic to reject."""
+    if isinstance(value, dict):
+        return {_code_text(k): str(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return {_code_text(k): label_of(_code_text(k)) for k in value}
+    return value
 
 
 def _default_missing_label(code: str) -> str:

@@ -216,3 +216,19 @@ def test_load_validated_yaml_returns_frozen_records(tmp_path: Path) -> None:
     assert inventory.items[0].size == 1
     with pytest.raises(ValueError, match="frozen"):
         inventory.items[0].size = 2  # type: ignore[misc]
+
+
+def test_codebook_codes_and_missing_accept_lists_and_mappings() -> None:
+    from analysis.data import ColumnSpec
+
+    listed = ColumnSpec.model_validate({"type": "code", "codes": [0, 1], "missing": ["DK", ""]})
+    assert listed.codes == {"0": "0", "1": "1"}
+    assert listed.missing == {"DK": "don't know", "": "no answer"}
+    mapped = ColumnSpec.model_validate(
+        {"type": "code", "codes": {0: "not started", True: "yes"}, "missing": {"NA": "n/a"}}
+    )
+    assert mapped.codes == {"0": "not started", "1": "yes"}
+    assert mapped.missing == {"NA": "n/a"}
+    assert ColumnSpec.model_validate({"type": "integer", "missing": None}).missing == {}
+    with pytest.raises(ValueError):
+        ColumnSpec.model_validate({"type": "code", "codes": "0, 1"})

@@ -12,6 +12,7 @@ import re
 import shutil
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -220,24 +221,30 @@ def _render_embedded(
     stage.finish()
     commit = git_state(config.root).commit
     book = _check_alt_text(book, strict=options.strict)
+    writers: dict[str, Callable[[], None]] = {}
     if "html" in options.to:
-        from .html_site import last_warnings, write_html_site
+        from .html_site import write_html_site
 
-        stage = progress.stage("Writing HTML")
         html_cache = config.root / ".quartowrap" / "html"
-        write_html_site(
+        writers["HTML"] = lambda: write_html_site(
             book, staging / "html", version=version, commit=commit, cache_dir=html_cache
         )
-        book = replace(book, warnings=(*book.warnings, *last_warnings()))
-        stage.finish()
     if "pdf" in options.to and options.chapter is None:
         from .typst_pdf import write_pdf
 
-        stage = progress.stage("Writing PDF (typst)")
-        write_pdf(
-            book, staging / f"{book_slug(config)}-{version}.pdf", version=version, commit=commit
-        )
-        stage.finish()
+        pdf_path = staging / f"{book_slug(config)}-{version}.pdf"
+        writers["PDF (typst)"] = lambda: write_pdf(book, pdf_path, version=version, commit=commit)
+    # The two writers share nothing but the (immutable) book and spend their time in pandoc
+    # and typst, so they run side by side.
+    stage = progress.stage("Writing " + " and ".join(writers))
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        for future in [pool.submit(write) for write in writers.values()]:
+            future.result()
+    stage.finish()
+    if "HTML" in writers:
+        from .html_site import last_warnings
+
+        book = replace(book, warnings=(*book.warnings, *last_warnings()))
     _export_tables_and_figures(book, staging)
     return book
 

@@ -18,6 +18,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from analysis.data import DataProblem, DataValidationError, load_table
+from analysis.figures import CATEGORICAL_COLOURS, OTHER_COLOUR
 
 __all__ = [
     "DIMENSIONS",
@@ -389,22 +390,6 @@ def vsm_table(vsm: pd.DataFrame, actions: pd.DataFrame, level: str) -> pd.DataFr
 
 # ---------------------------------------------------------------------------- figures
 
-TEAL = "#00727a"
-PALETTE = (
-    "#00727a",
-    "#8cb63c",
-    "#e07b39",
-    "#5b6bb5",
-    "#c8417b",
-    "#d9a400",
-    "#3b9ec9",
-    "#7a4f9e",
-    "#4f8f5b",
-    "#a8553a",
-    "#6f7f8f",
-    "#b5a642",
-)
-
 
 def dimension_heatmap(
     actions: pd.DataFrame, short_names: dict[str, str] = SUPER_CLUSTER_SHORT
@@ -432,12 +417,13 @@ def dimension_heatmap(
 def network_figure(graph: nx.Graph, labels: np.ndarray, seed: int = 359, top: int = 12) -> Figure:
     """Similarity network, nodes coloured by community (the `top` largest; others grey)."""
     position = nx.spring_layout(graph, seed=seed, weight="weight", iterations=50)
-    colours = [PALETTE[label % len(PALETTE)] if label < top else "#c8c8c8" for label in labels]
+    palette = CATEGORICAL_COLOURS
+    colours = [palette[label % len(palette)] if label < top else OTHER_COLOUR for label in labels]
     fig, ax = plt.subplots(figsize=(8, 6.5), layout="constrained")
     nx.draw_networkx_edges(graph, position, ax=ax, width=0.4, alpha=0.35, edge_color="#7f7f7f")
     nx.draw_networkx_nodes(graph, position, ax=ax, node_size=14, node_color=colours, linewidths=0.0)
     handles = [
-        plt.Line2D([], [], marker="o", linestyle="", color=PALETTE[i], label=f"Community {i + 1}")
+        plt.Line2D([], [], marker="o", linestyle="", color=palette[i], label=f"Community {i + 1}")
         for i in range(min(top, int(labels.max()) + 1))
     ]
     ax.legend(handles=handles, loc="lower left", fontsize=7, ncols=2, frameon=False)

@@ -32,6 +32,24 @@ PALETTE: dict[str, str] = {
     "orange": KCE_ORANGE,
     "grey": KCE_GREY,
 }
+# Nominal categories with many levels (e.g. the communities of a network), in the order
+# they are handed out: the house teal, green and orange first, then further hues chosen to
+# stay apart from them and from the light grey used for "other".
+CATEGORICAL_COLOURS: tuple[str, ...] = (
+    KCE_TEAL,
+    KCE_GREEN,
+    KCE_ORANGE,
+    "#5b6bb5",
+    "#c8417b",
+    "#d9a400",
+    "#3b9ec9",
+    "#7a4f9e",
+    "#4f8f5b",
+    "#a8553a",
+    "#6f7f8f",
+    "#b5a642",
+)
+OTHER_COLOUR = "#c8c8c8"  # categories too small to get a colour of their own
 # One colour per group, stable across figures (regions first).
 GROUP_COLOURS: dict[str, str] = {
     "Brussels": "#4e9fa6",
@@ -57,6 +75,7 @@ STYLE: dict[str, object] = {
 }
 
 __all__ = [
+    "CATEGORICAL_COLOURS",
     "GRID_COLOUR",
     "GROUP_COLOURS",
     "KCE_DARK",
@@ -64,6 +83,7 @@ __all__ = [
     "KCE_GREY",
     "KCE_ORANGE",
     "KCE_TEAL",
+    "OTHER_COLOUR",
     "PALETTE",
     "STYLE",
     "box_plots",

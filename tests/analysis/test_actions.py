@@ -466,3 +466,20 @@ def test_display_layout_names_each_cluster_once(data) -> None:  # type: ignore[n
     )
     assert list(governance.columns) == ["Cluster", *REGIONS, "Total"]  # clusters only
     assert governance["Total"].tolist() == [5, 13, 3, 5, 4, 6]  # table 45
+
+
+def test_network_figure_colours_the_largest_communities_from_the_house_palette() -> None:
+    import networkx as nx
+    from matplotlib.colors import to_hex
+
+    from analysis.actions import network_figure
+    from analysis.figures import CATEGORICAL_COLOURS, KCE_TEAL, OTHER_COLOUR
+
+    graph = nx.path_graph(4)
+    labels = np.array([0, 1, 2, 2])  # communities 0 and 1 coloured, 2 beyond top=2
+    fig = network_figure(graph, labels, top=2)
+    nodes = next(c for c in fig.axes[0].collections if len(c.get_offsets()) == 4)
+    drawn = [to_hex(c) for c in nodes.get_facecolors()]
+    assert drawn == [KCE_TEAL, CATEGORICAL_COLOURS[1], OTHER_COLOUR, OTHER_COLOUR]
+    legend = [to_hex(h.get_color()) for h in fig.axes[0].get_legend().legend_handles]
+    assert legend == [KCE_TEAL, CATEGORICAL_COLOURS[1]]

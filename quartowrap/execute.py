@@ -14,6 +14,7 @@ from __future__ import annotations
 import ast
 import base64
 import csv
+import html
 import io
 import json
 import os
@@ -104,6 +105,7 @@ class _Plan:
     figure_size: tuple[float, float] | None = None
     cwd: Path | None = None  # the project root, or the chapter's directory (execute-dir: file)
     frozen: freeze.FrozenResult | None = None
+    code_display: dict[str, Any] = field(default_factory=dict)  # code-fold / code-summary
 
 
 def execute_chapters(
@@ -126,6 +128,7 @@ def execute_chapters(
         options = document_execute_options(config, ref.source, doc.front_matter)
         evaluated = [bool(_cell_options(options, c).eval) for c in doc.cells]
         plan = _Plan(ref, doc, options, evaluated)
+        plan.code_display = _code_display(config, ref.source, doc.front_matter)
         if doc.executable and doc.has_code:
             plan.figure_size = _figure_size(config, ref.source, doc.front_matter)
             # Quarto's `project: execute-dir: file` runs a chapter in its own directory; the
@@ -161,7 +164,7 @@ def execute_chapters(
 def _from_store(config: BookConfig, plan: _Plan) -> ExecutedChapter:
     raw = plan.frozen.outputs if plan.frozen else {}
     figures = freeze.figure_dir(config.root, plan.ref.source)
-    markdown, tables, figs = weave(plan.doc, raw, plan.options, figures)
+    markdown, tables, figs = weave(plan.doc, raw, plan.options, figures, plan.code_display)
     return ExecutedChapter(
         source=plan.ref.source,
         front_matter=plan.doc.front_matter,
@@ -263,7 +266,9 @@ def _run_one(
         seconds=seconds,
     )
     freeze.save(root, source, result, files)
-    markdown, tables, figs = weave(plan.doc, raw, plan.options, freeze.figure_dir(root, source))
+    markdown, tables, figs = weave(
+        plan.doc, raw, plan.options, freeze.figure_dir(root, source), plan.code_display
+    )
     notify(ChapterProgress(source, "executed", seconds, plan.reason))
     return ExecutedChapter(
         source=source,
@@ -566,9 +571,16 @@ def _dependencies(
 
 
 def weave(
-    doc: QmdDocument, raw: dict[str, Any], options: ExecuteOptions, figures: Path
+    doc: QmdDocument,
+    raw: dict[str, Any],
+    options: ExecuteOptions,
+    figures: Path,
+    code_display: dict[str, Any] | None = None,
 ) -> tuple[str, tuple[TableOutput, ...], tuple[FigureOutput, ...]]:
-    """The chapter's markdown with every cell replaced by its outputs (stage contract)."""
+    """The chapter's markdown with every cell replaced by its outputs (stage contract).
+
+    `code_display` holds the document's `code-fold`/`code-summary` defaults (a cell's own
+    options win)."""
     inline_values = iter(raw.get("inline", []))
     cells = raw.get("cells", {})
     parts: list[str] = []
@@ -581,7 +593,9 @@ def weave(
         else:
             opts = _cell_options(options, block)
             outputs = cells.get(str(block.index), {}).get("outputs", [])
-            chunk, cell_tables, cell_figs = _render_cell(block, opts, outputs, figures)
+            chunk, cell_tables, cell_figs = _render_cell(
+                block, opts, outputs, figures, code_display or {}
+            )
             tables += cell_tables
             figs += cell_figs
             parts.append(f"\n{chunk}\n" if chunk else "")
@@ -614,8 +628,38 @@ def _attr_value(text: str) -> str:
     return text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ")
 
 
+def _code_display(config: BookConfig, source: Path, front_matter: dict[str, Any]) -> dict[str, Any]:
+    """The document's `code-fold`/`code-summary` (top level, or under `format: html:`, from
+    the project down to the front matter), as Quarto reads these HTML format options."""
+    meta = document_metadata(config, source, front_matter)
+    html = (meta.get("format") or {}).get("html") if isinstance(meta.get("format"), dict) else None
+    found: dict[str, Any] = {}
+    for scope in (html if isinstance(html, dict) else {}, meta):
+        for key in ("code-fold", "code-summary"):
+            if key in scope and key not in found:
+                found[key] = scope[key]
+    return found
+
+
+def _fold_code(fenced: str, cell: CodeCell, code_display: dict[str, Any]) -> str:
+    """Quarto's `code-fold: true|show`: the echoed code inside an HTML <details> (closed for
+    true, open for show) whose summary is `code-summary` ("Code"); raw HTML, so the PDF,
+    like Quarto's, shows the code as usual."""
+    fold = cell.options.get("code-fold", code_display.get("code-fold", False))
+    if fold not in (True, "true", "show"):
+        return fenced
+    summary = str(cell.options.get("code-summary", code_display.get("code-summary", "Code")))
+    opened = " open" if fold == "show" else ""
+    head = f'<details class="code-fold"{opened}>\n<summary>{html.escape(summary)}</summary>'
+    return f"{_fence(head, '=html')}\n\n{fenced}\n\n{_fence('</details>', '=html')}"
+
+
 def _render_cell(
-    cell: CodeCell, opts: ExecuteOptions, outputs: list[dict[str, Any]], figures: Path
+    cell: CodeCell,
+    opts: ExecuteOptions,
+    outputs: list[dict[str, Any]],
+    figures: Path,
+    code_display: dict[str, Any] | None = None,
 ) -> tuple[str, list[TableOutput], list[FigureOutput]]:
     if not opts.include:
         return "", [], []
@@ -629,7 +673,8 @@ def _render_cell(
         shown = cell.source if echo == "fenced" else cell.code
         if echo == "fenced":
             shown = f"```{{{cell.language}}}\n{shown}\n```"
-        pieces.append(_fence(shown, f".{cell.language} .cell-code"))
+        fenced = _fence(shown, f".{cell.language} .cell-code")
+        pieces.append(_fold_code(fenced, cell, code_display or {}))
     show_output = opts.output and cell.options.get("output", True) is not False
     if show_output and opts.eval:
         table_done = False

@@ -59,6 +59,8 @@ class CellOptions(BaseModel):
     fig_width: int | float | None = Field(None, alias="fig-width")
     fig_height: int | float | None = Field(None, alias="fig-height")
     classes: str | list[str] | None = None
+    code_fold: bool | Literal["show"] | None = Field(None, alias="code-fold")
+    code_summary: str | None = Field(None, alias="code-summary")
 
 
 @dataclass(frozen=True)

@@ -54,7 +54,6 @@ pytestmark = pytest.mark.slow
 
 # Documents that reveal a gap or bug in the engine: kept, and expected to fail until fixed.
 KNOWN_FAILURES: dict[str, str] = {
-    "code-fold.qmd": "execute._render_cell ignores `code-fold`: code is never wrapped in <details>",
     "diagrams.qmd": (
         "qmd.py only treats ```{python} fences as cells; a ```{mermaid} cell reaches pandoc "
         "as an inline code span (its lines run together) and is never drawn"

@@ -485,3 +485,22 @@ def test_cell_figure_size_fills_the_missing_side() -> None:
     assert _cell_figure_size(cell(**{"fig-width": 8, "fig-height": 2}), None) == (8.0, 2.0)
     assert _cell_figure_size(cell(**{"fig-width": 8}), None) == (8.0, 4.8)  # matplotlib's
     assert _cell_figure_size(cell(**{"fig-height": 2}), (5.0, 3.0)) == (5.0, 2.0)
+
+
+def test_code_fold_wraps_echoed_code_in_details() -> None:
+    from quartowrap.execute import _fold_code
+    from quartowrap.qmd import CodeCell
+
+    def cell(**options: object) -> CodeCell:
+        return CodeCell(0, "python", "", "", dict(options), SourceLocation(Path("c.qmd"), 1))
+
+    code = "```{.python .cell-code}\nx = 1\n```"
+    assert _fold_code(code, cell(), {}) == code
+    assert _fold_code(code, cell(**{"code-fold": False}), {"code-fold": True}) == code
+    folded = _fold_code(code, cell(**{"code-fold": True}), {})
+    assert folded == (
+        '```{=html}\n<details class="code-fold">\n<summary>Code</summary>\n```\n\n'
+        f"{code}\n\n```{{=html}}\n</details>\n```"
+    )
+    shown = _fold_code(code, cell(), {"code-fold": "show", "code-summary": "R & D"})
+    assert '<details class="code-fold" open>\n<summary>R &amp; D</summary>' in shown

@@ -492,7 +492,7 @@ def test_code_fold_wraps_echoed_code_in_details() -> None:
     from quartowrap.qmd import CodeCell
 
     def cell(**options: object) -> CodeCell:
-        return CodeCell(0, "python", "", "", dict(options), SourceLocation(Path("c.qmd"), 1))
+        return CodeCell(0, "python", "", "", dict(options), SourceLocation(Path("c.qmd"), 1), ())
 
     code = "```{.python .cell-code}\nx = 1\n```"
     assert _fold_code(code, cell(), {}) == code

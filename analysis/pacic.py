@@ -188,10 +188,15 @@ def care_type(frame: pd.DataFrame) -> pd.Series:
     return pd.Series(pd.Categorical(kind, categories=list(CARE_TYPES)), index=frame.index)
 
 
+def _regions_first(groups: pd.Series) -> list[Any]:
+    """The distinct groups in the report's order: the regions as in `REGIONS`, then any
+    other group in order of appearance."""
+    return sorted(pd.unique(groups), key=lambda g: REGIONS.index(g) if g in REGIONS else 99)
+
+
 def _pct_table(values: pd.Series, groups: pd.Series, categories: Sequence[str]) -> pd.DataFrame:
     rows = []
-    parts = [(g, values[groups == g]) for g in pd.unique(groups)]
-    parts = sorted(parts, key=lambda p: REGIONS.index(p[0]) if p[0] in REGIONS else 99)
+    parts = [(g, values[groups == g]) for g in _regions_first(groups)]
     parts.append((TOTAL, values))
     for label, part in parts:
         for category in categories:
@@ -276,17 +281,21 @@ def item_distribution(
     answer) with n, % of all respondents of the group, and the mean and SD (n - 1) of the
     valid answers, which are the same on every row of an item x group.  Works for any
     ordinal scale: pass its valid and special codes.
+
+    Deliberately not built on `analysis.survey.item_distribution`, although both count
+    answers per item and group: the PACIC tables (28-32) divide by all respondents of the
+    group (not applicable and no answer included) where the professionals' tables divide by
+    scored answers; their total is every respondent, not the sum of the listed groups; they
+    carry the mean and SD of the valid answers; and their rows run valid, special, no answer
+    with "" for no answer.  A wrapper would rename, re-sort and recompute nearly every
+    column of the other function's result, which is longer and harder to check than this.
     """
     codes = {item: as_codes(frame[item]) for item in items}
     if group is None:
         parts: list[tuple[str, pd.Index]] = []
     else:
         labels = as_codes(frame[group])
-        order = (
-            list(group_order)
-            if group_order is not None
-            else sorted(pd.unique(labels), key=lambda g: REGIONS.index(g) if g in REGIONS else 99)
-        )
+        order = list(group_order) if group_order is not None else _regions_first(labels)
         parts = [(g, frame.index[labels == g]) for g in order]
     parts.append((total_label, frame.index))
     categories = [*valid_codes, *special_codes, ""]

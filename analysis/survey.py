@@ -220,7 +220,8 @@ def item_distribution(
     scale, ``percent`` = count / scored × 100 for scores (NaN for special codes and no
     answer).  With `by`, a `total` group sums the listed groups (rows in none of them, e.g.
     a region left out with `groups`, are not counted anywhere).  Any scale, any special codes,
-    any grouping column.
+    any grouping column.  The patients' PACIC tables, with percentages of all respondents
+    and mean and SD, have their own `analysis.pacic.item_distribution` (see why there).
     """
     scale, special = [str(s) for s in scale], [str(s) for s in special]
     responses = scale + special

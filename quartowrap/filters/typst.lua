@@ -130,7 +130,7 @@ local PAGE_PT = 740 -- both columns (wide tables and figures)
 local function caption_room(caption, width_pt)
   local chars = utf8.len(pandoc.utils.stringify(caption)) or 0
   local lines = math.max(1, math.ceil(chars * 4.5 / width_pt))
-  return math.floor(lines * 11.5 + 6 + 12 + 0.5) -- line height, gap, float clearance
+  return math.floor(lines * 12 + 6 + 12 + 12 + 0.5) -- lines, gap, clearance, slack
 end
 
 local function image_call(img, fit)

@@ -62,10 +62,6 @@ KNOWN_FAILURES: dict[str, str] = {
         "execute._render_cell gives only the first image of a fig- cell the label; "
         "layout-ncol and fig-subcap are ignored (no sub-figure ids, no panel)"
     ),
-    "listings-theorems.qmd": (
-        "filters/crossref.lua KINDS = fig, tbl, sec, eq: @lst-/@thm- fall through to citeproc "
-        "as unknown citation keys"
-    ),
 }
 
 

@@ -14,8 +14,14 @@ text a reference prints, for figures and tables).  Quarto's div syntax for
 floats (`::: {#fig-x}` / `::: {#tbl-x}`, caption = last paragraph) is
 normalised to plain Figure / Table elements so writers see one shape only.
 
+Code blocks `{#lst-x lst-cap="..."}` become numbered listings and Divs
+`::: {#thm-x}` (thm, lem, cor, prp, cnj, def, exm, exr) numbered theorem-like
+blocks, each kind counted through the book like figures; their label is printed
+into the AST ("Listing 2: caption" above the code, "**Theorem 1 (Name).**"
+leading the body) because no writer has a shape of its own for them.
+
 Pass 2 replaces every Cite whose key is a cross-reference (`fig-`, `tbl-`,
-`sec-`, `eq-`, or capitalised `Fig-` ...) by a Link to `#id` with class
+`sec-`, `eq-`, `lst-`, the theorem kinds, or capitalised `Fig-` ...) by a Link to `#id` with class
 `quarto-xref`.  `[-@fig-x]` prints the number alone, `@Fig-x` capitalises the
 prefix.  An unknown key becomes `?@fig-x` in bold, as Quarto prints it.
 
@@ -31,7 +37,16 @@ local stringify = pandoc.utils.stringify
 -- Tab headings are not sections: tabsets are shaped before headers are numbered.
 local tabsets = dofile(pandoc.path.join({ pandoc.path.directory(PANDOC_SCRIPT_FILE), "tabsets.lua" }))
 
-local KINDS = { fig = true, tbl = true, sec = true, eq = true }
+local KINDS = { fig = true, tbl = true, sec = true, eq = true, lst = true }
+
+-- Quarto's theorem-like blocks (`::: {#thm-x}`), each kind numbered on its own.
+local THEOREMS = {
+  thm = "Theorem", lem = "Lemma", cor = "Corollary", prp = "Proposition",
+  cnj = "Conjecture", def = "Definition", exm = "Example", exr = "Exercise",
+}
+for kind in pairs(THEOREMS) do
+  KINDS[kind] = true
+end
 
 local options = {}
 local xrefs = {}      -- id -> entry
@@ -50,6 +65,8 @@ local function opt(key, default)
 end
 
 local function prefix_for(kind, number, level, appendix)
+  if kind == "lst" then return opt("lst-prefix", "Listing") end
+  if THEOREMS[kind] then return opt(kind .. "-prefix", THEOREMS[kind]) end
   if kind == "fig" then return opt("fig-prefix", "Figure") end
   if kind == "tbl" then return opt("tbl-prefix", "Table") end
   if kind == "eq" then return opt("eq-prefix", "Equation") end
@@ -61,6 +78,8 @@ local function prefix_for(kind, number, level, appendix)
 end
 
 local function caption_prefix_for(kind)
+  if kind == "lst" then return opt("lst-title", opt("lst-prefix", "Listing")) end
+  if THEOREMS[kind] then return opt(kind .. "-title", prefix_for(kind)) end
   if kind == "fig" then return opt("fig-title", opt("fig-prefix", "Figure")) end
   if kind == "tbl" then return opt("tbl-title", opt("tbl-prefix", "Table")) end
   return opt("eq-title", opt("eq-prefix", "Equation"))
@@ -236,12 +255,91 @@ local function number_chapter(div, state)
     return nil
   end
 
+  -- ```{#lst-x lst-cap="C"} -> Div(#lst-x .listing){ "Listing 3: C" ; code }.  The
+  -- caption is printed in the AST (no writer knows listings), above the code as in Quarto.
+  local function listing(el)
+    if xref_kind(el.identifier) ~= "lst" then
+      return nil
+    end
+    state.lsts = state.lsts + 1
+    local number = tostring(state.lsts)
+    local id = el.identifier
+    local caption_text = el.attributes["lst-cap"] or ""
+    local caption = pandoc.Inlines({})
+    if caption_text ~= "" then
+      caption = pandoc.utils.blocks_to_inlines(pandoc.read(caption_text, "markdown").blocks)
+    end
+    local label = caption_prefix_for("lst") .. " " .. number
+    local head = pandoc.Inlines({ pandoc.Strong({ pandoc.Str(label) }) })
+    if #caption > 0 then
+      head:insert(pandoc.Str(":"))
+      head:insert(pandoc.Space())
+      head:extend(caption)
+    end
+    el.identifier = ""
+    el.attributes["lst-cap"] = nil
+    register(id, "lst", number, slug, stringify(caption), prefix_for("lst") .. " " .. number)
+    seen_ids[id] = true
+    return pandoc.Div({ pandoc.Para(head), el }, pandoc.Attr(id, { "listing" }, {
+      number = number, ["xref-label"] = label,
+    }))
+  end
+
+  -- ::: {#thm-x} [## Name] body ::: -> the body led by "**Theorem 2 (Name).**".  The
+  -- heading is taken out first, so it is never numbered as a section.
+  local function theorem(el)
+    local kind = xref_kind(el.identifier)
+    if not THEOREMS[kind] or el.attributes["number"] then
+      return nil
+    end
+    local counter = "theorems-" .. kind
+    state[counter] = (state[counter] or 0) + 1
+    local number = tostring(state[counter])
+    local body = pandoc.Blocks(el.content)
+    local name = el.attributes["name"] and pandoc.Inlines({ pandoc.Str(el.attributes["name"]) })
+    if #body > 0 and body[1].t == "Header" then
+      name = body[1].content
+      body:remove(1)
+    end
+    local label = caption_prefix_for(kind) .. " " .. number
+    local head = pandoc.Inlines({ pandoc.Str(label) })
+    if name and #name > 0 then
+      head:insert(pandoc.Space())
+      head:insert(pandoc.Str("("))
+      head:extend(name)
+      head:insert(pandoc.Str(")"))
+    end
+    head = pandoc.Inlines({ pandoc.Strong(head), pandoc.Str("."), pandoc.Space() })
+    if #body > 0 and body[1].t == "Para" then
+      body[1] = pandoc.Para(head .. body[1].content)
+    else
+      body:insert(1, pandoc.Para(head))
+    end
+    register(el.identifier, kind, number, slug, name and stringify(name) or "",
+      prefix_for(kind) .. " " .. number)
+    seen_ids[el.identifier] = true
+    el.content = body
+    el.classes:insert(1, "theorem")
+    el.classes:insert(2, kind)
+    el.attributes["name"] = nil
+    el.attributes["number"] = number
+    el.attributes["xref-label"] = label
+    return el
+  end
+
   return div:walk({
     traverse = "topdown",
+    CodeBlock = function(el)
+      return listing(el)
+    end,
     Div = function(el)
       local tabset = tabsets.shape(el)
       if tabset then
         return tabset
+      end
+      local thm = theorem(el)
+      if thm then
+        return thm
       end
       local replaced = normalise_float_div(el)
       if replaced then
@@ -364,7 +462,7 @@ function Pandoc(doc)
   if raw then
     options = pandoc.json.decode(stringify(raw))
   end
-  local state = { chapter = 0, appendix = 0, figs = 0, tbls = 0, eqs = 0 }
+  local state = { chapter = 0, appendix = 0, figs = 0, tbls = 0, eqs = 0, lsts = 0 }
   local blocks = pandoc.Blocks({})
   for _, block in ipairs(doc.blocks) do
     if block.t == "Div" and block.classes:includes("quartowrap-chapter") then

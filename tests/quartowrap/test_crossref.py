@@ -210,3 +210,42 @@ def test_tab_headings_are_tabs_not_sections():
     assert [p["c"][0][1] for p in panes] == [["tab-pane"], ["tab-pane"]]
     assert panes[1]["c"][1][0]["c"][0]["t"] == "Strong"  # the PDF prints the title in bold
     assert _links(book.chapters[0]) == [("Section 1.1", "#sec-after")]
+
+
+def test_listings_and_theorems_numbered_through_the_book_per_kind():
+    first = ChapterRef(Path("chapters/01-a.qmd"))
+    second = ChapterRef(Path("chapters/02-b.qmd"))
+    config = BookConfig(root=Path("/nonexistent"), title="T", chapters=(first, second))
+    one = (
+        '# A\n\n```{#lst-one .python lst-cap="First code"}\nx = 1\n```\n\n'
+        "::: {#thm-one}\n## Named\nBody.\n:::\n\n::: {#lem-one}\nA lemma.\n:::\n"
+    )
+    two = (
+        "# B\n\n```{#lst-two .python}\ny = 2\n```\n\n::: {#thm-two}\nAgain.\n:::\n\n"
+        "## After {#sec-after}\n\nSee @lst-two, @thm-two, @Lem-one and [-@thm-one].\n"
+    )
+    book = assemble_book(
+        config, [ExecutedChapter(first.source, {}, one), ExecutedChapter(second.source, {}, two)]
+    )
+    got = {k: (v.kind, v.number, v.chapter) for k, v in book.xrefs.items() if v.kind != "sec"}
+    assert got == {
+        "lst-one": ("lst", "1", "01-a"),
+        "thm-one": ("thm", "1", "01-a"),
+        "lem-one": ("lem", "1", "01-a"),  # each kind has its own counter
+        "lst-two": ("lst", "2", "02-b"),  # through the book, like figures
+        "thm-two": ("thm", "2", "02-b"),
+    }
+    assert _links(book.chapters[1]) == [
+        ("Listing 2", "#lst-two"),
+        ("Theorem 2", "#thm-two"),
+        ("Lemma 1", "#lem-one"),
+        ("1", "#thm-one"),
+    ]
+    assert book.xrefs["sec-after"].number == "2.1"  # the theorem heading took no number
+    blocks = book.chapters[0].ast["blocks"]
+    listing = next(n for n in _walk(blocks) if n.get("t") == "Div" and n["c"][0][0] == "lst-one")
+    assert stringify(listing["c"][1][0]) == "Listing 1: First code"
+    assert listing["c"][1][1]["t"] == "CodeBlock"
+    theorem = next(n for n in _walk(blocks) if n.get("t") == "Div" and n["c"][0][0] == "thm-one")
+    assert stringify(theorem["c"][1][0]) == "Theorem 1 (Named). Body."
+    assert book.warnings == ()

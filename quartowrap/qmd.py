@@ -342,6 +342,8 @@ def _blocks(lines: list[Line], executable: bool) -> list[Block]:
                 _cell(n_cells, cell.group("lang"), cell.group("attrs"), lines[i : end + 1])
             )
             n_cells += 1
+        elif cell and cell.group("lang") in DIAGRAM_LANGUAGES:
+            prose.extend(_diagram_source(cell.group("lang"), m.group("indent"), lines[i : end + 1]))
         else:
             escaped = _ESCAPED_CELL_INFO.match(info)
             if escaped:  # ```{{python}} shows a cell verbatim (Quarto); pandoc needs a class
@@ -351,6 +353,38 @@ def _blocks(lines: list[Line], executable: bool) -> list[Block]:
         i = end + 1
     flush()
     return blocks
+
+
+DIAGRAM_LANGUAGES = frozenset({"mermaid", "dot"})
+DIAGRAM_NOTE = (
+    "Diagram source ({lang}). This renderer cannot draw {lang} diagrams (that needs a "
+    "JavaScript or binary tool it does not ship); the source is shown instead."
+)
+
+
+def _diagram_source(lang: str, indent: str, lines: list[Line]) -> list[Line]:
+    """A ```{mermaid}/```{dot} cell as a readable code block under a note, inside a
+    `.diagram-source` div.  Pandoc would otherwise read `{mermaid}` as an inline code span
+    and run the lines together.  Its `%%|`/`//|` option lines are dropped."""
+    fence_line, loc = lines[0]
+    fence = _FENCE_OPEN.match(fence_line)
+    ticks = fence.group("fence") if fence else "```"
+    body = [
+        (t, at)
+        for t, at in lines[1:-1]
+        if not re.match(r"^\s*(%%|//)\|", t)  # Quarto's diagram cell options
+    ]
+    note = DIAGRAM_NOTE.format(lang=lang)
+    return [
+        (f"{indent}::: {{.diagram-source .diagram-{lang}}}", loc),
+        (f"{indent}{note}", loc),
+        ("", loc),
+        (f"{indent}{ticks}{{.{lang}}}", loc),
+        *body,
+        (lines[-1][0], lines[-1][1]),
+        ("", lines[-1][1]),
+        (f"{indent}:::", lines[-1][1]),
+    ]
 
 
 def _markdown_block(lines: list[Line], executable: bool) -> MarkdownBlock:

@@ -55,8 +55,9 @@ pytestmark = pytest.mark.slow
 # Documents that reveal a gap or bug in the engine: kept, and expected to fail until fixed.
 KNOWN_FAILURES: dict[str, str] = {
     "diagrams.qmd": (
-        "qmd.py only treats ```{python} fences as cells; a ```{mermaid} cell reaches pandoc "
-        "as an inline code span (its lines run together) and is never drawn"
+        "diagrams are not drawn: qmd.py shows a ```{mermaid}/```{dot} cell as an intact code "
+        "block under a note (no figure, no SVG); drawing needs mermaid.js or graphviz, "
+        "which the engine cannot ship offline"
     ),
     "layout-subfigures.qmd": (
         "execute._render_cell gives only the first image of a fig- cell the label; "

@@ -265,3 +265,20 @@ def test_shortcode_errors_name_file_and_line(
     write(tmp_path, "ch.qmd", f"---\nwho: {{a: 1}}\n---\n{line}\n")  # the shortcode: line 4
     with pytest.raises(ConfigError, match=message):
         parse_qmd(Path("ch.qmd"), tmp_path)
+
+
+def test_diagram_cells_become_a_readable_code_block_with_a_note(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        "ch.qmd",
+        "# D\n\n```{mermaid}\n%%| label: fig-flow\nflowchart LR\n  A --> B\n```\n\nAfter.\n",
+    )
+    doc = parse_qmd(Path("ch.qmd"), tmp_path)
+    assert doc.cells == ()
+    [block] = doc.blocks
+    assert "::: {.diagram-source .diagram-mermaid}\nDiagram source (mermaid)." in block.text
+    assert "```{.mermaid}\nflowchart LR\n  A --> B\n```\n\n:::\n\nAfter." in block.text
+    assert "%%|" not in block.text
+    # the code lines keep their own source lines
+    lines = block.text.split("\n")
+    assert block.lines[lines.index("flowchart LR")] == SourceLocation(Path("ch.qmd"), 5)

@@ -132,6 +132,15 @@ def _codes(values: pd.Series, categories: Sequence[str], name: str) -> np.ndarra
     return codes
 
 
+def _values_of(column: pd.Series) -> list[str]:
+    """The values a column can take, as text: a categorical's categories in their order
+    (unused ones included, so a group nobody answered for still shows), else the values
+    present, sorted."""
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        return [str(c) for c in column.cat.categories]
+    return sorted(column.dropna().astype(str).unique())
+
+
 def _groups(
     frame: pd.DataFrame, by: str | None, groups: Sequence[str] | None
 ) -> tuple[np.ndarray, list[str]]:
@@ -140,10 +149,7 @@ def _groups(
         return np.zeros(len(frame), dtype=np.int64), []
     column = frame[by]
     if groups is None:
-        if isinstance(column.dtype, pd.CategoricalDtype):
-            groups = [str(c) for c in column.cat.categories]
-        else:
-            groups = sorted(column.dropna().astype(str).unique())
+        groups = _values_of(column)
     groups = [str(g) for g in groups]
     if isinstance(column.dtype, pd.CategoricalDtype):
         position = {g: i for i, g in enumerate(groups)}
@@ -384,12 +390,7 @@ def priority_distribution(
     group (non-response included, as in the report's table 24).
     """
     if categories is None:
-        dtype = frame[column].dtype
-        categories = (
-            [str(c) for c in dtype.categories]
-            if isinstance(dtype, pd.CategoricalDtype)
-            else sorted(frame[column].dropna().astype(str).unique())
-        )
+        categories = _values_of(frame[column])
     categories = [c for c in categories if c != ""]
     dist = item_distribution(
         frame, [column], scale=categories, by=by, special=(), groups=groups, total=total
@@ -436,12 +437,7 @@ def profile_counts(
     """
     parts = []
     for variable in variables:
-        dtype = frame[variable].dtype
-        values = (
-            [str(c) for c in dtype.categories]
-            if isinstance(dtype, pd.CategoricalDtype)
-            else sorted(frame[variable].dropna().astype(str).unique())
-        )
+        values = _values_of(frame[variable])
         dist = item_distribution(
             frame, [variable], scale=values, by=by, special=(), groups=groups, total=total
         )

@@ -280,8 +280,9 @@ local function number_chapter(div, state)
     el.attributes["lst-cap"] = nil
     register(id, "lst", number, slug, stringify(caption), prefix_for("lst") .. " " .. number)
     seen_ids[id] = true
+    -- attributes as a list of pairs: a keyed Lua table has no stable order
     return pandoc.Div({ pandoc.Para(head), el }, pandoc.Attr(id, { "listing" }, {
-      number = number, ["xref-label"] = label,
+      { "number", number }, { "xref-label", label },
     }))
   end
 

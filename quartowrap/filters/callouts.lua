@@ -86,14 +86,17 @@ function Div(div)
   if div.attributes["icon"] == "false" then
     classes:insert("no-icon")
   end
+  -- A list of pairs in a fixed order (a Lua table's key order is not stable between
+  -- runs, and the same book must give byte-identical pages).
   local attributes = {}
   for k, v in pairs(div.attributes) do
-    if k ~= "title" then
-      attributes[k] = v
+    if k ~= "title" and k ~= "callout-type" and k ~= "callout-title" then
+      table.insert(attributes, { k, v })
     end
   end
-  attributes["callout-type"] = kind
-  attributes["callout-title"] = stringify(title)
+  table.sort(attributes, function(a, b) return a[1] < b[1] end)
+  table.insert(attributes, 1, { "callout-type", kind })
+  table.insert(attributes, 2, { "callout-title", stringify(title) })
   return pandoc.Div({
     pandoc.Div({ pandoc.Plain(title) }, pandoc.Attr("", { "callout-title" })),
     pandoc.Div(body, pandoc.Attr("", { "callout-body" })),

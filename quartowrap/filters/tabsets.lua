@@ -65,11 +65,12 @@ function M.shape(div)
     end
   end
   close()
+  -- Pairs in the div's own order (a plain Lua table would not keep any order).
   local attributes = {}
   for k, v in pairs(div.attributes) do
-    attributes[k] = v
+    table.insert(attributes, { k, v })
   end
-  attributes["tabset-shaped"] = "true"
+  table.insert(attributes, { "tabset-shaped", "true" })
   return pandoc.Div(out, pandoc.Attr(div.identifier, div.classes, attributes))
 end
 

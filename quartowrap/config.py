@@ -330,6 +330,7 @@ class RootModel(_Model):
         None, alias="fig-format"
     )
     code_fold: bool | Literal["show"] | None = Field(None, alias="code-fold")
+    code_summary: str | None = Field(None, alias="code-summary")
     filters: list[str | dict[str, Any]] | None = None
     shortcodes: list[str] | None = None
     metadata_files: list[str] | None = Field(None, alias="metadata-files")

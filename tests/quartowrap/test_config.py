@@ -167,3 +167,12 @@ def test_project_type_must_be_book(book: Path) -> None:
     (book / "_quarto.yml").write_text(BASIC.replace("type: book", "type: website"), "utf-8")
     with pytest.raises(ConfigError, match=r"^_quarto.yml:2: .*project.type"):
         load_book_config(book)
+
+
+def test_code_fold_and_summary_are_accepted_project_wide(book: Path) -> None:
+    write(book, {"_quarto.yml": BASIC + "code-fold: true\ncode-summary: Show the code\n"})
+    config = load_book_config(book)
+    assert config.metadata["code-summary"] == "Show the code"
+    write(book, {"_quarto.yml": BASIC + "code-summary: [not, text]\n"})
+    with pytest.raises(ConfigError, match="code-summary"):
+        load_book_config(book)

@@ -129,6 +129,14 @@ def bench_flagship() -> dict[str, Any]:
         lines[1], lines[2] = lines[2], lines[1]
         data_file.write_text("".join(lines), encoding="utf-8")
         results["data_edit_s"] = _render(book)
+    from bench.floor import measure_floor
+
+    results["floor_s"] = measure_floor(_fresh_copy(ROOT, WORK / "flagship-floor"))
+    results["met"] = {
+        "cold_html_pdf_s": results["cold_html_pdf_s"] <= 2 * results["floor_s"],
+        "nothing_changed_s": results["nothing_changed_s"] <= 1.0,
+        "prose_edit_html_s": results["prose_edit_html_s"] <= 3.0,
+    }
     return results
 
 

@@ -960,7 +960,10 @@ def _front_pages(
 
     if fm is not None and fm.colophon:
         add("colophon.html", "Colophon", "colophon.html.j2", fields=fm.colophon)
-    if foreword is not None:
+    # A foreword or key messages written as a section of the book (e.g. in index.qmd) is
+    # already a page of the site, with its cross-references resolved: no second copy.
+    lifted = set(fm.lifted_sections) if fm is not None else set()
+    if foreword is not None and "foreword" not in lifted:
         add(
             "foreword.html",
             "Foreword",
@@ -969,7 +972,7 @@ def _front_pages(
             numbered=False,
             signatories=fm.foreword_signatories if fm else (),
         )
-    if key_messages:
+    if key_messages and "key-messages" not in lifted:
         add(
             "key-messages.html",
             "Key messages",

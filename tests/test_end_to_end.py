@@ -10,7 +10,6 @@ import re
 import shutil
 import subprocess
 from dataclasses import dataclass
-from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
@@ -69,29 +68,6 @@ def _pdf_text(release: Path) -> str:
     return "\n".join(page.extract_text() or "" for page in PdfReader(pdf).pages)
 
 
-class _Anchors(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__()
-        self.ids: set[str] = set()
-        self.hrefs: list[str] = []
-        self.images: list[str] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        values = dict(attrs)
-        if values.get("id"):
-            self.ids.add(str(values["id"]))
-        if tag == "a" and values.get("href"):
-            self.hrefs.append(str(values["href"]))
-        if tag == "img" and values.get("src"):
-            self.images.append(str(values["src"]))
-
-
-def _parse(page: Path) -> _Anchors:
-    parser = _Anchors()
-    parser.feed(page.read_text(encoding="utf-8"))
-    return parser
-
-
 def test_release_has_site_pdf_tables_figures_manifest(built: Built) -> None:
     release = built.release
     assert (release / "html" / "index.html").is_file()
@@ -123,24 +99,9 @@ def test_pdf_numbers_tables_and_figures(built: Built) -> None:
     assert "KCE Report 999" in text
 
 
-def test_html_cross_references_point_at_existing_ids(built: Built) -> None:
-    site = built.release / "html"
-    pages = {page.name: _parse(page) for page in site.glob("*.html")}
-    checked = 0
-    for name, parsed in pages.items():
-        for href in parsed.hrefs:
-            if href.startswith(("http:", "https:", "mailto:")) or "#" not in href:
-                continue
-            target, _, anchor = href.partition("#")
-            target_page = target or name
-            if not target_page.endswith(".html") or not anchor:
-                continue
-            assert target_page in pages, f"{name}: link to missing page {href}"
-            assert anchor in pages[target_page].ids, f"{name}: link to missing id {href}"
-            checked += 1
-        for src in parsed.images:
-            assert (site / src).is_file(), f"{name}: missing image {src}"
-    assert checked > 0
+def test_html_cross_references_point_at_existing_ids(built: Built, check_links) -> None:  # type: ignore[no-untyped-def]
+    problems, checked = check_links(built.release / "html")
+    assert problems == [] and checked > 0
 
 
 def test_two_clean_builds_are_byte_identical(built: Built, tmp_path: Path) -> None:

@@ -103,6 +103,12 @@ def test_every_csv_linked_from_the_html_exists(flagship: RenderResult) -> None:
     assert linked >= len(tables) > 40
 
 
+def test_every_internal_link_resolves(flagship: RenderResult, check_links) -> None:  # type: ignore[no-untyped-def]
+    problems, checked = check_links(flagship.release_dir / "html")
+    assert problems == [], "\n".join(problems)
+    assert checked > 100
+
+
 def test_reconstructed_data_are_labelled(flagship: RenderResult, pdf_pages: list[str]) -> None:
     text = " ".join(" ".join(pdf_pages).split()).lower()
     assert "reconstructed" in text

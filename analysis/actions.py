@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib.pyplot as plt
 import networkx as nx
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 
 from analysis.data import DataProblem, DataValidationError, load_table
 from analysis.figures import CATEGORICAL_COLOURS, OTHER_COLOUR
@@ -398,7 +398,8 @@ def dimension_heatmap(
     table = pd.crosstab(actions["super_cluster"], actions["dimension"])
     table = table.reindex(index=list(short_names), columns=list(DIMENSION_ABBREVIATIONS))
     table = table.fillna(0).astype(int)
-    fig, ax = plt.subplots(figsize=(9, 5.2), layout="constrained")
+    fig = Figure(figsize=(9, 5.2), layout="constrained")
+    ax = fig.subplots()
     image = ax.imshow(table.to_numpy(), cmap="GnBu", aspect="auto")
     ax.set_xticks(range(table.shape[1]), [DIMENSION_ABBREVIATIONS[c] for c in table.columns])
     ax.set_yticks(range(table.shape[0]), [short_names[s] for s in table.index])
@@ -419,11 +420,12 @@ def network_figure(graph: nx.Graph, labels: np.ndarray, seed: int = 359, top: in
     position = nx.spring_layout(graph, seed=seed, weight="weight", iterations=50)
     palette = CATEGORICAL_COLOURS
     colours = [palette[label % len(palette)] if label < top else OTHER_COLOUR for label in labels]
-    fig, ax = plt.subplots(figsize=(8, 6.5), layout="constrained")
+    fig = Figure(figsize=(8, 6.5), layout="constrained")
+    ax = fig.subplots()
     nx.draw_networkx_edges(graph, position, ax=ax, width=0.4, alpha=0.35, edge_color="#7f7f7f")
     nx.draw_networkx_nodes(graph, position, ax=ax, node_size=14, node_color=colours, linewidths=0.0)
     handles = [
-        plt.Line2D([], [], marker="o", linestyle="", color=palette[i], label=f"Community {i + 1}")
+        Line2D([], [], marker="o", linestyle="", color=palette[i], label=f"Community {i + 1}")
         for i in range(min(top, int(labels.max()) + 1))
     ]
     ax.legend(handles=handles, loc="lower left", fontsize=7, ncols=2, frameon=False)

@@ -13,11 +13,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-import matplotlib
-
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt
 import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
@@ -555,7 +550,8 @@ def figure_territory_sizes(sizes: pd.DataFrame) -> Figure:
     """
     use_style()
     colours = {"report": KCE_TEAL, "world_cafe": KCE_ORANGE}
-    fig, ax = plt.subplots(figsize=(7.0, 0.5 * len(sizes) + 1.4))
+    fig = Figure(figsize=(7.0, 0.5 * len(sizes) + 1.4))
+    ax = fig.subplots()
     for y, row in enumerate(sizes.itertuples()):
         colour = colours[row.source]
         if row.low == row.high:

@@ -9,6 +9,7 @@ inconsistencies between the report's tables and its prose surface as failing che
 
 from __future__ import annotations
 
+import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -550,7 +551,8 @@ def figure_territory_sizes(sizes: pd.DataFrame) -> Figure:
     """
     use_style()
     colours = {"report": KCE_TEAL, "world_cafe": KCE_ORANGE}
-    fig = Figure(figsize=(7.0, 0.5 * len(sizes) + 1.4))
+    # Drawn at about the width of a PDF column, so its text prints near its nominal size.
+    fig = Figure(figsize=(5.2, 0.55 * len(sizes) + 1.4))
     ax = fig.subplots()
     for y, row in enumerate(sizes.itertuples()):
         colour = colours[row.source]
@@ -560,7 +562,8 @@ def figure_territory_sizes(sizes: pd.DataFrame) -> Figure:
             ax.plot([row.low, row.high], [y, y], color=colour, linewidth=7, solid_capstyle="butt")
     ax.set_xscale("log")
     ax.set_xlim(sizes["low"].min() / 2, sizes["high"].max() * 2)
-    ax.set_yticks(range(len(sizes)), list(sizes["label"]))
+    labels = [textwrap.fill(str(label), 26) for label in sizes["label"]]
+    ax.set_yticks(range(len(sizes)), labels)
     ax.invert_yaxis()
     ax.set_xlabel("Inhabitants (logarithmic scale)")
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))

@@ -338,6 +338,23 @@ local function column_widths(cols, width_pt)
   return widths
 end
 
+-- pandoc's typst writer puts a cell's first list marker right after the cell's "[" and
+-- indents that item's continuation lines less than the marker, so typst ends the first
+-- item at its first line break. Lists inside table cells become explicit list calls.
+local function list_call(fn, items)
+  local parts = {}
+  for _, item in ipairs(items) do
+    local body = pandoc.write(pandoc.Pandoc(item), "typst")
+    table.insert(parts, "[" .. (body:gsub("%s+$", "")) .. "]")
+  end
+  return pandoc.RawBlock("typst", "#" .. fn .. "(" .. table.concat(parts, ", ") .. ")")
+end
+
+local cell_lists = {
+  BulletList = function(l) return list_call("list", l.content) end,
+  OrderedList = function(l) return list_call("enum", l.content) end,
+}
+
 local function layout_table(tbl, width_pt)
   tbl = tbl:walk({ Inlines = glue })
   local cols = measure(tbl)
@@ -366,7 +383,7 @@ local function layout_table(tbl, width_pt)
     left_spans(body.head)
     left_spans(body.body)
   end
-  return tbl
+  return tbl:walk(cell_lists) -- after measuring: widths come from the lists' words
 end
 
 function Table(el)

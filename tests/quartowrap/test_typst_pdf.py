@@ -421,3 +421,17 @@ def test_wide_table_goes_on_its_own_pages_by_estimated_height_not_row_count(tmp_
     many_at, tall_at = source.index("Table 1 -- Many"), source.index("Table 2 -- Tall")
     assert source.rfind("#kce-wide[", 0, many_at) > source.rfind("#kce-wide-page[", 0, many_at)
     assert source.rfind("#kce-wide-page[", 0, tall_at) > source.rfind("#kce-wide[", 0, tall_at)
+
+
+def test_list_in_a_table_cell_keeps_its_first_item_whole(tmp_path):
+    grid = (
+        "+-------+-------------------------------+\n| Phase | Components                    |\n"
+        "+=======+===============================+\n"
+        "| One   | - a first item that wraps     |\n|       |   onto a second line          |\n"
+        "|       | - a second item               |\n+-------+-------------------------------+\n"
+    )
+    call = _table_call(_source_for(tmp_path, f"# C\n\n{grid}\n: Steps {{#tbl-s}}\n"), "Steps")
+    # pandoc's own "[- a first item\n  onto…" ends the item at the line break in typst
+    assert "#list([a first item that wraps onto a second line], [a second item])" in " ".join(
+        call.split()
+    )

@@ -200,7 +200,9 @@ Scalar = str | int | float
 Freeze = bool | Literal["auto"]
 
 
-class ExecuteModel(_Model):
+class CellDefaults(_Model):
+    """Execution options Quarto accepts under `execute:` and at a document's top level."""
+
     echo: bool | Literal["fenced"] | None = None
     eval: bool | None = None
     warning: bool | None = None
@@ -208,6 +210,9 @@ class ExecuteModel(_Model):
     output: bool | Literal["asis"] | None = None
     include: bool | None = None
     freeze: Freeze | None = None
+
+
+class ExecuteModel(CellDefaults):
     cache: bool | None = None
     enabled: bool | None = None
     daemon: bool | int | None = None
@@ -282,7 +287,7 @@ class BookModel(_Model):
 FormatOptions = dict[str, Any] | Literal["default"] | None
 
 
-class RootModel(_Model):
+class RootModel(CellDefaults):
     """Every top-level key this engine understands (Quarto's common document options)."""
 
     project: ProjectModel | None = None
@@ -338,17 +343,10 @@ class RootModel(_Model):
     license: str | dict[str, Any] | None = None
     copyright: str | dict[str, Any] | None = None
     citation: bool | dict[str, Any] | None = None
-    # Document-level keys (front matter / directory metadata).
+    # Document-level keys (front matter / directory metadata); the execution options
+    # Quarto also accepts at a document's top level come from CellDefaults.
     description: str | None = None
     draft: bool | None = None
-    # Execution options Quarto accepts at the top level of a document, too.
-    echo: bool | Literal["fenced"] | None = None
-    eval: bool | None = None
-    warning: bool | None = None
-    error: bool | None = None
-    output: bool | Literal["asis"] | None = None
-    include: bool | None = None
-    freeze: Freeze | None = None
 
 
 def _check_schema(doc: YamlDocument, *, allow_extra: bool = False) -> None:

@@ -482,7 +482,12 @@ def _cell_error(content: dict[str, Any], cell: CodeCell, counts: dict[int, CodeC
         if owner is not None:
             location = owner.location_of(int(match.group(2)))
     message = f"{content.get('ename', 'Error')}: {content.get('evalue', '')}".rstrip(": ")
-    return CellError(message, location, _traceback_tail(traceback))
+    # IPython's traceback ends by repeating the message: keep only the frames above it.
+    frames = "\n".join(traceback)
+    cut = frames.rfind(message.splitlines()[0]) if message else -1
+    if cut > 0:
+        frames = frames[:cut]
+    return CellError(message, location, _traceback_tail(frames.splitlines()))
 
 
 def _first_code_line(cell: CodeCell) -> int:

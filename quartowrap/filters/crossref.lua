@@ -137,6 +137,58 @@ local function letters(n)
   return out
 end
 
+-- Sub-figures (Quarto's `::: {#fig-x layout-ncol=2}` holding several images): the parts
+-- of a figure div are its Figures and the images standing alone in a paragraph (pandoc
+-- makes no Figure of an image without a caption).  Each part becomes a Figure of its own,
+-- the image's id moved onto it, so writers see one shape: Figure{ Figure, Figure, ... }.
+local function image_only(block)
+  if block.t ~= "Para" and block.t ~= "Plain" then
+    return nil
+  end
+  local images = pandoc.List()
+  for _, inline in ipairs(block.content) do
+    if inline.t == "Image" then
+      images:insert(inline)
+    elseif inline.t ~= "Space" and inline.t ~= "SoftBreak" and inline.t ~= "LineBreak" then
+      return nil
+    end
+  end
+  return #images > 0 and images or nil
+end
+
+local function as_subfigure(img)
+  local id = img.identifier
+  img.identifier = ""
+  return pandoc.Figure({ pandoc.Plain({ img }) }, pandoc.Caption({ pandoc.Plain(img.caption) }),
+    pandoc.Attr(id))
+end
+
+-- The blocks of a figure div with its parts as Figures, and whether it is a panel (two
+-- parts or more, or one part labelled `fig-`); other blocks stay as they are.
+local function subfigure_blocks(blocks)
+  local out, parts, labelled = pandoc.List(), 0, false
+  for _, block in ipairs(blocks) do
+    local images = image_only(block)
+    if block.t == "Figure" then
+      parts = parts + 1
+      labelled = labelled or xref_kind(block.identifier) == "fig"
+      out:insert(block)
+    elseif images then
+      for _, img in ipairs(images) do
+        parts = parts + 1
+        labelled = labelled or xref_kind(img.identifier) == "fig"
+        out:insert(as_subfigure(img))
+      end
+    else
+      out:insert(block)
+    end
+  end
+  if parts >= 2 or labelled then
+    return out
+  end
+  return nil
+end
+
 -- Turn `::: {#fig-x}` / `::: {#tbl-x}` (Quarto float divs) into Figure / Table.
 local function normalise_float_div(div)
   local kind = xref_kind(div.identifier)
@@ -145,7 +197,7 @@ local function normalise_float_div(div)
   end
   local blocks = div.content
   local caption = {}
-  if #blocks >= 2 and blocks[#blocks].t == "Para" then
+  if #blocks >= 2 and blocks[#blocks].t == "Para" and not image_only(blocks[#blocks]) then
     caption = { pandoc.Plain(blocks[#blocks].content) }
     blocks = pandoc.List({ table.unpack(blocks, 1, #blocks - 1) })
   end
@@ -164,9 +216,51 @@ local function normalise_float_div(div)
     return tbl
   end
   if kind == "fig" then
-    return pandoc.Figure(blocks, pandoc.Caption(caption), div.attr)
+    local attr = div.attr
+    local parts = subfigure_blocks(blocks)
+    if parts then
+      blocks = parts
+      attr.classes:insert("quarto-layout-panel")
+    end
+    return pandoc.Figure(blocks, pandoc.Caption(caption), attr)
   end
   return nil
+end
+
+-- Quarto labels the parts of a figure (a), (b) ... (`crossref: subref-labels`, default
+-- "alpha a") and prints a reference to one as "Figure 3 (b)".  A part is registered with
+-- kind `subfig` (so lists of figures skip it), its parent's number and `sub` = "b"; on the
+-- AST it carries `subfig-label` = "(b)" and `parent` = the parent's id.  Parts without an
+-- id get `<parent>-<n>` as Quarto does, so every part can be linked.
+local function subref_label(n)
+  local style = opt("subref-labels", "alpha a")
+  if style:match("^arabic") then
+    return tostring(n)
+  end
+  local letter = string.char(96 + ((n - 1) % 26) + 1)
+  if style:match("^alpha A") then
+    return letter:upper()
+  end
+  return letter
+end
+
+local function label_subfigures(fig, number, slug)
+  local n = 0
+  for _, part in ipairs(fig.content) do
+    if part.t == "Figure" then
+      n = n + 1
+      local sub = subref_label(n)
+      if part.identifier == "" then
+        part.identifier = fig.identifier .. "-" .. n
+      end
+      part.attributes["subfig-label"] = "(" .. sub .. ")"
+      part.attributes["parent"] = fig.identifier
+      local entry_label = prefix_for("fig") .. " " .. number .. " (" .. sub .. ")"
+      register(part.identifier, "subfig", number, slug, stringify(part.caption.long), entry_label)
+      xrefs[part.identifier].sub = sub
+      seen_ids[part.identifier] = true
+    end
+  end
 end
 
 local function number_chapter(div, state)
@@ -209,7 +303,7 @@ local function number_chapter(div, state)
   end
 
   local function float(el, kind)
-    if el.identifier == "" or xref_kind(el.identifier) ~= kind then
+    if el.identifier == "" or xref_kind(el.identifier) ~= kind or el.attributes["subfig-label"] then
       return nil
     end
     local counter = kind .. "s"
@@ -221,6 +315,9 @@ local function number_chapter(div, state)
     el.attributes["xref-label"] = caption_prefix_for(kind) .. " " .. number
     register(el.identifier, kind, number, slug, caption, label)
     seen_ids[el.identifier] = true
+    if kind == "fig" and el.classes:includes("quarto-layout-panel") then
+      label_subfigures(el, number, slug)
+    end
     return el
   end
 
@@ -408,6 +505,9 @@ local function resolve_citation(citation, chapter)
   local text
   if citation.mode == "SuppressAuthor" then
     text = entry.number
+    if entry.sub then
+      text = text .. " (" .. entry.sub .. ")"
+    end
   else
     text = entry.label
     if lookup ~= id then
@@ -420,7 +520,7 @@ local function resolve_citation(citation, chapter)
     out:insert(pandoc.Space())
   end
   out:insert(pandoc.Link({ pandoc.Str(text) }, "#" .. lookup, "",
-    pandoc.Attr("", { "quarto-xref" }, { ["xref-kind"] = kind })))
+    pandoc.Attr("", { "quarto-xref" }, { { "xref-kind", entry.kind == "subfig" and "fig" or kind } })))
   if #citation.suffix > 0 then
     out:extend(citation.suffix)
   end

@@ -681,6 +681,8 @@ def _render_cell(
         fenced = _fence(shown, f".{cell.language} .cell-code")
         pieces.append(_fold_code(fenced, cell, code_display or {}))
     show_output = opts.output and cell.options.get("output", True) is not False
+    images = [out["image"] for out in outputs if out.get("type") == "display" and "image" in out]
+    panel = images if label.startswith("fig-") and _is_panel(cell, len(images)) else []
     if show_output and opts.eval:
         table_done = False
         figure_done = False
@@ -697,9 +699,15 @@ def _render_cell(
             elif kind == "error":
                 text = "\n".join(out.get("traceback") or [f"{out['ename']}: {out['evalue']}"])
                 pieces.append(_fence(text, ".cell-output .cell-output-error"))
+            elif "image" in out and panel:
+                if not figure_done:  # the panel stands where the cell's first image was
+                    chunk, panel_figs = _figure_panel(cell, label, panel, figures)
+                    pieces.append(chunk)
+                    figs += panel_figs
+                    figure_done = True
             elif "image" in out:
                 path = (figures / out["image"]).resolve()
-                target = f"<{path.as_posix()}>" if " " in str(path) else path.as_posix()
+                target = _image_target(path)
                 if label.startswith("fig-") and not figure_done:
                     cap = _caption(cell.options.get("fig-cap"))
                     alt = cell.options.get("fig-alt")
@@ -742,6 +750,65 @@ def _render_cell(
         cls = f"column-{column}" if column else "column-page"
         body = f"::: {{.{cls}}}\n\n{body}\n\n:::"
     return body, tables, figs
+
+
+def _image_target(path: Path) -> str:
+    return f"<{path.as_posix()}>" if " " in str(path) else path.as_posix()
+
+
+_LAYOUT_KEYS = ("layout-ncol", "layout-nrow", "layout")
+
+
+def _is_panel(cell: CodeCell, n_images: int) -> bool:
+    """Quarto makes sub-figures of a `fig-` cell's plots when there are several of them, or
+    when the cell asks for a layout or sub-captions."""
+    asked = any(k in cell.options for k in (*_LAYOUT_KEYS, "fig-subcap"))
+    return n_images >= 2 or (n_images == 1 and asked)
+
+
+def _subcaptions(cell: CodeCell, count: int) -> list[str]:
+    """`fig-subcap` as one caption per part: a list is taken in order (missing ones empty),
+    `true` or absent gives empty captions (the parts are still labelled (a), (b)...)."""
+    value = cell.options.get("fig-subcap")
+    if isinstance(value, list):
+        caps = [str(v) for v in value]
+    elif isinstance(value, str):
+        caps = [value]
+    else:
+        caps = []
+    return (caps + [""] * count)[:count]
+
+
+def _figure_panel(
+    cell: CodeCell, label: str, images: list[str], figures: Path
+) -> tuple[str, list[FigureOutput]]:
+    """A `fig-` cell with several plots as Quarto writes it: a figure div whose parts are
+    `![subcap](img){#<label>-<n>}` and whose last paragraph is the caption.
+
+    Each part is a `FigureOutput` of its own (`<label>-<n>`, its SVG exported as
+    figures/<label>-<n>.svg, the cell's `fig-alt` as its alt text); the parent figure has no
+    single image and so no `FigureOutput` - crossref.lua numbers it and labels the parts.
+    """
+    alt = cell.options.get("fig-alt")
+    alt_attr = f' fig-alt="{_attr_value(str(alt))}"' if alt else ""
+    layout = [
+        f'{key}="{_attr_value(str(cell.options[key]))}"'
+        for key in _LAYOUT_KEYS
+        if key in cell.options
+    ]
+    parts: list[str] = []
+    figs: list[FigureOutput] = []
+    for n, (image, subcap) in enumerate(
+        zip(images, _subcaptions(cell, len(images)), strict=True), start=1
+    ):
+        path = (figures / image).resolve()
+        ident = f"{label}-{n}"
+        parts.append(f"![{subcap}]({_image_target(path)}){{#{ident}{alt_attr}}}")
+        figs.append(FigureOutput(ident, subcap, str(alt) if alt else None, path))
+    head = " ".join([f"#{label}", *layout])
+    caption = _caption(cell.options.get("fig-cap"))
+    body = "\n\n".join([*parts, caption] if caption else parts)
+    return f"::: {{{head}}}\n\n{body}\n\n:::", figs
 
 
 def _merge_streams(outputs: list[dict[str, Any]]) -> list[dict[str, Any]]:

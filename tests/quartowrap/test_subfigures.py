@@ -1,0 +1,191 @@
+"""Sub-figures (Quarto's `layout-ncol` / `fig-subcap`), from cell to each writer.
+
+Expected shapes follow Quarto's documentation and its own crossref smoke tests: the parts
+of a figure are labelled "(a)", "(b)" under their images, a reference to a part prints
+"Figure 2 (b)", a computed cell's parts are `#fig-x-1`, `#fig-x-2`.  Numbers are worked
+out by hand from the documents below.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from quartowrap.assemble import assemble_book, stringify
+from quartowrap.execute import weave
+from quartowrap.model import BookConfig, ChapterRef, ExecutedChapter, ExecuteOptions
+from quartowrap.qmd import parse_qmd
+
+CELL = """# Panels
+
+```{python}
+#| label: fig-pair
+#| fig-cap: "Two panels"
+#| fig-subcap:
+#|   - "Left panel"
+#|   - "Right panel"
+#| fig-alt: "Two line charts."
+#| layout-ncol: 2
+print("drawn")
+```
+"""
+
+
+def _raw(images: list[str]) -> dict[str, Any]:
+    outputs: list[dict[str, Any]] = [{"type": "stream", "name": "stdout", "text": "drawn\n"}]
+    outputs += [{"type": "display", "image": name, "data": {}} for name in images]
+    return {"cells": {"0": {"outputs": outputs}}, "inline": []}
+
+
+def _weave(tmp_path: Path, text: str, images: list[str]):
+    (tmp_path / "ch.qmd").write_text(text, encoding="utf-8")
+    doc = parse_qmd(Path("ch.qmd"), tmp_path)
+    return weave(doc, _raw(images), ExecuteOptions(echo=False), tmp_path / "figs")
+
+
+def test_computed_cell_writes_a_figure_div_with_labelled_parts(tmp_path: Path) -> None:
+    markdown, _, figs = _weave(tmp_path, CELL, ["cell-001-01.svg", "cell-001-02.svg"])
+    one, two = (str((tmp_path / "figs" / f"cell-001-0{n}.svg").resolve()) for n in (1, 2))
+    expected = (
+        '::: {#fig-pair layout-ncol="2"}\n\n'
+        f'![Left panel]({one}){{#fig-pair-1 fig-alt="Two line charts."}}\n\n'
+        f'![Right panel]({two}){{#fig-pair-2 fig-alt="Two line charts."}}\n\n'
+        "Two panels\n\n:::"
+    )
+    assert expected in markdown
+    assert markdown.count("![") == 2  # the second image is not repeated after the panel
+    assert [(f.label, f.caption, f.alt) for f in figs] == [
+        ("fig-pair-1", "Left panel", "Two line charts."),
+        ("fig-pair-2", "Right panel", "Two line charts."),
+    ]
+    assert [f.svg.name for f in figs] == ["cell-001-01.svg", "cell-001-02.svg"]
+
+
+def test_one_plot_without_layout_stays_a_plain_figure(tmp_path: Path) -> None:
+    text = CELL.replace("#| layout-ncol: 2\n", "").replace(
+        '#| fig-subcap:\n#|   - "Left panel"\n#|   - "Right panel"\n', ""
+    )
+    markdown, _, figs = _weave(tmp_path, text, ["cell-001-01.svg"])
+    assert ":::" not in markdown and "{#fig-pair fig-alt=" in markdown
+    assert [f.label for f in figs] == ["fig-pair"]
+
+
+def test_several_plots_without_subcaptions_are_still_parts(tmp_path: Path) -> None:
+    text = CELL.replace('#| fig-subcap:\n#|   - "Left panel"\n#|   - "Right panel"\n', "").replace(
+        "#| layout-ncol: 2\n", ""
+    )
+    markdown, _, figs = _weave(tmp_path, text, ["a.svg", "b.svg", "c.svg"])
+    assert markdown.count("{#fig-pair-") == 3 and "::: {#fig-pair}" in markdown
+    assert [f.caption for f in figs] == ["", "", ""]
+
+
+# --------------------------------------------------------------------------------------
+# Cross-references (crossref.lua through assemble_book)
+# --------------------------------------------------------------------------------------
+
+MARKDOWN = """# Panels
+
+![Single](/tmp/one.svg){#fig-one}
+
+::: {#fig-pair layout-ncol=2}
+
+![Left](/tmp/l.svg){#fig-pair-a}
+
+![Right](/tmp/r.svg){#fig-pair-b}
+
+Two panels
+:::
+
+::: {#fig-bare layout-ncol=3}
+![](/tmp/a.svg) ![](/tmp/b.svg) ![](/tmp/c.svg)
+
+Three unlabelled parts
+:::
+
+![After](/tmp/after.svg){#fig-after}
+
+See @fig-pair, @fig-pair-b, [-@fig-pair-a], @fig-bare-3 and @fig-after.
+"""
+
+
+def _book(text: str = MARKDOWN, crossref: dict[str, Any] | None = None):
+    ref = ChapterRef(Path("chapters/01-x.qmd"))
+    config = BookConfig(
+        root=Path("/nonexistent"), title="T", chapters=(ref,), crossref=crossref or {}
+    )
+    return assemble_book(config, [ExecutedChapter(ref.source, {}, text)])
+
+
+def _nodes(node: Any, t: str):
+    if isinstance(node, dict):
+        if node.get("t") == t:
+            yield node
+        for value in node.values():
+            yield from _nodes(value, t)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _nodes(value, t)
+
+
+def test_parent_numbered_like_any_figure_and_parts_lettered() -> None:
+    book = _book()
+    numbers = {k: (v.kind, v.number, v.label) for k, v in book.xrefs.items()}
+    assert numbers["fig-one"] == ("fig", "1", "Figure 1")
+    assert numbers["fig-pair"] == ("fig", "2", "Figure 2")
+    assert numbers["fig-pair-a"] == ("subfig", "2", "Figure 2 (a)")
+    assert numbers["fig-pair-b"] == ("subfig", "2", "Figure 2 (b)")
+    assert numbers["fig-bare"] == ("fig", "3", "Figure 3")
+    # unlabelled parts get <parent>-<n>, as Quarto names them
+    assert numbers["fig-bare-3"] == ("subfig", "3", "Figure 3 (c)")
+    # the parts take no figure number: the next figure is 4, not 6 or 8
+    assert numbers["fig-after"] == ("fig", "4", "Figure 4")
+
+
+def test_references_to_parts_print_quartos_form() -> None:
+    book = _book()
+    links = [
+        (stringify(n["c"][1]), n["c"][2][0]) for n in _nodes(book.chapters[0].ast["blocks"], "Link")
+    ]
+    assert links == [
+        ("Figure 2", "#fig-pair"),
+        ("Figure 2 (b)", "#fig-pair-b"),
+        ("2 (a)", "#fig-pair-a"),
+        ("Figure 3 (c)", "#fig-bare-3"),
+        ("Figure 4", "#fig-after"),
+    ]
+    assert not book.warnings
+
+
+def test_parts_carry_their_letter_on_the_ast() -> None:
+    book = _book()
+    [pair] = [
+        f for f in _nodes(book.chapters[0].ast["blocks"], "Figure") if f["c"][0][0] == "fig-pair"
+    ]
+    parts = [b for b in pair["c"][2] if b["t"] == "Figure"]
+    assert [(p["c"][0][0], dict(p["c"][0][2])["subfig-label"]) for p in parts] == [
+        ("fig-pair-a", "(a)"),
+        ("fig-pair-b", "(b)"),
+    ]
+    assert "quarto-layout-panel" in pair["c"][0][1]
+
+
+def test_a_single_image_figure_div_is_not_a_panel() -> None:
+    book = _book("# X\n\n::: {#fig-solo}\n![](/tmp/s.svg)\n\nSolo\n:::\n")
+    assert book.xrefs["fig-solo"].number == "1"
+    assert [k for k, v in book.xrefs.items() if v.kind == "subfig"] == []
+
+
+@pytest.mark.parametrize(("style", "third"), [("alpha A", "C"), ("arabic", "3")])
+def test_subref_labels_option(style: str, third: str) -> None:
+    book = _book(crossref={"subref-labels": style})
+    assert book.xrefs["fig-bare-3"].label == f"Figure 3 ({third})"
+
+
+def test_lists_of_figures_skip_parts() -> None:
+    book = _book()
+    figs = [k for k, v in book.xrefs.items() if v.kind == "fig"]
+    assert figs == ["fig-one", "fig-pair", "fig-bare", "fig-after"]
+    assert re.fullmatch(r"\d+", book.xrefs["fig-pair-b"].number)  # sortable as a figure

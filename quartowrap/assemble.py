@@ -38,9 +38,10 @@ from .model import (
 PACKAGE_DIR = Path(__file__).resolve().parent
 FILTER_DIR = PACKAGE_DIR / "filters"
 DEFAULT_CSL = PACKAGE_DIR / "templates" / "vancouver-kce.csl"
-# Book-wide filters in the order they must run: crossref first so that `@fig-x` is a
-# link before citeproc looks for bibliography keys.
-BOOK_FILTERS = ("crossref.lua", "callouts.lua")
+# Book-wide filters in the order they must run, all before citeproc (so that `@fig-x` is
+# a link before citeproc looks for bibliography keys): callouts first, because a heading
+# that opens a callout is its title and never a numbered section (as in Quarto).
+BOOK_FILTERS = ("callouts.lua", "crossref.lua")
 READER = "markdown"
 CHAPTER_CLASS = "quartowrap-chapter"
 INTERNAL_META = (

@@ -249,3 +249,15 @@ def test_listings_and_theorems_numbered_through_the_book_per_kind():
     theorem = next(n for n in _walk(blocks) if n.get("t") == "Div" and n["c"][0][0] == "thm-one")
     assert stringify(theorem["c"][1][0]) == "Theorem 1 (Named). Body."
     assert book.warnings == ()
+
+
+def test_heading_that_opens_a_callout_is_its_title_not_a_section() -> None:
+    chapter = (
+        "# Results {#sec-results}\n\n## First {#sec-first}\n\n"
+        "::: {.callout-warning}\n## Reconstructed data\nCareful.\n:::\n\n"
+        "## Second {#sec-second}\n"
+    )
+    config = BookConfig(root=Path("."), title="T", chapters=(ChapterRef(Path("a.qmd")),))
+    book = assemble_book(config, [ExecutedChapter(Path("a.qmd"), {}, chapter)])
+    assert book.xrefs["sec-first"].number == "1.1"
+    assert book.xrefs["sec-second"].number == "1.2"

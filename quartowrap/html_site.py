@@ -722,7 +722,14 @@ def _fix_figure(ctx: _Context, node: Node) -> Node:
     attr, (short, caption), body = node["c"]
     ident = attr[0]
     output = ctx.figures.get(ident)
-    if ident:
+    sub = _kv(attr, "subfig-label")
+    if sub:  # a part of a figure (crossref.lua): "(a) caption" under its image, as Quarto
+        first = caption[0]["c"] if caption and caption[0]["t"] in {"Plain", "Para"} else []
+        caption = [
+            {"t": "Plain", "c": [_span(["subfig-label"], [_str(sub)]), _str(" "), *first]},
+            *caption[1:],
+        ]
+    elif ident:
         label = _label_for(ctx, attr, "fig")
         if label:
             caption = _prefix_caption(caption, label)
@@ -731,7 +738,71 @@ def _fix_figure(ctx: _Context, node: Node) -> Node:
         if output.csv:
             links.append((f"../figures/{ident}.csv", "Download CSV"))
         body = [*body, _download_links(links)]
-    return {"t": "Figure", "c": [_without_kv(attr, *_INTERNAL_KV), [short, caption], body]}
+    attr = _without_kv(attr, *_INTERNAL_KV, "subfig-label", "parent")
+    if "quarto-layout-panel" not in attr[1]:
+        return {"t": "Figure", "c": [attr, [short, caption], body]}
+    # A panel of sub-figures: Quarto's div.quarto-layout-panel > figure > rows of cells.
+    widths = _layout_widths(attr, sum(1 for b in body if b["t"] == "Figure"))
+    rows = _layout_rows(body, widths)
+    kept = [kv for kv in attr[2] if kv[0] not in _LAYOUT_KEYS]
+    figure = {"t": "Figure", "c": [[ident, [], kept], [short, caption], rows]}
+    return {"t": "Div", "c": [["", ["quarto-layout-panel"], []], [figure]]}
+
+
+_LAYOUT_KEYS = ("layout-ncol", "layout-nrow", "layout")
+
+
+def _layout_widths(attr: list[Any], parts: int) -> list[list[float]]:
+    """Rows of relative cell widths from Quarto's `layout-ncol`, `layout-nrow` or `layout`
+    (`[[1,1],[1]]`, or `[1,1]` for one row; a negative width is empty space, kept as
+    room here).  Without any, each part gets a row of its own, as in Quarto."""
+    layout = _kv(attr, "layout")
+    if layout:
+        try:
+            value = json.loads(layout)
+        except ValueError:
+            value = None
+        if isinstance(value, list) and value and all(isinstance(v, int | float) for v in value):
+            value = [value]
+        if isinstance(value, list) and all(
+            isinstance(row, list) and row and all(isinstance(v, int | float) for v in row)
+            for row in value
+        ):
+            return [[abs(float(v)) for v in row] for row in value]
+    ncol = 1
+    try:
+        if _kv(attr, "layout-ncol"):
+            ncol = int(str(_kv(attr, "layout-ncol")))
+        elif _kv(attr, "layout-nrow"):
+            ncol = -(-parts // int(str(_kv(attr, "layout-nrow"))))
+    except ValueError:
+        ncol = 1
+    ncol = max(1, ncol)
+    return [[1.0] * ncol for _ in range(max(1, -(-parts // ncol)))]
+
+
+def _layout_rows(body: list[Node], widths: list[list[float]]) -> list[Node]:
+    """The sub-figures in `div.quarto-layout-row`s of `div.quarto-layout-cell`s whose width
+    is their share of the row; blocks that are not sub-figures stay after the rows."""
+    parts = [b for b in body if b["t"] == "Figure"]
+    rest = [b for b in body if b["t"] != "Figure"]
+    rows: list[Node] = []
+    i = 0
+    row_specs = list(widths)
+    while i < len(parts):
+        spec = row_specs.pop(0) if row_specs else widths[-1]
+        total = sum(spec) or 1.0
+        cells = []
+        for width in spec:
+            if i >= len(parts):
+                break
+            style = f"flex-basis: {100 * width / total:.4g}%;"
+            cells.append(
+                {"t": "Div", "c": [["", ["quarto-layout-cell"], [["style", style]]], [parts[i]]]}
+            )
+            i += 1
+        rows.append({"t": "Div", "c": [["", ["quarto-layout-row"], []], cells]})
+    return [*rows, *rest]
 
 
 def _fix_image(ctx: _Context, node: Node, chapter: AssembledChapter) -> Node:

@@ -189,3 +189,80 @@ def test_lists_of_figures_skip_parts() -> None:
     figs = [k for k, v in book.xrefs.items() if v.kind == "fig"]
     assert figs == ["fig-one", "fig-pair", "fig-bare", "fig-after"]
     assert re.fullmatch(r"\d+", book.xrefs["fig-pair-b"].number)  # sortable as a figure
+
+
+# --------------------------------------------------------------------------------------
+# HTML (html_site.py)
+# --------------------------------------------------------------------------------------
+
+
+def _svg(path: Path, colour: str) -> Path:
+    path.write_text(
+        '<svg xmlns="http://www.w3.org/2000/svg" width="40" height="30">'
+        f'<rect width="40" height="30" fill="{colour}"/></svg>',
+        encoding="utf-8",
+    )
+    return path
+
+
+def _panel_book(tmp_path: Path):
+    from dataclasses import replace
+
+    from quartowrap.model import FigureOutput
+
+    left, right = _svg(tmp_path / "l.svg", "red"), _svg(tmp_path / "r.svg", "blue")
+    text = (
+        "# Panels\n\n::: {#fig-pair layout-ncol=2}\n\n"
+        f'![Left]({left}){{#fig-pair-1 fig-alt="Red box."}}\n\n'
+        f'![Right]({right}){{#fig-pair-2 fig-alt="Blue box."}}\n\n'
+        "Two panels\n:::\n\nSee @fig-pair-2.\n"
+    )
+    book = _book(text)
+    outputs = (
+        FigureOutput("fig-pair-1", "Left", "Red box.", left),
+        FigureOutput("fig-pair-2", "Right", "Blue box.", right),
+    )
+    return replace(book, figures=outputs)
+
+
+def test_html_panel_structure(tmp_path: Path) -> None:
+    from quartowrap.html_site import write_html_site
+
+    book = _panel_book(tmp_path)
+    out = tmp_path / "html"
+    write_html_site(book, out, version="1.0.0")
+    page = (out / "01-x.html").read_text(encoding="utf-8")
+    panel = page[page.index('<div class="quarto-layout-panel">') :]
+    panel = panel[: panel.index("See ")]  # the panel is all that stands before the text
+    # one panel holding the parent figure (id, caption "Figure 1 – ...") and one row of two
+    # cells of 50 % each, each cell a figure with its "(a)" caption and its own SVG
+    assert re.search(r'<figure id="fig-pair"[^>]*>', panel)
+    assert panel.count('class="quarto-layout-row"') == 1
+    assert panel.count('class="quarto-layout-cell" style="flex-basis: 50%;"') == 2
+    assert re.search(r'<figure id="fig-pair-1"[^>]*>.*?figures/fig-pair-1\.svg', panel, re.S)
+    assert re.search(r'<figure id="fig-pair-2"[^>]*>.*?figures/fig-pair-2\.svg', panel, re.S)
+    captions = [
+        re.sub(r"<[^>]+>", "", c)
+        for c in re.findall(r"<figcaption>(.*?)</figcaption>", panel, re.S)
+    ]
+    assert [c.strip() for c in captions] == ["(a) Left", "(b) Right", "Figure 1 – Two panels"]
+    assert 'alt="Red box."' in panel and 'alt="Blue box."' in panel
+    assert "subfig-label=" not in page and "layout-ncol=" not in page
+    assert (out / "figures" / "fig-pair-2.svg").read_text(encoding="utf-8").count("blue") == 1
+    assert re.search(r'<a href="#fig-pair-2" class="quarto-xref"[^>]*>Figure 1 \(b\)</a>', page)
+
+
+@pytest.mark.parametrize(
+    ("attrs", "parts", "expected"),
+    [
+        ([["layout-ncol", "3"]], 5, [[1.0] * 3, [1.0] * 3]),
+        ([["layout-nrow", "2"]], 5, [[1.0] * 3, [1.0] * 3]),
+        ([["layout", "[[1,2],[1]]"]], 3, [[1.0, 2.0], [1.0]]),
+        ([["layout", "[1,-1,1]"]], 2, [[1.0, 1.0, 1.0]]),
+        ([], 2, [[1.0], [1.0]]),
+    ],
+)
+def test_layout_widths(attrs: list[list[str]], parts: int, expected: list[list[float]]) -> None:
+    from quartowrap.html_site import _layout_widths
+
+    assert _layout_widths(["fig-x", [], attrs], parts) == expected

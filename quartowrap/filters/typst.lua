@@ -162,7 +162,79 @@ function Header(el)
   return el
 end
 
+-- Columns of a sub-figure panel from Quarto's `layout-ncol`, `layout-nrow` or `layout`
+-- (the widest row of `[[1,1],[1]]`); one column when none is given, as in Quarto.
+local function panel_columns(el, parts)
+  local ncol = tonumber(el.attributes["layout-ncol"] or "")
+  local nrow = tonumber(el.attributes["layout-nrow"] or "")
+  local layout = el.attributes["layout"]
+  if not ncol and nrow and nrow > 0 then
+    ncol = math.ceil(parts / nrow)
+  end
+  if not ncol and layout then
+    local ok, rows = pcall(pandoc.json.decode, layout)
+    if ok and type(rows) == "table" then
+      ncol = 0
+      for _, row in ipairs(rows) do
+        ncol = math.max(ncol, type(row) == "table" and #row or #rows)
+      end
+    end
+  end
+  return math.max(1, math.min(ncol or 1, parts))
+end
+
+local SUBCAPTION_PT = 16 -- room for a one-line sub-caption under each part
+
+-- A figure of sub-figures (crossref.lua: class `quarto-layout-panel`, parts are Figures
+-- with `subfig-label`): one typst figure whose body is a grid of `kce-subfigure` cells,
+-- each image with its "(a) caption" under it and the part's label, so `@fig-x-1` links.
+local panel_ids = {} -- labels written as raw typst, for the link check in Pandoc below
+
+local function panel_blocks(el, fit)
+  local parts = pandoc.List()
+  local rest = pandoc.List()
+  for _, block in ipairs(el.content) do
+    if block.t == "Figure" and block.attributes["subfig-label"] then
+      parts:insert(block)
+    else
+      rest:insert(block)
+    end
+  end
+  local ncol = panel_columns(el, #parts)
+  local out = pandoc.Blocks({ raw("#grid(columns: (1fr,) * " .. ncol
+    .. ", column-gutter: 1em, row-gutter: 0.8em, align: center + bottom,") })
+  for _, part in ipairs(parts) do
+    local image_fit = fit and (fit + SUBCAPTION_PT) or nil
+    local body = pandoc.Blocks(part.content):walk({
+      Image = function(img) return image_call(img, image_fit) end,
+    })
+    local caption = pandoc.Inlines({ pandoc.Str(part.attributes["subfig-label"]) })
+    local long = part.caption.long
+    if #long > 0 and (long[1].t == "Plain" or long[1].t == "Para") and #long[1].content > 0 then
+      caption:insert(pandoc.Space())
+      caption:extend(long[1].content)
+    end
+    out:insert(raw("[#kce-subfigure(["))
+    out:extend(body)
+    out:insert(raw("], ["))
+    out:insert(pandoc.Plain(caption))
+    local label = ""
+    if part.identifier ~= "" then
+      label = " <" .. part.identifier .. ">"
+      panel_ids[part.identifier] = true
+    end
+    out:insert(raw("])" .. label .. "],"))
+  end
+  out:insert(raw(")"))
+  out:extend(rest)
+  return out
+end
+
 function Figure(el)
+  -- the parts of a sub-figure panel are laid out by their parent (panel_blocks)
+  if el.attributes["subfig-label"] then
+    return el
+  end
   -- only figure images are made column-wide; inline images keep their size.  A floating
   -- figure's image also keeps within the room its page leaves (see kce-image).
   local nested = el.attributes["kce-nested"]
@@ -173,7 +245,14 @@ function Figure(el)
   elseif not nested then
     fit = caption_room(el.caption.long, COLUMN_PT)
   end
-  el = el:walk({ Image = function(img) return image_call(img, fit) end })
+  if el.classes:includes("quarto-layout-panel") then
+    el.content = panel_blocks(el, fit)
+    for _, key in ipairs({ "layout-ncol", "layout-nrow", "layout" }) do
+      el.attributes[key] = nil
+    end
+  else
+    el = el:walk({ Image = function(img) return image_call(img, fit) end })
+  end
   prefix_caption(el)
   if is_wide(el) then
     return widen({ el })
@@ -568,7 +647,7 @@ function Pandoc(doc)
   return doc:walk({
     Link = function(link)
       local target = link.target:match("^#(.+)$")
-      if target and not ids[target] then
+      if target and not ids[target] and not panel_ids[target] then
         return link.content
       end
     end,

@@ -266,3 +266,64 @@ def test_layout_widths(attrs: list[list[str]], parts: int, expected: list[list[f
     from quartowrap.html_site import _layout_widths
 
     assert _layout_widths(["fig-x", [], attrs], parts) == expected
+
+
+# --------------------------------------------------------------------------------------
+# PDF (filters/typst.lua, templates/typst/kce.typ)
+# --------------------------------------------------------------------------------------
+
+KCE = {"report-number": 1, "series": "HSR", "short-title": "Panels"}
+
+
+def _typst_book(tmp_path: Path, ncol: str = "layout-ncol=2"):
+    from quartowrap.model import BookConfig as Config
+
+    left, right = _svg(tmp_path / "l.svg", "red"), _svg(tmp_path / "r.svg", "blue")
+    text = (
+        f"# Panels\n\n::: {{#fig-pair {ncol}}}\n\n"
+        f'![Left]({left}){{#fig-pair-1 fig-alt="Red box."}}\n\n'
+        f'![Right]({right}){{#fig-pair-2 fig-alt="Blue box."}}\n\n'
+        "Two panels\n:::\n\nSee @fig-pair and @fig-pair-2.\n"
+    )
+    config = Config(root=Path(__file__).resolve().parents[2], title="T", date="2022", kce=KCE)
+    return assemble_book(config, [ExecutedChapter(Path("chapters/01.qmd"), {}, text)])
+
+
+def _typst(book) -> str:
+    from quartowrap.frontmatter import build_front_matter
+    from quartowrap.typst_pdf import typst_source
+
+    return typst_source(book, build_front_matter(book, version="1"))
+
+
+def test_typst_panel_is_one_figure_with_a_grid_of_parts(tmp_path: Path) -> None:
+    source = _typst(_typst_book(tmp_path))
+    start = source.index("#figure(")
+    figure = source[start : source.index("<fig-pair>", start)]
+    assert figure.count("#figure(") == 1  # the parts are not figures of their own
+    assert "#grid(columns: (1fr,) * 2," in figure
+    assert figure.count("#kce-subfigure(") == 2
+    assert figure.index("(a) Left") < figure.index("<fig-pair-1>") < figure.index("(b) Right")
+    # the parent's caption comes after the grid, as for any figure ("--" is pandoc's en dash)
+    assert re.search(r"<fig-pair-2>\],\s*\)\],\s*caption: \[\s*Figure 1 -- Two panels", figure)
+    assert 'alt: "Red box."' in figure and 'alt: "Blue box."' in figure
+    assert "subfig-label" not in source and "layout-ncol" not in source
+    assert re.search(r"#link\(<fig-pair-2>\)\[Figure 1 \(b\)\]", source)
+
+
+def test_typst_panel_columns_from_layout_nrow(tmp_path: Path) -> None:
+    source = _typst(_typst_book(tmp_path, "layout-nrow=2"))
+    assert "#grid(columns: (1fr,) * 1," in source
+
+
+@pytest.mark.slow
+def test_pdf_with_a_panel_compiles_and_shows_the_captions(tmp_path: Path) -> None:
+    from pypdf import PdfReader
+
+    from quartowrap.typst_pdf import write_pdf
+
+    out = tmp_path / "panel.pdf"
+    write_pdf(_typst_book(tmp_path), out, version="1.0.0")
+    text = " ".join(p.extract_text() for p in PdfReader(out).pages).replace("\xa0", " ")
+    for needle in ("(a) Left", "(b) Right", "Figure 1 – Two panels", "Figure 1 (b)"):
+        assert needle in text

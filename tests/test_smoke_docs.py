@@ -59,10 +59,6 @@ KNOWN_FAILURES: dict[str, str] = {
         "block under a note (no figure, no SVG); drawing needs mermaid.js or graphviz, "
         "which the engine cannot ship offline"
     ),
-    "layout-subfigures.qmd": (
-        "execute._render_cell gives only the first image of a fig- cell the label; "
-        "layout-ncol and fig-subcap are ignored (no sub-figure ids, no panel)"
-    ),
 }
 
 

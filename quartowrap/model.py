@@ -126,7 +126,24 @@ class BookConfig:
     metadata: dict[str, Any] = field(default_factory=dict)  # the whole merged mapping
 
 
-XrefKind = Literal["fig", "tbl", "sec", "eq"]
+# fig/tbl/sec/eq as in Quarto; lst (listings); subfig (a lettered part of a figure panel);
+# theorem-like blocks thm, lem, cor, prp, cnj, def, exm, exr.
+XrefKind = Literal[
+    "fig",
+    "tbl",
+    "sec",
+    "eq",
+    "lst",
+    "subfig",
+    "thm",
+    "lem",
+    "cor",
+    "prp",
+    "cnj",
+    "def",
+    "exm",
+    "exr",
+]
 
 
 @dataclass(frozen=True)

@@ -194,16 +194,14 @@ def render_text(diff: ReleaseDiff) -> str:
     lines.append(f"  tables changed: {len(diff.changed_tables)} of {len(diff.tables)}")
     for table in diff.changed_tables:
         lines.append(f"    {table.label}: {table.status}")
-        for cell in table.cells:
-            lines.append(f"      [{cell.row}] {cell.column}: {cell.old} -> {cell.new}")
-        for key in table.rows_added:
-            lines.append(f"      row added: {key}")
-        for key in table.rows_removed:
-            lines.append(f"      row removed: {key}")
-        for column in table.columns_added:
-            lines.append(f"      column added: {column}")
-        for column in table.columns_removed:
-            lines.append(f"      column removed: {column}")
+        lines += [f"      [{c.row}] {c.column}: {c.old} -> {c.new}" for c in table.cells]
+        for what, names in (
+            ("row added", table.rows_added),
+            ("row removed", table.rows_removed),
+            ("column added", table.columns_added),
+            ("column removed", table.columns_removed),
+        ):
+            lines += [f"      {what}: {name}" for name in names]
     return "\n".join(lines)
 
 

@@ -80,15 +80,17 @@ class PreviewHandler(http.server.SimpleHTTPRequestHandler):
     def log_message(self, format: str, *args: object) -> None:
         return
 
+    def _send(self, body: bytes, content_type: str) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Cache-Control", "no-store")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
     def do_GET(self) -> None:
         if self.path.split("?")[0] == STATUS_PATH:
-            body = self.state.as_json()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Cache-Control", "no-store")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+            self._send(self.state.as_json(), "application/json")
             return
         path = Path(self.translate_path(self.path))
         if path.is_dir():
@@ -101,13 +103,7 @@ class PreviewHandler(http.server.SimpleHTTPRequestHandler):
                 if marker in text
                 else text + RELOAD_SCRIPT
             )
-            body = text.encode("utf-8")
-            self.send_response(200)
-            self.send_header("Content-Type", "text/html; charset=utf-8")
-            self.send_header("Cache-Control", "no-store")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+            self._send(text.encode("utf-8"), "text/html; charset=utf-8")
             return
         super().do_GET()
 

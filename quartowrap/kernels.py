@@ -277,10 +277,13 @@ class KernelPool:
         """Start booting one kernel in the background (lock held)."""
         self._booting += 1
 
+        self._counter += 1
+        n = self._counter
+
         def run() -> None:
             item: Kernel | BaseException
             try:
-                item = self._boot()
+                item = self._boot_with_retries(n)
             except BaseException as exc:  # handed to whoever waits for a kernel
                 item = exc
             finally:
@@ -291,15 +294,27 @@ class KernelPool:
 
         threading.Thread(target=run, daemon=True).start()
 
-    def _boot(self) -> Kernel:
+    def _boot_with_retries(self, n: int, attempts: int = 3) -> Kernel:
+        """Boot kernel `n`; retry with fresh ports when another process took one first.
+
+        Jupyter picks free ports when it writes the connection file and the kernel binds
+        them a moment later; on a busy machine another process can bind one in between.
+        """
+        for attempt in range(1, attempts + 1):
+            try:
+                return self._boot(n, attempt)
+            except RuntimeError as exc:
+                if attempt == attempts or "Address already in use" not in str(exc):
+                    raise
+        raise AssertionError("unreachable")
+
+    def _boot(self, n: int, attempt: int = 1) -> Kernel:
         from jupyter_client import BlockingKernelClient
         from jupyter_client.connect import write_connection_file
 
-        with self._lock:
-            self._counter += 1
-            n = self._counter
-        cf = self._tmp / f"kernel-{n}.json"
-        log = self._tmp / f"kernel-{n}.log"
+        suffix = f"{n}" if attempt == 1 else f"{n}-{attempt}"
+        cf = self._tmp / f"kernel-{suffix}.json"
+        log = self._tmp / f"kernel-{suffix}.log"
         write_connection_file(str(cf), ip="127.0.0.1")
         process = None
         if self.mode == "fork":

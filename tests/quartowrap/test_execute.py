@@ -6,6 +6,7 @@ Kernel runs are shared through module-scoped fixtures; the chapters avoid heavy 
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
 import textwrap
 from pathlib import Path
@@ -413,7 +414,7 @@ def test_pool_never_loses_a_wakeup(tmp_path: Path, monkeypatch: pytest.MonkeyPat
 
     rng = random.Random(1)
 
-    def boot(self: KernelPool) -> FakeKernel:
+    def boot(self: KernelPool, n: int, attempt: int = 1) -> FakeKernel:
         time.sleep(rng.random() / 50)
         return FakeKernel()
 
@@ -504,3 +505,35 @@ def test_code_fold_wraps_echoed_code_in_details() -> None:
     )
     shown = _fold_code(code, cell(), {"code-fold": "show", "code-summary": "R & D"})
     assert '<details class="code-fold" open>\n<summary>R &amp; D</summary>' in shown
+
+
+def test_kernel_start_retries_when_a_port_was_taken(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another process binding one of the chosen ports first must not fail the build."""
+    import socket
+
+    import jupyter_client.connect as connect
+
+    from quartowrap.kernels import KernelPool
+
+    taken = socket.socket()
+    taken.bind(("127.0.0.1", 0))
+    taken.listen()
+    real = connect.write_connection_file
+    calls: list[int] = []
+
+    def first_time_taken(fname: str, **kwargs: object) -> object:
+        calls.append(1)
+        if len(calls) == 1:
+            kwargs["shell_port"] = taken.getsockname()[1]
+        return real(fname, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(connect, "write_connection_file", first_time_taken)
+    pool = KernelPool(root=tmp_path, env=dict(os.environ), prestart=1, mode="spawn").start(1)
+    try:
+        kernel = pool.acquire()
+        assert kernel.alive() and len(calls) == 2
+    finally:
+        pool.close()
+        taken.close()

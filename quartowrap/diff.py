@@ -115,9 +115,15 @@ _TAG = re.compile(r"<[^>]+>")
 _MAIN = re.compile(r"<main[^>]*>(.*?)</main>", re.DOTALL)
 
 
-def page_text(path: Path) -> list[str]:
-    """The readable text of a page's main content, one block per line."""
+def page_text(path: Path, stamps: tuple[str, ...] = ()) -> list[str]:
+    """The readable text of a page's main content, one block per line.
+
+    `stamps` (the release's version and commit) are replaced by a placeholder: every page
+    names its release, and that is not a change a reviewer needs to read.
+    """
     raw = path.read_text(encoding="utf-8")
+    for stamp in sorted(filter(None, stamps), key=len, reverse=True):
+        raw = raw.replace(stamp, "<release>")
     match = _MAIN.search(raw)
     body = match.group(1) if match else raw
     body = re.sub(r"<(script|style)[^>]*>.*?</\1>", "", body, flags=re.DOTALL)
@@ -126,12 +132,20 @@ def page_text(path: Path) -> list[str]:
     return [" ".join(line.split()) for line in text.splitlines() if line.strip()]
 
 
-def _diff_chapter(page: str, old: Path | None, new: Path | None) -> ChapterDiff:
+def _stamps(release: Path) -> tuple[str, ...]:
+    manifest = json.loads((release / "manifest.json").read_text(encoding="utf-8"))
+    commit = manifest.get("git_commit") or ""
+    return (str(manifest.get("version") or ""), commit, commit[:12], commit[:7])
+
+
+def _diff_chapter(
+    page: str, old: Path | None, new: Path | None, stamps: tuple[tuple[str, ...], ...]
+) -> ChapterDiff:
     if old is None:
         return ChapterDiff(page, "added")
     if new is None:
         return ChapterDiff(page, "removed")
-    before, after = page_text(old), page_text(new)
+    before, after = page_text(old, stamps[0]), page_text(new, stamps[1])
     if before == after:
         return ChapterDiff(page, "unchanged")
     removed, added = [], []
@@ -163,7 +177,10 @@ def diff_releases(output_root: Path, old: str, new: str) -> ReleaseDiff:
     for name in sorted(old_pages.keys() | new_pages.keys()):
         if name == "search.html" or _version_history_page(name):
             continue
-        result.chapters.append(_diff_chapter(name, old_pages.get(name), new_pages.get(name)))
+        stamps = (_stamps(old_dir), _stamps(new_dir))
+        result.chapters.append(
+            _diff_chapter(name, old_pages.get(name), new_pages.get(name), stamps)
+        )
     old_tables = {p.stem: p for p in (old_dir / "tables").glob("*.csv")}
     new_tables = {p.stem: p for p in (new_dir / "tables").glob("*.csv")}
     for label in sorted(old_tables.keys() | new_tables.keys()):

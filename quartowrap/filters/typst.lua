@@ -7,6 +7,8 @@ templates/typst/kce.typ:
 
 * headings with a `number` attribute get `#kce-num("3.1")` before their text;
 * tables/figures with `xref-label` get "Table N – " / "Figure N – " before the caption;
+* every table gets a first header row for "Table N (continued)" (`#kce-continued`), shown
+  only where a numbered table goes on in another column or page;
 * images get a column-wide width (unless one is given) and their `fig-alt` as typst `alt`;
 * callout Divs become `#kce-callout(kind: ..., title: [...])[...]`;
 * `.column-page` / `.wide` Divs (and `.wide` tables/figures) span both columns;
@@ -68,6 +70,9 @@ local function estimated_height(tbl)
   local height = 0
   local function rows_height(rows)
     for _, row in ipairs(rows) do
+      if row.cells[1] and row.cells[1].attr.classes:includes("kce-continued") then
+        goto next_row -- empty where the table starts (add_continuation_row)
+      end
       local lines, col = 1, 1
       for _, cell in ipairs(row.cells) do
         local room = 0
@@ -80,6 +85,7 @@ local function estimated_height(tbl)
         col = col + cell.col_span
       end
       height = height + lines * LINE_PT + ROW_PT
+      ::next_row::
     end
   end
   rows_height(tbl.head.rows)
@@ -465,10 +471,40 @@ local function layout_table(tbl, width_pt)
   return tbl:walk(cell_lists) -- after measuring: widths come from the lists' words
 end
 
+-- "Table N (continued)" above the repeated header on every page or column a table flows
+-- onto: every table's header gets a first row across all columns (kce-continued, empty for
+-- unnumbered tables, so that row 1 is always the real header the template styles), and a
+-- numbered table's first body cell carries a marker (kce-table-start) whose position tells
+-- the continuation row whether it is laid out where the table starts.  The marker sits in the
+-- first body row, not before the table: typst may move the header and that row on to the
+-- next column while the figure itself starts in the previous one.
+local function add_continuation_row(tbl)
+  local label, id = tbl.attributes["xref-label"], tbl.identifier
+  local content = {}
+  if label and id ~= "" then
+    local call = "#kce-continued(" .. typst_string(label) .. ", " .. typst_string(id) .. ")"
+    content = { pandoc.Plain({ pandoc.RawInline("typst", call) }) }
+    local first = tbl.bodies[1] and (tbl.bodies[1].head[1] or tbl.bodies[1].body[1])
+    local cell = first and first.cells[1]
+    if cell then
+      local marker = pandoc.RawInline("typst", "#kce-table-start(" .. typst_string(id) .. ");")
+      local block = cell.contents[1]
+      if block and (block.t == "Plain" or block.t == "Para") then
+        block.content:insert(1, marker)
+      else
+        cell.contents:insert(1, pandoc.Plain({ marker }))
+      end
+    end
+  end
+  local cell = pandoc.Cell(content, "AlignDefault", 1, #tbl.colspecs, { class = "kce-continued" })
+  tbl.head.rows:insert(1, pandoc.Row({ cell }))
+  return tbl
+end
+
 function Table(el)
   local wide = is_wide(el) or el.attributes["kce-in-wide"] ~= nil
   el.attributes["kce-in-wide"] = nil
-  el = layout_table(el, wide and PAGE_PT or COLUMN_PT)
+  el = add_continuation_row(layout_table(el, wide and PAGE_PT or COLUMN_PT))
   prefix_caption(el)
   if is_wide(el) then
     return widen({ el })

@@ -146,6 +146,59 @@ def test_long_table_breaks_with_repeated_header(built):
     assert all("Item" in t and "Count" in t for t in with_rows)
 
 
+def _text_at(page) -> list[tuple[float, float, str]]:
+    """(x, y, text) of every text run on a pypdf page, in user space (y up)."""
+    runs: list[tuple[float, float, str]] = []
+
+    def visit(text, cm, tm, _font, _size):
+        if text.strip():
+            x = tm[4] * cm[0] + tm[5] * cm[2] + cm[4]
+            y = tm[4] * cm[1] + tm[5] * cm[3] + cm[5]
+            runs.append((x, y, text))
+
+    page.extract_text(visitor_text=visit)
+    return runs
+
+
+def test_long_table_says_continued_on_later_columns_and_pages_only(built):
+    _, _, reader, pages = built
+    first = _page_with(pages, "Row 0")
+    last = _page_with(pages, "Row 89")
+    assert last > first  # 90 rows run onto a second page
+    half = float(reader.pages[first].mediabox.width) / 2
+    runs = _text_at(reader.pages[first])
+    caption = next((x, y) for x, y, t in runs if "Long table" in t)
+    row0 = next((x, y) for x, y, t in runs if "Row 0" in t)
+    assert caption[0] < half and row0[0] < half  # the table starts in the left column
+    continued = [(x, y) for x, y, t in runs if "continued" in t]
+    # not where the table starts: only at the top of the right column it flows into
+    assert continued and all(x > half for x, _ in continued)
+    assert all(y > row0[1] for _, y in continued)
+    for number in range(first + 1, last + 1):
+        assert "Table 2 (continued)" in pages[number]
+        runs = _text_at(reader.pages[number])
+        top = max(y for x, y, t in runs if "continued" in t)
+        header = max(y for x, y, t in runs if t.strip() == "Item" or t.startswith("Item"))
+        assert top > header  # above the repeated header row
+    # the short table never breaks, so it never says it is continued
+    assert "Table 1 (continued)" not in "\n".join(pages)
+
+
+def test_first_cell_starting_with_a_dot_and_unnumbered_tables_compile(tmp_path):
+    # the start marker precedes the first cell's text: ".first" must stay text, not be read
+    # as a field of the marker
+    markdown = (
+        "# C\n\n| Step | Count |\n|---|---:|\n| .first step | 1 |\n\n: Steps {#tbl-steps}\n\n"
+        "| Plain | Count |\n|---|---:|\n| unnumbered | 2 |\n"
+    )
+    config = BookConfig(root=Path(__file__).resolve().parents[2], title="T", date="2022", kce=KCE)
+    book = assemble_book(config, [ExecutedChapter(Path("chapters/01.qmd"), {}, markdown)])
+    out = tmp_path / "b.pdf"
+    write_pdf(book, out, version="1")
+    text = "\n".join(p.extract_text() for p in PdfReader(out).pages)
+    assert ".first step" in text and "unnumbered" in text and "continued" not in text
+
+
 def test_hostile_text_is_literal(built):
     _, _, _, pages = built
     everything = "\n".join(pages)

@@ -36,8 +36,14 @@ def tests(session: nox.Session) -> None:
     _install(session, "test")
     if os.environ.get("CI") and not shutil.which("chromium"):
         # CI runs as root on Debian: the browser tests need the distribution's Chromium.
-        session.run("apt-get", "update", "-qq", external=True)
-        session.run("apt-get", "install", "-y", "-qq", "chromium", "poppler-utils", external=True)
+        # Without it they skip with a visible reason rather than failing the whole run.
+        try:
+            session.run("apt-get", "update", "-qq", external=True)
+            session.run(
+                "apt-get", "install", "-y", "-qq", "chromium", "poppler-utils", external=True
+            )
+        except nox.command.CommandFailed:
+            session.warn("could not install Chromium: the browser tests will be skipped")
     session.run("pytest", *session.posargs)
 
 

@@ -4,7 +4,7 @@
 KCE Report 359's action points: the discussion groups, the SCIROCCO dimensions, the manual
 super-clusters, the sticker-based priority weights and the Viable System Model mapping.
 Every function takes data frames and returns tidy data frames (or a matplotlib figure);
-files are read only through `analysis.data.load_table`.
+files are read only through `quartowrap.authoring.data.load_table`.
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
+from quartowrap.authoring.data import DataProblem, DataValidationError, load_table
 
-from analysis.data import DataProblem, DataValidationError, load_table
 from analysis.figures import CATEGORICAL_COLOURS, OTHER_COLOUR
 
 __all__ = [

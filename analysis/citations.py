@@ -336,7 +336,7 @@ def _yaml_refs(path: Path, shown: str) -> Iterator[Citation]:
     try:
         nodes = list(yaml.compose_all(path.read_text(encoding="utf-8-sig")))
     except yaml.YAMLError:
-        return  # analysis.data reports YAML syntax errors
+        return  # quartowrap.authoring.data reports YAML syntax errors
     stack: list[yaml.Node] = [n for n in nodes if n is not None]
     while stack:
         node = stack.pop()

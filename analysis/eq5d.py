@@ -2,7 +2,7 @@
 
 The index needs a national value set.  `ValueSet` holds the coefficients of the Belgian
 multiplicative model (data/eq5d/belgium_5l.yaml, read by the chapter with
-`analysis.data.load_yaml`); this module never reads files itself, so a value set from
+`quartowrap.authoring.data.load_yaml`); this module never reads files itself, so a value set from
 another country or a later revision can be passed in unchanged.
 """
 

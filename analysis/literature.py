@@ -16,7 +16,7 @@ and every publication table, count and figure is computed from it:
 
 Level of government comes from the document, not from the column a number was printed
 in: an aim's documents are listed once, and the table spreads them over the levels.
-Files are read only through `analysis.data` (validated against `data/codebook.yaml`).
+Files are read only through `quartowrap.authoring.data` (validated against `data/codebook.yaml`).
 """
 
 from __future__ import annotations
@@ -30,8 +30,15 @@ from typing import Any
 
 import pandas as pd
 from matplotlib.figure import Figure
+from quartowrap.authoring.data import (
+    DataProblem,
+    DataValidationError,
+    load_codebook,
+    load_table,
+    load_yaml,
+)
+from quartowrap.authoring.tables import Cell, MarkdownTable, grid_table, show_table
 
-from analysis.data import DataProblem, DataValidationError, load_codebook, load_table, load_yaml
 from analysis.figures import (
     GRID_COLOUR,
     KCE_DARK,
@@ -40,7 +47,6 @@ from analysis.figures import (
     group_colour,
     use_style,
 )
-from analysis.tables import Cell, MarkdownTable, grid_table, show_table
 
 __all__ = [
     "POLICY_DIR",

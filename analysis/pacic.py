@@ -7,7 +7,7 @@ flow (and the tables built on it) is recomputed from whatever file is loaded.
 
 Answer codes of the PACIC items: "1"-"5" (never ... always), "NA" (not applicable) and
 an empty cell (no answer).  The functions accept the file as loaded by
-`analysis.data.load_table` (categoricals, missing = <NA>) or as plain strings.
+`quartowrap.authoring.data.load_table` (categoricals, missing = <NA>) or as plain strings.
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ country, per type, per kind of risk sharing; which outcomes improved) are recomp
 coded records instead.
 
 Wide tables with several lines per cell are written as pandoc grid tables
-(`analysis.tables.grid_table`), because pipe tables cannot hold a list or a line break in a
+(`quartowrap.authoring.grid_table`), because pipe tables cannot hold a list or a line break in a
 cell.
 """
 
@@ -20,10 +20,10 @@ from typing import Literal
 
 import pandas as pd
 from pydantic import Field, model_validator
+from quartowrap.authoring.data import StrictRecord, load_validated_yaml
+from quartowrap.authoring.tables import Cell, MarkdownTable, grid_table
 
 from analysis.citations import join_refs
-from analysis.data import StrictRecord, load_validated_yaml
-from analysis.tables import Cell, MarkdownTable, grid_table
 
 __all__ = [
     "APM_TYPE_LABELS",

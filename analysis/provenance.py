@@ -12,9 +12,8 @@ from pathlib import Path
 from typing import Literal
 
 import pandas as pd
-
-from .data import FileSpec, load_codebook, load_table
-from .paths import data_dir as default_data_dir
+from quartowrap.authoring.data import FileSpec, load_codebook, load_table
+from quartowrap.authoring.paths import data_dir as default_data_dir
 
 INVENTORY_COLUMNS = ["file", "rows", "columns", "status", "source", "sha256"]
 

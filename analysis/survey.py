@@ -25,8 +25,7 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
-
-from analysis.tables import MarkdownTable, grid_table
+from quartowrap.authoring.tables import MarkdownTable, grid_table
 
 TOTAL = "Total"
 MISSING = "missing"

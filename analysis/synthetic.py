@@ -1,7 +1,7 @@
 """Synthetic respondents in the survey schemas, for benchmarks, tests and "new wave" builds.
 
 SYNTHETIC: random draws, no relation to the report's results.  The frames have the dtypes
-`analysis.data.load_table` returns (categoricals in codebook order, ``DK``/``NA`` categories
+`quartowrap.authoring.load_table` returns (categoricals in codebook order, ``DK``/``NA`` categories
 of their own, no answer = <NA>), built straight from integer codes with
 `pd.Categorical.from_codes`, so five million professionals cost a few hundred MB and a few
 seconds.  The frame functions write nothing; `write_data_dir` is the one function that
@@ -18,8 +18,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import yaml
+from quartowrap.authoring.paths import data_dir as default_data_dir
 
-from analysis.paths import data_dir as default_data_dir
 from analysis.survey import AIM_SCALE, DIMENSIONS, DONT_KNOW, REGIONS, SCIROCCO_SCALE
 
 AIMS_PER_DIMENSION = {
@@ -287,7 +287,7 @@ def write_data_dir(
     survey files and `reconstruct/`; the two survey files are generated with the given
     sizes and weights (defaults: a wave with a tiny Brussels group, no federal
     professionals and no patient of another gender), and their codebook entries say
-    SYNTHETIC.  The result passes `python -m analysis.data check --data-dir TARGET`.
+    SYNTHETIC.  The result passes `python -m quartowrap.authoring.data check --data-dir TARGET`.
     `target` must not exist or be empty: nothing is ever overwritten.
     """
     source = Path(source) if source is not None else default_data_dir()

@@ -19,11 +19,11 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import FuncFormatter
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+from quartowrap.authoring.data import StrictRecord, load_validated_yaml
+from quartowrap.authoring.tables import Cell, MarkdownTable, grid_table
 
 from analysis.citations import join_refs
-from analysis.data import StrictRecord, load_validated_yaml
 from analysis.figures import GRID_COLOUR, KCE_ORANGE, KCE_TEAL, use_style
-from analysis.tables import Cell, MarkdownTable, grid_table
 
 __all__ = [
     "PanelSummary",

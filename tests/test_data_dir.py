@@ -18,10 +18,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
+from quartowrap.commands.render import RenderOptions, RenderResult, render_project
+from quartowrap.progress import Progress
 
 from analysis.synthetic import write_data_dir
-from quartowrap.progress import Progress
-from quartowrap.render import RenderOptions, RenderResult, render_project
 
 ROOT = Path(__file__).resolve().parents[1]
 SHIPPED = ROOT / "data" / "survey"

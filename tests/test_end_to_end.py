@@ -14,10 +14,9 @@ from pathlib import Path
 
 import pytest
 from pypdf import PdfReader
-
+from quartowrap.commands.render import RenderOptions, RenderResult, render_project
 from quartowrap.errors import CellError
 from quartowrap.progress import Progress
-from quartowrap.render import RenderOptions, RenderResult, render_project
 
 FIXTURE = Path(__file__).parent / "fixtures" / "mini-book"
 pytestmark = pytest.mark.slow

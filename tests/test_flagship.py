@@ -16,9 +16,8 @@ from pathlib import Path
 
 import pytest
 from pypdf import PdfReader
-
+from quartowrap.commands.render import RenderOptions, RenderResult, render_project
 from quartowrap.progress import Progress
-from quartowrap.render import RenderOptions, RenderResult, render_project
 
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.slow

@@ -10,9 +10,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
-
-from quartowrap.diff import diff_releases, render_text
-from quartowrap.versioning import make_release
+from quartowrap.commands.diff import diff_releases, render_text
+from quartowrap.commands.release import make_release
 
 FIXTURE = Path(__file__).parent / "fixtures" / "mini-book"
 pytestmark = pytest.mark.slow

@@ -41,12 +41,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import quartowrap.writers.typst.pdf as typst_pdf
 import yaml
-
-from quartowrap import typst_pdf
+from quartowrap.commands.render import RenderOptions, render_project
 from quartowrap.errors import BuildError
 from quartowrap.progress import Progress
-from quartowrap.render import RenderOptions, render_project
 
 SMOKE_DIR = Path(__file__).parent / "smoke"
 VERSION = "0.0.0-smoke"

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from quartowrap.authoring.data import DataValidationError
 
 from analysis.actions import (
     REGIONS,
@@ -27,8 +28,8 @@ from analysis.actions import (
     subcluster_table,
     vsm_table,
 )
-from analysis.data import DataValidationError
-from analysis.paths import PROJECT_ROOT
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 DATA = PROJECT_ROOT / "data"
 

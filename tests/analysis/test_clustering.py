@@ -15,6 +15,7 @@ import pypandoc
 import pytest
 import typst
 from pypdf import PdfReader
+from quartowrap.authoring.tables import show_table
 
 from analysis.clustering import (
     ClusteringParams,
@@ -30,8 +31,8 @@ from analysis.clustering import (
     tfidf,
     tune_connections,
 )
-from analysis.paths import PROJECT_ROOT
-from analysis.tables import show_table
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
 def disjoint_corpus(k: int, per_group: int = 30, seed: int = 1) -> tuple[list[str], np.ndarray]:

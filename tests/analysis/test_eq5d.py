@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from quartowrap.authoring.data import load_yaml
 
-from analysis.data import load_yaml
 from analysis.eq5d import DIMENSIONS, ValueSet, index_values, profile, summary_by_group
 
 # Index values of single states, typed from the published 3 125-state Belgian value table

@@ -16,10 +16,10 @@ import pandas as pd
 import pypandoc
 import pytest
 from matplotlib.colors import to_hex
+from quartowrap.authoring.data import DataValidationError
 
 from analysis import figures
 from analysis import literature as lit
-from analysis.data import DataValidationError
 
 ROOT = Path(__file__).resolve().parents[2]
 LEVELS = ("federal", "flanders", "wallonia", "brussels")

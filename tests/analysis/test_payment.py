@@ -12,10 +12,11 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from quartowrap.authoring.data import DataValidationError
 
 from analysis import payment as pay
-from analysis.data import DataValidationError
-from analysis.paths import PROJECT_ROOT
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 # ------------------------------------------------------------------ table 56 (typed)
 

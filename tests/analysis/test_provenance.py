@@ -8,8 +8,9 @@ from pathlib import Path
 
 import yaml
 
-from analysis.paths import PROJECT_ROOT
 from analysis.provenance import data_inventory
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_inventory_of_a_small_data_dir(tmp_path: Path) -> None:
@@ -53,7 +54,8 @@ def test_inventory_of_the_shipped_data_lists_every_codebook_file(tmp_path: Path)
 
 
 def test_status_of_synthetic_reconstructed_and_published_files() -> None:
-    from analysis.data import FileSpec
+    from quartowrap.authoring.data import FileSpec
+
     from analysis.provenance import file_status
 
     assert file_status(FileSpec(description="SYNTHETIC wave", reconstructed=True)) == "synthetic"

@@ -16,8 +16,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from quartowrap.authoring.data import load_table, load_yaml
 
-from analysis.data import load_table, load_yaml
 from analysis.eq5d import ValueSet, summary_by_group
 from analysis.pacic import (
     ITEMS,
@@ -30,8 +30,9 @@ from analysis.pacic import (
     provider_shares,
     selection_flow,
 )
-from analysis.paths import PROJECT_ROOT
 from analysis.regression import model_table
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 REGION_ORDER = ["Flanders", "Wallonia", "Brussels", "Belgium"]
 

@@ -9,7 +9,8 @@ from types import ModuleType
 import pandas as pd
 import pytest
 
-from analysis.paths import PROJECT_ROOT
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
 
 SCRIPT = PROJECT_ROOT / "data" / "reconstruct" / "professionals.py"
 SHIPPED = PROJECT_ROOT / "data" / "survey" / "professionals.csv"

@@ -16,10 +16,10 @@ import pytest
 import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from quartowrap.authoring.data import load_table
+from quartowrap.authoring.paths import data_dir
 
 from analysis import survey
-from analysis.data import load_table
-from analysis.paths import data_dir
 from analysis.synthetic import synthetic_professionals
 
 REGIONS = ["Brussels", "Flanders", "Wallonia", "Federal", "Total"]

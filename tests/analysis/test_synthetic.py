@@ -9,10 +9,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from quartowrap.authoring.data import check_all, load_codebook, load_table
+from quartowrap.authoring.paths import data_dir
 
 from analysis import pacic, regression
-from analysis.data import check_all, load_codebook, load_table
-from analysis.paths import data_dir
 from analysis.synthetic import synthetic_patients, write_data_dir
 
 

@@ -18,7 +18,8 @@ from matplotlib.colors import to_hex
 from analysis import figures
 from analysis import transition as tr
 from analysis.citations import parse_bibtex
-from analysis.paths import PROJECT_ROOT
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 # ------------------------------------------------------------------ table 59
 

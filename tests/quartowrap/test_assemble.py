@@ -6,8 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-from quartowrap.assemble import assemble_book, parse_markdown, stringify
+from quartowrap.assemble.book import assemble_book, parse_markdown, stringify
 from quartowrap.errors import UnresolvedReferenceError
 from quartowrap.model import (
     BookConfig,

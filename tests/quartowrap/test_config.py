@@ -6,14 +6,13 @@ import textwrap
 from pathlib import Path
 
 import pytest
-
-from quartowrap.config import (
+from quartowrap.errors import ConfigError
+from quartowrap.project.config import (
     document_execute_options,
     document_metadata,
     load_book_config,
     merge_metadata,
 )
-from quartowrap.errors import ConfigError
 
 MINI = Path(__file__).resolve().parents[1] / "fixtures" / "mini-book"
 

@@ -11,8 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-from quartowrap.assemble import assemble_book, stringify
+from quartowrap.assemble.book import assemble_book, stringify
 from quartowrap.model import BookConfig, ChapterRef, ExecutedChapter
 
 TABLE = "| a | b |\n|---|---|\n| 1 | 2 |\n"

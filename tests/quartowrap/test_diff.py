@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from quartowrap.diff import diff_releases, render_html, render_text
+from quartowrap.commands.diff import diff_releases, render_html, render_text
 
 
 def _release(root: Path, version: str, tables: dict[str, str], pages: dict[str, str]) -> None:

@@ -12,11 +12,10 @@ import textwrap
 from pathlib import Path
 
 import pytest
-
-from quartowrap.config import load_book_config
 from quartowrap.errors import CellError
-from quartowrap.execute import ChapterProgress, execute_chapters, table_csv
+from quartowrap.execute.engine import ChapterProgress, execute_chapters, table_csv
 from quartowrap.model import ExecutedChapter, SourceLocation
+from quartowrap.project.config import load_book_config
 
 MINI = Path(__file__).resolve().parents[1] / "fixtures" / "mini-book"
 
@@ -303,8 +302,8 @@ def test_figures_are_byte_identical_across_kernels(features) -> None:
 
 def run_failing(root: Path, chapters: dict[str, str]) -> CellError:
     """Run a book that must fail; also check that no kernel or fork server outlives it."""
-    import quartowrap.execute as execute_module
-    from quartowrap.kernels import KernelPool
+    import quartowrap.execute.engine as execute_module
+    from quartowrap.execute.kernels import KernelPool
 
     pools: list[KernelPool] = []
 
@@ -375,12 +374,12 @@ def test_syntax_error_and_inline_error(tmp_path: Path) -> None:
 
 
 def test_spawn_mode_fallback(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("KCE_KERNEL_MODE", "spawn")
+    monkeypatch.setenv("QUARTOWRAP_KERNEL_MODE", "spawn")
     root = make_book(
         tmp_path,
         {
             "ch.qmd": "# Ch\n\n```{python}\nimport os\n```\n\n"
-            "cwd `{python} os.getcwd() == os.environ['KCE_PROJECT_ROOT']`"
+            "cwd `{python} os.getcwd() == os.environ['QUARTOWRAP_PROJECT_ROOT']`"
             " seed `{python} os.environ['PYTHONHASHSEED']`\n"
         },
     )
@@ -406,7 +405,7 @@ def test_pool_never_loses_a_wakeup(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     import time
     from concurrent.futures import ThreadPoolExecutor
 
-    from quartowrap.kernels import KernelPool
+    from quartowrap.execute.kernels import KernelPool
 
     class FakeKernel:
         def close(self) -> None:
@@ -439,7 +438,7 @@ def test_pool_never_loses_a_wakeup(tmp_path: Path, monkeypatch: pytest.MonkeyPat
 
 
 def test_preload_candidates_follow_project_modules(tmp_path: Path) -> None:
-    from quartowrap.kernels import preload_candidates
+    from quartowrap.execute.kernels import preload_candidates
 
     (tmp_path / "pkg").mkdir()
     (tmp_path / "pkg" / "__init__.py").write_text("import json\n")
@@ -474,8 +473,8 @@ def test_execute_dir_file_runs_in_the_chapter_directory(tmp_path: Path) -> None:
 
 
 def test_cell_figure_size_fills_the_missing_side() -> None:
-    from quartowrap.execute import _cell_figure_size
-    from quartowrap.qmd import CodeCell
+    from quartowrap.execute.engine import _cell_figure_size
+    from quartowrap.project.qmd import CodeCell
 
     def cell(**options: object) -> CodeCell:
         loc = SourceLocation(Path("c.qmd"), 1)
@@ -489,8 +488,8 @@ def test_cell_figure_size_fills_the_missing_side() -> None:
 
 
 def test_code_fold_wraps_echoed_code_in_details() -> None:
-    from quartowrap.execute import _fold_code
-    from quartowrap.qmd import CodeCell
+    from quartowrap.execute.engine import _fold_code
+    from quartowrap.project.qmd import CodeCell
 
     def cell(**options: object) -> CodeCell:
         return CodeCell(0, "python", "", "", dict(options), SourceLocation(Path("c.qmd"), 1), ())
@@ -514,8 +513,7 @@ def test_kernel_start_retries_when_a_port_was_taken(
     import socket
 
     import jupyter_client.connect as connect
-
-    from quartowrap.kernels import KernelPool
+    from quartowrap.execute.kernels import KernelPool
 
     taken = socket.socket()
     taken.bind(("127.0.0.1", 0))

@@ -7,11 +7,10 @@ import textwrap
 from pathlib import Path
 
 import pytest
-
-from quartowrap import freeze
-from quartowrap.config import load_book_config
-from quartowrap.execute import ChapterProgress, execute_chapters
+import quartowrap.execute.freeze as freeze
+from quartowrap.execute.engine import ChapterProgress, execute_chapters
 from quartowrap.model import ExecutedChapter
+from quartowrap.project.config import load_book_config
 
 QUARTO = """\
 project:
@@ -185,7 +184,7 @@ def test_external_data_dir_is_tracked(tmp_path: Path) -> None:
 
         ```{python}
         import os
-        text = open(os.path.join(os.environ["KCE_DATA_DIR"], "wave.csv")).read()
+        text = open(os.path.join(os.environ["QUARTOWRAP_DATA_DIR"], "wave.csv")).read()
         ```
 
         Rows: `{python} len(text.split())`.
@@ -194,7 +193,7 @@ def test_external_data_dir_is_tracked(tmp_path: Path) -> None:
     wave = tmp_path / "wave1"
     write(wave, "wave.csv", "a\n1\n")
     status, res = build(root, data_dir=wave)
-    assert set(res["d.qmd"].dependencies.data_files) == {"$KCE_DATA_DIR/wave.csv"}
+    assert set(res["d.qmd"].dependencies.data_files) == {"$QUARTOWRAP_DATA_DIR/wave.csv"}
     assert "Rows: 2." in res["d.qmd"].markdown
     assert executed(build(root, data_dir=wave)[0]) == set()
     write(wave, "wave.csv", "a\n1\n2\n")

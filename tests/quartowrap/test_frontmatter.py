@@ -5,15 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from quartowrap.errors import ConfigError
-from quartowrap.frontmatter import (
+from quartowrap.model import AssembledBook, BookConfig, XrefEntry
+from quartowrap.writers.frontmatter import (
     build_front_matter,
     load_abbreviations,
     load_glossary,
     validate_kce,
 )
-from quartowrap.model import AssembledBook, BookConfig, XrefEntry
 
 REPO = Path(__file__).resolve().parents[2]
 

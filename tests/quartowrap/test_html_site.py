@@ -18,17 +18,7 @@ from typing import Any
 
 import pypandoc
 import pytest
-
-from quartowrap import html_site
-from quartowrap.frontmatter import (
-    Abbreviation,
-    ColophonField,
-    Cover,
-    FrontMatter,
-    GlossaryEntry,
-    ListEntry,
-)
-from quartowrap.html_site import write_html_site
+import quartowrap.writers.html.site as html_site
 from quartowrap.model import (
     AssembledBook,
     AssembledChapter,
@@ -38,6 +28,15 @@ from quartowrap.model import (
     TableOutput,
     XrefEntry,
 )
+from quartowrap.writers.frontmatter import (
+    Abbreviation,
+    ColophonField,
+    Cover,
+    FrontMatter,
+    GlossaryEntry,
+    ListEntry,
+)
+from quartowrap.writers.html.site import write_html_site
 
 PAYLOAD = "<script>alert(1)</script>"
 UNIQUE_WORD = "zygomorphic"  # appears in chapter 3 only (the browser test searches it)
@@ -718,7 +717,7 @@ def test_code_highlighting_colours_meet_wcag_aa():
 
 def test_book_from_the_real_assembler(tmp_path):
     """Drift check: what assemble.py produces is what this writer expects."""
-    assemble = pytest.importorskip("quartowrap.assemble")
+    assemble = pytest.importorskip("quartowrap.assemble.book")
     from quartowrap.model import ExecutedChapter
 
     svg = tmp_path / "fig-bars.svg"
@@ -771,7 +770,7 @@ def test_book_from_the_real_assembler(tmp_path):
 
 
 def test_search_documents_follow_sections():
-    from quartowrap.search_index import docs_from_html
+    from quartowrap.writers.html.search_index import docs_from_html
 
     html = (
         '<section id="sec-a" class="level1"><h1><span>2</span> Alpha</h1><p>Intro text.</p>'
@@ -789,7 +788,7 @@ def test_search_documents_follow_sections():
 
 
 def test_number_cells_and_table_layout():
-    from quartowrap.html_site import _layout_table, is_number_cell
+    from quartowrap.writers.html.site import _layout_table, is_number_cell
 
     for text in ("12", "3.92", "−1.2 [−2.0; 0.4]", "12 (4 %)", "< 0.001", "p < 0.05", "1 234"):
         assert is_number_cell(text), text

@@ -11,8 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
-from quartowrap.preview import STATUS_PATH, Previewer
+from quartowrap.commands.preview import STATUS_PATH, Previewer
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "mini-book"
 pytestmark = pytest.mark.slow

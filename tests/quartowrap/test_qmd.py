@@ -6,10 +6,9 @@ import textwrap
 from pathlib import Path
 
 import pytest
-
 from quartowrap.errors import ConfigError
 from quartowrap.model import SourceLocation
-from quartowrap.qmd import CodeCell, MarkdownBlock, parse_qmd
+from quartowrap.project.qmd import CodeCell, MarkdownBlock, parse_qmd
 
 MINI = Path(__file__).resolve().parents[1] / "fixtures" / "mini-book"
 

@@ -14,17 +14,16 @@ import sys
 from pathlib import Path
 
 import pytest
-
+from quartowrap.commands.render import RenderOptions, render_project, resolve_engine
 from quartowrap.errors import BuildError
 from quartowrap.progress import Progress
-from quartowrap.render import RenderOptions, render_project, resolve_engine
 
 FAKE_QUARTO = """#!{python}
 import json, os, pathlib, sys
 args = sys.argv[1:]
 log = pathlib.Path(os.environ["FAKE_QUARTO_LOG"])
 calls = json.loads(log.read_text()) if log.exists() else []
-calls.append({{"args": args, "data_dir": os.environ.get("KCE_DATA_DIR")}})
+calls.append({{"args": args, "data_dir": os.environ.get("QUARTOWRAP_DATA_DIR")}})
 log.write_text(json.dumps(calls))
 out = pathlib.Path(args[args.index("--output-dir") + 1])
 out.mkdir(parents=True, exist_ok=True)

@@ -8,8 +8,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-
-from quartowrap.release import (
+from quartowrap.publish.release import (
     publish,
     resolve_version,
     staging_directory,

@@ -13,11 +13,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-from quartowrap.assemble import assemble_book, stringify
-from quartowrap.execute import weave
+from quartowrap.assemble.book import assemble_book, stringify
+from quartowrap.execute.engine import weave
 from quartowrap.model import BookConfig, ChapterRef, ExecutedChapter, ExecuteOptions
-from quartowrap.qmd import parse_qmd
+from quartowrap.project.qmd import parse_qmd
 
 CELL = """# Panels
 
@@ -226,7 +225,7 @@ def _panel_book(tmp_path: Path):
 
 
 def test_html_panel_structure(tmp_path: Path) -> None:
-    from quartowrap.html_site import write_html_site
+    from quartowrap.writers.html.site import write_html_site
 
     book = _panel_book(tmp_path)
     out = tmp_path / "html"
@@ -263,7 +262,7 @@ def test_html_panel_structure(tmp_path: Path) -> None:
     ],
 )
 def test_layout_widths(attrs: list[list[str]], parts: int, expected: list[list[float]]) -> None:
-    from quartowrap.html_site import _layout_widths
+    from quartowrap.writers.html.site import _layout_widths
 
     assert _layout_widths(["fig-x", [], attrs], parts) == expected
 
@@ -290,8 +289,8 @@ def _typst_book(tmp_path: Path, ncol: str = "layout-ncol=2"):
 
 
 def _typst(book) -> str:
-    from quartowrap.frontmatter import build_front_matter
-    from quartowrap.typst_pdf import typst_source
+    from quartowrap.writers.frontmatter import build_front_matter
+    from quartowrap.writers.typst.pdf import typst_source
 
     return typst_source(book, build_front_matter(book, version="1"))
 
@@ -319,8 +318,7 @@ def test_typst_panel_columns_from_layout_nrow(tmp_path: Path) -> None:
 @pytest.mark.slow
 def test_pdf_with_a_panel_compiles_and_shows_the_captions(tmp_path: Path) -> None:
     from pypdf import PdfReader
-
-    from quartowrap.typst_pdf import write_pdf
+    from quartowrap.writers.typst.pdf import write_pdf
 
     out = tmp_path / "panel.pdf"
     write_pdf(_typst_book(tmp_path), out, version="1.0.0")

@@ -7,10 +7,9 @@ from pathlib import Path
 import matplotlib
 import pytest
 from pypdf import PdfReader
-
-from quartowrap.assemble import assemble_book
+from quartowrap.assemble.book import assemble_book
 from quartowrap.model import BookConfig, ChapterRef, ExecutedChapter
-from quartowrap.typst_pdf import write_pdf
+from quartowrap.writers.typst.pdf import write_pdf
 
 matplotlib.use("svg")
 import matplotlib.pyplot as plt
@@ -251,8 +250,8 @@ def test_landscape_a4(built):
 
 def _source_for(tmp_path: Path, markdown: str, kce: dict | None = None) -> str:
     """The typst source pandoc writes for a one-chapter book (no compile: fast)."""
-    from quartowrap.frontmatter import build_front_matter
-    from quartowrap.typst_pdf import typst_source
+    from quartowrap.writers.frontmatter import build_front_matter
+    from quartowrap.writers.typst.pdf import typst_source
 
     config = BookConfig(
         root=Path(__file__).resolve().parents[2], title="T", date="2022", kce=kce or KCE

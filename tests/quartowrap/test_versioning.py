@@ -6,9 +6,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
-
+from quartowrap.commands.release import add_changelog_entry, make_release, set_book_version
 from quartowrap.errors import BuildError
-from quartowrap.versioning import add_changelog_entry, make_release, set_book_version
 
 
 def _git(cwd: Path, *args: str) -> str:

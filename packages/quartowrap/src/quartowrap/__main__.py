@@ -1,0 +1,7 @@
+"""`python -m quartowrap …`."""
+
+import sys
+
+from quartowrap.cli import main
+
+sys.exit(main())

@@ -1,0 +1,387 @@
+"""Assemble executed chapters into one book: pandoc AST, Lua filters, citeproc, split again.
+
+Cross-references and citation numbers are book-wide (KCE reports number tables 1…N through
+the whole report and the reference list is global), so the chapters must be processed as one
+document.  Each chapter is parsed on its own (cacheable: the parse depends only on its
+markdown), wrapped in a marker Div, merged, run once through the filters and citeproc, and
+split back into per-chapter ASTs for the HTML pages; the typst writer re-merges them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import subprocess
+import tempfile
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pypandoc
+
+from quartowrap.errors import BuildError, UnresolvedReferenceError
+from quartowrap.model import (
+    AssembledBook,
+    AssembledChapter,
+    BookConfig,
+    ChapterRef,
+    ExecutedChapter,
+    FigureOutput,
+    SourceLocation,
+    TableOutput,
+    XrefEntry,
+)
+
+STAGE_DIR = Path(__file__).resolve().parent
+FILTER_DIR = STAGE_DIR / "filters"
+DEFAULT_CSL = STAGE_DIR / "csl" / "vancouver-kce.csl"
+# Book-wide filters in the order they must run, all before citeproc (so that `@fig-x` is
+# a link before citeproc looks for bibliography keys): callouts first, because a heading
+# that opens a callout is its title and never a numbered section (as in Quarto).
+BOOK_FILTERS = ("callouts.lua", "crossref.lua")
+READER = "markdown"
+CHAPTER_CLASS = "quartowrap-chapter"
+INTERNAL_META = (
+    "quartowrap-xrefs",
+    "quartowrap-unresolved",
+    "quartowrap-citekeys",
+    "quartowrap-duplicates",
+)
+
+_PARSE_CACHE: dict[str, str] = {}
+
+
+@cache
+def pandoc_path() -> str:
+    """The pandoc binary shipped by pypandoc-binary (never a system pandoc)."""
+    return str(pypandoc.get_pandoc_path())
+
+
+def run_pandoc(args: Sequence[str], stdin: str, what: str) -> str:
+    """Run pandoc with `args`, feeding `stdin`; a failure is a BuildError naming `what`."""
+    proc = subprocess.run(
+        [pandoc_path(), *args],
+        input=stdin.encode("utf-8"),
+        capture_output=True,
+        check=False,
+    )
+    if proc.returncode != 0:
+        raise BuildError(
+            f"pandoc failed while {what} (exit {proc.returncode})",
+            detail=proc.stderr.decode("utf-8", "replace").strip(),
+        )
+    return proc.stdout.decode("utf-8")
+
+
+def parse_markdown(markdown: str, *, cache_dir: Path | None = None) -> dict[str, Any]:
+    """Parse pandoc markdown to a pandoc JSON AST; cached by content (memory, then disk)."""
+    key = hashlib.sha256(f"{pandoc_path()}\0{READER}\0{markdown}".encode()).hexdigest()
+    text = _PARSE_CACHE.get(key)
+    cached_file = cache_dir / f"{key}.json" if cache_dir else None
+    if text is None and cached_file is not None and cached_file.is_file():
+        text = cached_file.read_text(encoding="utf-8")
+    if text is None:
+        text = run_pandoc(["-f", READER, "-t", "json"], markdown, "parsing markdown")
+        if cached_file is not None:
+            cached_file.parent.mkdir(parents=True, exist_ok=True)
+            tmp = cached_file.with_suffix(".tmp")
+            tmp.write_text(text, encoding="utf-8")
+            tmp.replace(cached_file)
+    _PARSE_CACHE[key] = text
+    return json.loads(text)
+
+
+# --- small pandoc-JSON helpers -------------------------------------------------------------
+
+
+def stringify(node: Any) -> str:
+    """Plain text of a pandoc JSON inline/block list (like pandoc.utils.stringify)."""
+    if isinstance(node, list):
+        return "".join(stringify(n) for n in node)
+    if not isinstance(node, dict):
+        return ""
+    kind, content = node.get("t"), node.get("c")
+    if kind == "Str":
+        return content
+    if kind in ("Space", "SoftBreak", "LineBreak"):
+        return " "
+    if kind in ("Code", "Math", "RawInline"):
+        return content[-1] if kind != "RawInline" else ""
+    if kind in ("Span", "Link", "Image", "Quoted", "Cite"):
+        return stringify(content[1])  # [attr|quote type|citations, inlines, ...]
+    if kind == "Note":
+        return ""
+    return stringify(content) if isinstance(content, list) else ""
+
+
+def _attr(ident: str = "", classes: Sequence[str] = (), attrs: dict[str, str] | None = None):
+    return [ident, list(classes), [[k, v] for k, v in (attrs or {}).items()]]
+
+
+def _attr_value(attr: list[Any], name: str) -> str | None:
+    for key, value in attr[2]:
+        if key == name:
+            return value
+    return None
+
+
+def _meta_string(value: str) -> dict[str, Any]:
+    return {"t": "MetaString", "c": value}
+
+
+def _meta_text(meta: dict[str, Any], key: str) -> str:
+    node = meta.get(key)
+    if node is None:
+        return ""
+    if node["t"] == "MetaString":
+        return node["c"]
+    return stringify(node["c"])
+
+
+# --- assembling ------------------------------------------------------------------------------
+
+
+def _chapter_ref(config: BookConfig, source: Path) -> ChapterRef:
+    for ref in config.chapters:
+        if ref.source == source:
+            return ref
+    return ChapterRef(source=source, numbered=source.stem != "index")
+
+
+def _chapter_div(ref: ChapterRef, chapter: ExecutedChapter, ast: dict[str, Any]) -> dict:
+    """Wrap a chapter's blocks in the marker Div the filters and the splitter rely on."""
+    blocks = list(ast["blocks"])
+    title = chapter.front_matter.get("title")
+    first = blocks[0] if blocks else None
+    if title and not (first and first["t"] == "Header" and first["c"][0] == 1):
+        heading = parse_markdown(f"# {title}")["blocks"]
+        blocks = heading + blocks
+    attrs = {
+        "slug": ref.slug,
+        "source": ref.source.as_posix(),
+        "numbered": "true" if ref.numbered else "false",
+        "appendix": "true" if ref.appendix else "false",
+    }
+    if ref.part:
+        attrs["part"] = ref.part
+    return {
+        "t": "Div",
+        "c": [_attr(f"quartowrap-chapter-{ref.slug}", [CHAPTER_CLASS], attrs), blocks],
+    }
+
+
+def _book_meta(config: BookConfig) -> dict[str, Any]:
+    csl = config.csl or DEFAULT_CSL
+    meta: dict[str, Any] = {
+        "quartowrap-crossref": _meta_string(json.dumps(config.crossref or {}, default=str)),
+        "csl": _meta_string(str(csl)),
+        "link-citations": {"t": "MetaBool", "c": True},
+    }
+    if config.bibliography:
+        meta["bibliography"] = {
+            "t": "MetaList",
+            "c": [_meta_string(str(p)) for p in config.bibliography],
+        }
+    lang = config.metadata.get("lang") if isinstance(config.metadata, dict) else None
+    if isinstance(lang, str):
+        meta["lang"] = _meta_string(lang)
+    nocite = config.metadata.get("nocite") if isinstance(config.metadata, dict) else None
+    if isinstance(nocite, str) and nocite.strip():
+        # `nocite: "@a, @b"` (or "@*") lists entries without citing them in the text;
+        # pandoc reads the citations out of the markdown value, so let it parse them.
+        parsed = parse_markdown(f"---\nnocite: {json.dumps(nocite)}\n---\n")
+        meta["nocite"] = parsed["meta"]["nocite"]
+    return meta
+
+
+def _run_book_filters(doc: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """Run the Lua filters and citeproc on the whole book; return AST and pandoc's log."""
+    with tempfile.TemporaryDirectory(prefix="quartowrap-") as tmp:
+        log = Path(tmp) / "log.json"
+        args = ["-f", "json", "-t", "json"]
+        for name in BOOK_FILTERS:
+            args += ["--lua-filter", str(FILTER_DIR / name)]
+        args += ["--citeproc", f"--log={log}"]
+        out = run_pandoc(args, json.dumps(doc), "running cross-reference filters and citeproc")
+        messages = json.loads(log.read_text(encoding="utf-8")) if log.is_file() else []
+    return json.loads(out), messages
+
+
+def _json_list(meta: dict[str, Any], key: str) -> list[dict[str, Any]]:
+    text = _meta_text(meta, key)
+    value = json.loads(text) if text else []
+    return value if isinstance(value, list) else []
+
+
+def _source_lines(
+    config: BookConfig, chapter: ExecutedChapter | None, pattern: re.Pattern[str]
+) -> list[int]:
+    """Lines of the author's source matching `pattern` (falling back to the markdown)."""
+    texts: list[str] = []
+    if chapter is not None:
+        path = config.root / chapter.source
+        if path.is_file():
+            texts.append(path.read_text(encoding="utf-8"))
+        texts.append(chapter.markdown)
+    for text in texts:
+        lines = [i for i, line in enumerate(text.splitlines(), 1) if pattern.search(line)]
+        if lines:
+            return lines
+    return [1]
+
+
+def _use_pattern(key: str) -> re.Pattern[str]:
+    """Where `@key` is used (not followed by more key characters)."""
+    return re.compile(rf"@{re.escape(key)}(?![\w-]|[.:/][\w])")
+
+
+def _definition_pattern(key: str) -> re.Pattern[str]:
+    """Where a label is defined: `{#key}` in markdown or `#| label: key` in a cell."""
+    return re.compile(rf"(#|label:\s*){re.escape(key)}(?![\w-])")
+
+
+def _locate(
+    config: BookConfig,
+    by_slug: dict[str, ExecutedChapter],
+    items: list[dict[str, Any]],
+    message: str,
+    pattern_for: Callable[[str], re.Pattern[str]] = _use_pattern,
+) -> list[str]:
+    """`file:line: message @key` for each distinct (chapter, key, line)."""
+    out: list[str] = []
+    seen: set[tuple[str, str]] = set()
+    for item in items:
+        slug, key = item.get("chapter", ""), item["key"]
+        if (slug, key) in seen:
+            continue
+        seen.add((slug, key))
+        chapter = by_slug.get(slug)
+        source = chapter.source if chapter else Path(f"{slug}.qmd")
+        for line in _source_lines(config, chapter, pattern_for(key)):
+            out.append(f"{SourceLocation(source, line)}: {message} @{key}")
+    return out
+
+
+def _split(
+    doc: dict[str, Any], refs: list[ChapterRef]
+) -> list[tuple[ChapterRef, list[dict[str, Any]]]]:
+    """Undo the merge: the blocks of each chapter Div, in order."""
+    by_slug = {r.slug: r for r in refs}
+    parts: list[tuple[ChapterRef, list[dict[str, Any]]]] = []
+    for block in doc["blocks"]:
+        if block["t"] == "Div" and CHAPTER_CLASS in block["c"][0][1]:
+            slug = _attr_value(block["c"][0], "slug") or ""
+            parts.append((by_slug[slug], block["c"][1]))
+        elif parts:  # e.g. a bibliography citeproc appended because no #refs div exists
+            parts[-1][1].append(block)
+    return parts
+
+
+def _chapter_title(blocks: list[dict[str, Any]], ref: ChapterRef) -> tuple[str, str | None]:
+    for block in blocks:
+        if block["t"] == "Header" and block["c"][0] == 1:
+            return stringify(block["c"][2]), _attr_value(block["c"][1], "number")
+    return ref.slug, None
+
+
+def _ordered_outputs(
+    chapters: Sequence[ExecutedChapter], xrefs: dict[str, XrefEntry]
+) -> tuple[tuple[TableOutput, ...], tuple[FigureOutput, ...]]:
+    """Cell tables/figures in book order (by their cross-reference number when they have one)."""
+
+    def order(label: str, position: int) -> tuple[int, int]:
+        entry = xrefs.get(label)
+        return (int(entry.number), position) if entry else (10**9, position)
+
+    tables = [t for c in chapters for t in c.tables]
+    figures = [f for c in chapters for f in c.figures]
+    tables_sorted = sorted(enumerate(tables), key=lambda p: order(p[1].label, p[0]))
+    figures_sorted = sorted(enumerate(figures), key=lambda p: order(p[1].label, p[0]))
+    return tuple(t for _, t in tables_sorted), tuple(f for _, f in figures_sorted)
+
+
+def assemble_book(
+    config: BookConfig,
+    chapters: Sequence[ExecutedChapter],
+    *,
+    strict: bool = False,
+    cache_dir: Path | None = None,
+) -> AssembledBook:
+    """Resolve cross-references, callouts and citations across `chapters` (in reading order).
+
+    Unresolved cross-references and citation keys are returned as `file:line: …` warnings;
+    with `strict=True` they raise UnresolvedReferenceError listing all of them.
+    `cache_dir` (optional) keeps parsed chapter ASTs on disk between builds.
+    """
+    if not chapters:
+        raise BuildError("no chapters to assemble")
+    refs = [_chapter_ref(config, c.source) for c in chapters]
+    with ThreadPoolExecutor(max_workers=min(4, len(chapters))) as pool:
+        asts = list(pool.map(lambda c: parse_markdown(c.markdown, cache_dir=cache_dir), chapters))
+    doc = {
+        "pandoc-api-version": asts[0]["pandoc-api-version"],
+        "meta": _book_meta(config),
+        "blocks": [_chapter_div(r, c, a) for r, c, a in zip(refs, chapters, asts, strict=True)],
+    }
+    result, log = _run_book_filters(doc)
+    meta = result["meta"]
+
+    xrefs = {
+        e["id"]: XrefEntry(
+            id=e["id"],
+            kind=e["kind"],
+            number=e["number"],
+            chapter=e["chapter"],
+            caption=e["caption"],
+            label=e["label"],
+        )
+        for e in _json_list(meta, "quartowrap-xrefs")
+    }
+    by_slug = {r.slug: c for r, c in zip(refs, chapters, strict=True)}
+    missing = {
+        m["message"].removeprefix("citation ").removesuffix(" not found")
+        for m in log
+        if m.get("type") == "CiteprocWarning" and m.get("message", "").endswith(" not found")
+    }
+    citations = [c for c in _json_list(meta, "quartowrap-citekeys") if c["key"] in missing]
+    warnings = [
+        *_locate(
+            config, by_slug, _json_list(meta, "quartowrap-unresolved"), "unresolved reference"
+        ),
+        *_locate(config, by_slug, citations, "unresolved citation"),
+        *_locate(
+            config,
+            by_slug,
+            _json_list(meta, "quartowrap-duplicates"),
+            "duplicate label",
+            _definition_pattern,
+        ),
+    ]
+    if strict and warnings:
+        raise UnresolvedReferenceError(
+            f"{len(warnings)} unresolved reference(s) or duplicate label(s)",
+            detail="\n".join(warnings),
+        )
+
+    chapter_meta = {k: v for k, v in meta.items() if k not in INTERNAL_META}
+    assembled = []
+    for ref, blocks in _split(result, refs):
+        title, number = _chapter_title(blocks, ref)
+        ast = {
+            "pandoc-api-version": result["pandoc-api-version"],
+            "meta": chapter_meta,
+            "blocks": blocks,
+        }
+        assembled.append(AssembledChapter(ref=ref, title=title, number=number, ast=ast))
+    tables, figures = _ordered_outputs(chapters, xrefs)
+    return AssembledBook(
+        config=config,
+        chapters=tuple(assembled),
+        xrefs=xrefs,
+        tables=tables,
+        figures=figures,
+        warnings=tuple(warnings),
+    )

@@ -1,0 +1,117 @@
+"""Command line: `python -m quartowrap render [options]` (what `nox -s render` runs).
+
+Errors are printed as `file:line: message` with a non-zero exit; nothing is published by a
+failed build.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from quartowrap.errors import BuildError
+from quartowrap.progress import Progress
+
+
+def _render_parser(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser("render", help="render the book (HTML and PDF) into a release")
+    parser.add_argument(
+        "--to", choices=["html", "pdf", "all"], default="all", help="output format (default: both)"
+    )
+    parser.add_argument("--chapter", type=Path, help="render only this chapter (HTML page)")
+    parser.add_argument(
+        "--engine",
+        choices=["auto", "embedded", "quarto"],
+        help="auto (default): quarto when on PATH, else embedded",
+    )
+    parser.add_argument(
+        "--strict",
+        action="store_true",
+        help="unresolved references, citations or missing alt text fail the build",
+    )
+    parser.add_argument("--data-dir", type=Path, help="render with another data directory")
+    parser.add_argument("--no-freeze", action="store_true", help="execute every chapter")
+    parser.add_argument("--version", dest="release_version", help="release version to write")
+    parser.add_argument("--output-dir", type=Path, help="release root (default: _output)")
+    parser.add_argument("--project", type=Path, default=Path("."), help="project root")
+    parser.add_argument("--quiet", action="store_true", help="print only warnings and errors")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="quartowrap", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    _render_parser(sub)
+    release = sub.add_parser("release", help="commit, tag and render a versioned release")
+    release.add_argument("version", help="semantic version, e.g. 1.1.0")
+    release.add_argument("--project", type=Path, default=Path("."))
+    diff = sub.add_parser("diff", help="compare two releases: chapters and table cells")
+    diff.add_argument("old", help="older release version (a directory in _output/)")
+    diff.add_argument("new", help="newer release version")
+    diff.add_argument("--output-dir", type=Path, default=Path("_output"))
+    preview = sub.add_parser("preview", help="serve the HTML and re-render on every change")
+    preview.add_argument("--port", type=int, default=4848)
+    preview.add_argument("--data-dir", type=Path)
+    preview.add_argument("--project", type=Path, default=Path("."))
+    return parser
+
+
+def _run_diff(args: argparse.Namespace, progress: Progress) -> int:
+    from quartowrap.commands.diff import diff_releases, render_text, write_report
+
+    result = diff_releases(args.output_dir.resolve(), args.old, args.new)
+    print(render_text(result))
+    progress.done(f"Report: {write_report(args.output_dir.resolve(), result)}")
+    return 0
+
+
+def _run_render(args: argparse.Namespace, progress: Progress) -> int:
+    from quartowrap.commands.render import RenderOptions, default_jobs, render_project
+
+    to = ("html", "pdf") if args.to == "all" else (args.to,)
+    options = RenderOptions(
+        to=to,  # type: ignore[arg-type]
+        chapter=args.chapter,
+        engine=args.engine,
+        strict=args.strict,
+        data_dir=args.data_dir,
+        use_freeze=not args.no_freeze,
+        version=args.release_version,
+        output_root=args.output_dir.resolve() if args.output_dir else None,
+        jobs=default_jobs(),
+    )
+    render_project(args.project, options, progress=progress)
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    progress = Progress.for_environment()
+    progress.quiet = bool(getattr(args, "quiet", False))
+    try:
+        if args.command == "render":
+            return _run_render(args, progress)
+        if args.command == "release":
+            from quartowrap.commands.release import make_release
+
+            progress.done(f"Released {args.version}: {make_release(args.project, args.version)}")
+            return 0
+        if args.command == "diff":
+            return _run_diff(args, progress)
+        if args.command == "preview":
+            from quartowrap.commands.preview import run_preview
+
+            run_preview(args.project, port=args.port, data_dir=args.data_dir)
+            return 0
+    except BuildError as error:
+        progress.error(str(error))
+        return 1
+    except KeyboardInterrupt:
+        progress.error("interrupted; the previous release is untouched")
+        return 130
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,905 @@
+"""Execute chapters in Jupyter kernels and weave their outputs into pandoc markdown.
+
+Execution and weaving are separate on purpose: a kernel run produces *raw outputs* (per
+cell: streams, display data, errors; per inline expression: its formatted value), which
+freeze stores; weaving turns raw outputs plus the chapter's current prose and cell options
+into `ExecutedChapter.markdown` following the stage contract in docs/architecture.md.  So
+a prose or caption edit re-weaves stored outputs without starting a kernel.
+
+Chapters run in parallel (`jobs`), each in its own fresh kernel from `kernels.KernelPool`.
+"""
+
+from __future__ import annotations
+
+import ast
+import base64
+import csv
+import html
+import io
+import json
+import os
+import queue
+import re
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import quartowrap.execute.freeze as freeze
+from quartowrap.authoring.protocol import DATA_DIR_ENV, TABLE_MIME
+from quartowrap.errors import BuildError, CellError
+from quartowrap.execute.kernels import (
+    REPORT_EXPRESSION,
+    Kernel,
+    KernelPool,
+    figure_size_code,
+    kernel_environment,
+    preload_candidates,
+    release_event_loop,
+    setup_code,
+)
+from quartowrap.execute.kernels import _inside_project as inside_project
+from quartowrap.model import (
+    BookConfig,
+    ChapterRef,
+    Dependencies,
+    ExecutedChapter,
+    ExecuteOptions,
+    FigureOutput,
+    SourceLocation,
+    TableOutput,
+)
+from quartowrap.project.config import (
+    directory_metadata,
+    document_execute_options,
+    document_metadata,
+    execute_options,
+)
+from quartowrap.project.qmd import CodeCell, MarkdownBlock, QmdDocument, parse_qmd
+
+IMAGE_MIMES = {"image/svg+xml": ".svg", "image/png": ".png", "image/jpeg": ".jpg"}
+KEPT_MIMES = (TABLE_MIME, "text/markdown", "text/html", "text/plain")
+_DEFAULT_REPR = re.compile(r"^<[^\n]* at 0x[0-9a-fA-F]+>$")
+TRACEBACK_TAIL = 12
+
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+# Warnings name the cell's temporary file (`/tmp/ipykernel_<pid>/<hash>.py`): not reproducible.
+_CELL_FILE = re.compile(r"[^\s:]*ipykernel_\d+[/\\]\d+\.py")
+_CELL_FRAME = re.compile(r"Cell In\[(\d+)\], line (\d+)")
+_TABLE_SEPARATOR = re.compile(r"^\s*\|?\s*:?-+:?\s*(\|\s*:?-+:?\s*)*\|?\s*$")
+
+
+@dataclass(frozen=True)
+class ChapterProgress:
+    """A progress event: a chapter `started` executing, was `executed`, or reused (`frozen`).
+
+    Chapters without code report `executed` with zero seconds.  `reason` says why a chapter
+    executed (e.g. "data file changed: data/x.csv").
+    """
+
+    source: Path
+    status: Literal["started", "executed", "frozen"]
+    seconds: float = 0.0
+    reason: str | None = None
+
+
+ProgressCallback = Callable[[ChapterProgress], None]
+
+
+# --------------------------------------------------------------------------------------
+# Public entry point
+# --------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Plan:
+    ref: ChapterRef
+    doc: QmdDocument
+    options: ExecuteOptions
+    evaluated: list[bool]
+    key: str = ""
+    reason: str | None = None  # why it must execute; None = static or reusable
+    figure_size: tuple[float, float] | None = None
+    cwd: Path | None = None  # the project root, or the chapter's directory (execute-dir: file)
+    frozen: freeze.FrozenResult | None = None
+    code_display: dict[str, Any] = field(default_factory=dict)  # code-fold / code-summary
+
+
+def execute_chapters(
+    config: BookConfig,
+    chapters: Sequence[ChapterRef],
+    *,
+    data_dir: Path | None = None,
+    use_freeze: bool = True,
+    jobs: int = 2,
+    on_progress: ProgressCallback | None = None,
+) -> list[ExecutedChapter]:
+    """Execute (or reuse from freeze) every chapter; results in the order given."""
+    root = config.root
+    notify = on_progress or (lambda _p: None)
+    if data_dir is None and os.environ.get(DATA_DIR_ENV):
+        data_dir = Path(os.environ[DATA_DIR_ENV])  # kernels inherit it: freeze must know it
+    plans: list[_Plan] = []
+    for ref in chapters:
+        doc = parse_qmd(ref.source, root, directory_metadata(config, ref.source))
+        options = document_execute_options(config, ref.source, doc.front_matter)
+        evaluated = [bool(_cell_options(options, c).eval) for c in doc.cells]
+        plan = _Plan(ref, doc, options, evaluated)
+        plan.code_display = _code_display(config, ref.source, doc.front_matter)
+        if doc.executable and doc.has_code:
+            plan.figure_size = _figure_size(config, ref.source, doc.front_matter)
+            # Quarto's `project: execute-dir: file` runs a chapter in its own directory; the
+            # default here is the project root (analysis code and data paths are root-relative).
+            execute_dir = (config.metadata.get("project") or {}).get("execute-dir")
+            plan.cwd = (root / ref.source).parent if execute_dir == "file" else root
+            extra = repr((plan.figure_size, execute_dir == "file"))
+            sizes = [
+                (c.index, _cell_figure_size(c, plan.figure_size))
+                for c in doc.cells
+                if _cell_figure_size(c, plan.figure_size) is not None
+            ]
+            if sizes:  # only then, so chapters without cell sizes keep their freeze keys
+                extra += f" cell-figure-sizes={sizes!r}"
+            plan.key = freeze.code_key(doc, data_dir, evaluated, extra=extra, root=root)
+            plan.frozen = freeze.load(root, ref.source)
+            mode = options.freeze if use_freeze else False
+            plan.reason = freeze.stale_reason(plan.frozen, doc, plan.key, mode, root, data_dir)
+        plans.append(plan)
+
+    results: dict[int, ExecutedChapter] = {}
+    to_run = [i for i, p in enumerate(plans) if p.reason is not None]
+    for i, plan in enumerate(plans):
+        if plan.reason is None:
+            results[i] = _from_store(config, plan)
+            status = "frozen" if plan.frozen is not None else "executed"
+            notify(ChapterProgress(plan.ref.source, status, 0.0))
+    if to_run:
+        results.update(_run_all(config, plans, to_run, data_dir, jobs, notify))
+    return [results[i] for i in range(len(plans))]
+
+
+def _from_store(config: BookConfig, plan: _Plan) -> ExecutedChapter:
+    raw = plan.frozen.outputs if plan.frozen else {}
+    figures = freeze.figure_dir(config.root, plan.ref.source)
+    markdown, tables, figs = weave(plan.doc, raw, plan.options, figures, plan.code_display)
+    return ExecutedChapter(
+        source=plan.ref.source,
+        front_matter=plan.doc.front_matter,
+        markdown=markdown,
+        tables=tables,
+        figures=figs,
+        dependencies=plan.frozen.dependencies if plan.frozen else Dependencies(),
+        seconds=0.0,
+        from_freeze=plan.frozen is not None,
+    )
+
+
+def _run_all(
+    config: BookConfig,
+    plans: list[_Plan],
+    to_run: list[int],
+    data_dir: Path | None,
+    jobs: int,
+    notify: ProgressCallback,
+) -> dict[int, ExecutedChapter]:
+    root = config.root
+    workers = max(1, min(jobs, len(to_run)))
+    # Longest first when the last run's timings are known, so a long chapter never starts
+    # last while the other worker sits idle.  Without timings keep the book's order: early
+    # chapters (preface, introduction) are usually light and start while the fork server is
+    # still importing what the heavy ones need.
+    if all(plans[i].frozen is not None and plans[i].frozen.seconds > 0 for i in to_run):
+        to_run = sorted(to_run, key=lambda i: -plans[i].frozen.seconds)  # type: ignore[union-attr]
+    needs = [preload_candidates([c.code for c in plans[i].doc.cells], root) for i in to_run]
+    pool = KernelPool(
+        root=root,
+        env=kernel_environment(root, data_dir),
+        preload=tuple(dict.fromkeys(n for need in needs for n in need)),
+        plan=tuple(needs),
+        prestart=workers,
+    )
+    done: dict[int, ExecutedChapter] = {}
+    ex = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="kce-chapter")
+    try:
+        pool.start(expected=len(to_run))
+        # Progress events are queued by the workers and reported from this thread only, so
+        # `on_progress` needs no locking.
+        events: queue.Queue[ChapterProgress] = queue.Queue()
+        futures: dict[Future[ExecutedChapter], int] = {
+            ex.submit(_run_one, config, plans[i], pool, data_dir, events.put): i for i in to_run
+        }
+
+        def report() -> None:
+            while not events.empty():
+                notify(events.get_nowait())
+
+        while True:
+            finished, pending = wait(futures, timeout=0.05, return_when=FIRST_EXCEPTION)
+            report()
+            if not pending or any(f.exception() is not None for f in finished):
+                break
+        failed = [f for f in finished if f.exception() is not None]
+        if failed:
+            first = min(failed, key=lambda f: futures[f])
+            raise first.exception()  # type: ignore[misc]
+        for f, i in futures.items():
+            done[i] = f.result()
+    finally:
+        # Kill the kernels first: chapters still running in other threads then end at once
+        # (also on KeyboardInterrupt), and only then wait for the threads.
+        pool.close()
+        ex.shutdown(wait=True, cancel_futures=True)
+    return done
+
+
+def _run_one(
+    config: BookConfig,
+    plan: _Plan,
+    pool: KernelPool,
+    data_dir: Path | None,
+    notify: ProgressCallback,
+) -> ExecutedChapter:
+    root = config.root
+    source = plan.ref.source
+    notify(ChapterProgress(source, "started", 0.0, plan.reason))
+    start = time.monotonic()
+    kernel = pool.acquire()
+    try:
+        raw, files, report = _execute(
+            kernel, plan.doc, plan.options, root, plan.figure_size, plan.cwd
+        )
+    finally:
+        kernel.close()
+        release_event_loop()
+    seconds = round(time.monotonic() - start, 3)
+    deps = _dependencies(report, root, data_dir, config.output_dir)
+    result = freeze.FrozenResult(
+        code_key=plan.key,
+        engine=freeze.ENGINE_VERSION,
+        source_hash=plan.doc.source_hash,
+        modules=deps.modules,
+        data_files=deps.data_files,
+        outputs=raw,
+        seconds=seconds,
+    )
+    freeze.save(root, source, result, files)
+    markdown, tables, figs = weave(
+        plan.doc, raw, plan.options, freeze.figure_dir(root, source), plan.code_display
+    )
+    notify(ChapterProgress(source, "executed", seconds, plan.reason))
+    return ExecutedChapter(
+        source=source,
+        front_matter=plan.doc.front_matter,
+        markdown=markdown,
+        tables=tables,
+        figures=figs,
+        dependencies=deps,
+        seconds=seconds,
+        from_freeze=False,
+    )
+
+
+# --------------------------------------------------------------------------------------
+# Talking to the kernel
+# --------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Reply:
+    content: dict[str, Any]
+    outputs: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+
+
+def _request(
+    kernel: Kernel,
+    code: str,
+    *,
+    silent: bool = False,
+    user_expressions: dict[str, str] | None = None,
+) -> _Reply:
+    """Send one execute_request and collect its outputs until the kernel is idle again."""
+    client = kernel.client
+    msg_id = client.execute(
+        code,
+        silent=silent,
+        store_history=not silent,
+        user_expressions=user_expressions or {},
+        allow_stdin=False,
+        stop_on_error=False,
+    )
+    outputs: list[tuple[str, dict[str, Any]]] = []
+    while True:
+        try:
+            msg = client.get_iopub_msg(timeout=1.0)
+        except queue.Empty:
+            if not kernel.alive():
+                raise _KernelDied(kernel.log_tail()) from None
+            continue
+        if msg["parent_header"].get("msg_id") != msg_id:
+            continue
+        kind, content = msg["msg_type"], msg["content"]
+        if kind == "status" and content.get("execution_state") == "idle":
+            break
+        if kind in ("stream", "display_data", "execute_result", "error"):
+            outputs.append((kind, content))
+        elif kind == "clear_output":
+            outputs.clear()
+    while True:
+        try:
+            reply = client.get_shell_msg(timeout=5.0)
+        except queue.Empty:
+            if not kernel.alive():
+                raise _KernelDied(kernel.log_tail()) from None
+            continue
+        if reply["parent_header"].get("msg_id") == msg_id:
+            return _Reply(reply["content"], outputs)
+
+
+class _KernelDied(Exception):
+    pass
+
+
+def _figure_size(
+    config: BookConfig, source: Path, front_matter: dict[str, Any]
+) -> tuple[float, float] | None:
+    """Quarto's document-level `fig-width`/`fig-height` (inches) for matplotlib's default."""
+    meta = document_metadata(config, source, front_matter)
+    width, height = meta.get("fig-width"), meta.get("fig-height")
+    if width is None and height is None:
+        return None
+    default_w, default_h = 6.4, 4.8  # matplotlib's own default
+    return (float(width or default_w), float(height or default_h))
+
+
+MATPLOTLIB_DEFAULT_SIZE = (6.4, 4.8)
+
+
+def _cell_figure_size(
+    cell: CodeCell, document: tuple[float, float] | None
+) -> tuple[float, float] | None:
+    """A cell's own `fig-width`/`fig-height` (inches), the other side from the document's
+    size or matplotlib's default; None when the cell sets neither (Quarto's cell options)."""
+    width, height = cell.options.get("fig-width"), cell.options.get("fig-height")
+    if width is None and height is None:
+        return None
+    base_w, base_h = document or MATPLOTLIB_DEFAULT_SIZE
+    return (float(base_w if width is None else width), float(base_h if height is None else height))
+
+
+def _cell_options(doc_options: ExecuteOptions, cell: CodeCell) -> ExecuteOptions:
+    return execute_options(cell.options, doc_options)
+
+
+def _execute(
+    kernel: Kernel,
+    doc: QmdDocument,
+    options: ExecuteOptions,
+    root: Path,
+    figure_size: tuple[float, float] | None = None,
+    cwd: Path | None = None,
+) -> tuple[dict[str, Any], dict[str, bytes], dict[str, Any]]:
+    """Run a chapter's cells and inline expressions in document order."""
+    reply = _request(kernel, setup_code(root, figure_size, cwd), silent=True)
+    if reply.content.get("status") != "ok":
+        raise BuildError(f"kernel setup failed: {reply.content.get('evalue')}")
+    cells: dict[str, Any] = {}
+    inline: list[dict[str, Any] | None] = []
+    files: dict[str, bytes] = {}
+    counts: dict[int, CodeCell] = {}
+    for block in doc.blocks:
+        if isinstance(block, MarkdownBlock):
+            inline.extend(_inline(kernel, block, options, counts))
+            continue
+        cell_opts = _cell_options(options, block)
+        if not cell_opts.eval:
+            continue
+        cell_size = _cell_figure_size(block, figure_size)
+        try:
+            if cell_size is not None:
+                _request(kernel, figure_size_code(cell_size), silent=True)
+            reply = _request(kernel, block.source)
+            if cell_size is not None:
+                restore = figure_size or MATPLOTLIB_DEFAULT_SIZE
+                _request(kernel, figure_size_code(restore), silent=True)
+        except _KernelDied as died:
+            raise CellError(
+                "the kernel died while running this cell", block.location, str(died)
+            ) from None
+        count = reply.content.get("execution_count")
+        if isinstance(count, int):
+            counts[count] = block
+        outputs = [_raw_output(kind, content, block, files) for kind, content in reply.outputs]
+        if reply.content.get("status") == "error" and not _allows_error(block, options):
+            raise _cell_error(reply.content, block, counts)
+        cells[str(block.index)] = {"outputs": outputs}
+    report_reply = _request(kernel, "", silent=True, user_expressions={"r": REPORT_EXPRESSION})
+    report = _expression_text(report_reply.content.get("user_expressions", {}).get("r"))
+    raw = {"cells": cells, "inline": inline, "files": sorted(files)}
+    return raw, files, json.loads(report) if report else {}
+
+
+def _allows_error(cell: CodeCell, options: ExecuteOptions) -> bool:
+    return bool(_cell_options(options, cell).error)
+
+
+def _inline(
+    kernel: Kernel, block: MarkdownBlock, options: ExecuteOptions, counts: dict[int, CodeCell]
+) -> list[dict[str, Any] | None]:
+    if not block.inline:
+        return []
+    if not options.eval:
+        return [None] * len(block.inline)
+    expressions = {
+        f"e{i}": f"__kce_inline__(({expr.code}\n))" for i, expr in enumerate(block.inline)
+    }
+    try:
+        reply = _request(kernel, "", silent=True, user_expressions=expressions)
+    except _KernelDied as died:
+        raise CellError("the kernel died", block.inline[0].location, str(died)) from None
+    values = reply.content.get("user_expressions", {})
+    out: list[dict[str, Any] | None] = []
+    for i, expr in enumerate(block.inline):
+        result = values.get(f"e{i}", {})
+        if result.get("status") != "ok":
+            ename = result.get("ename", "Error")
+            evalue = result.get("evalue", "inline expression failed")
+            tail = _traceback_tail(result.get("traceback", []))
+            raise CellError(f"{ename}: {evalue}", expr.location, tail)
+        out.append(json.loads(_expression_text(result) or "null"))
+    return out
+
+
+def _expression_text(result: dict[str, Any] | None) -> str | None:
+    """The str returned by a user expression (its text/plain repr, evaluated back)."""
+    if not result or result.get("status") != "ok":
+        return None
+    plain = result.get("data", {}).get("text/plain")
+    if plain is None:
+        return None
+    value = ast.literal_eval(plain)
+    return value if isinstance(value, str) else None
+
+
+def _strip_ansi(text: str) -> str:
+    return _ANSI.sub("", text)
+
+
+def _traceback_tail(lines: Sequence[str]) -> str:
+    text = _strip_ansi("\n".join(lines))
+    rows = [r for r in text.splitlines() if r.strip() and not set(r.strip()) <= {"-"}]
+    return "\n".join(rows[-TRACEBACK_TAIL:])
+
+
+def _cell_error(content: dict[str, Any], cell: CodeCell, counts: dict[int, CodeCell]) -> CellError:
+    """`file:line: Type: message`, the line being that of the failing statement."""
+    traceback = [_strip_ansi(t) for t in content.get("traceback", [])]
+    location = cell.location_of(_first_code_line(cell))
+    for match in _CELL_FRAME.finditer("\n".join(traceback)):
+        owner = counts.get(int(match.group(1)))
+        if owner is not None:
+            location = owner.location_of(int(match.group(2)))
+    message = f"{content.get('ename', 'Error')}: {content.get('evalue', '')}".rstrip(": ")
+    # IPython's traceback ends by repeating the message: keep only the frames above it.
+    frames = "\n".join(traceback)
+    cut = frames.rfind(message.splitlines()[0]) if message else -1
+    if cut > 0:
+        frames = frames[:cut]
+    return CellError(message, location, _traceback_tail(frames.splitlines()))
+
+
+def _first_code_line(cell: CodeCell) -> int:
+    options = len(cell.source.splitlines()) - len(cell.code.splitlines())
+    return options + 1
+
+
+def _raw_output(
+    kind: str, content: dict[str, Any], cell: CodeCell, files: dict[str, bytes]
+) -> dict[str, Any]:
+    """A kernel message as a small JSON record; images go to `files`."""
+    if kind == "stream":
+        return {"type": "stream", "name": content.get("name", "stdout"), "text": content["text"]}
+    if kind == "error":
+        return {
+            "type": "error",
+            "ename": content.get("ename", ""),
+            "evalue": content.get("evalue", ""),
+            "traceback": [_strip_ansi(t) for t in content.get("traceback", [])],
+        }
+    data = content.get("data", {})
+    record: dict[str, Any] = {"type": "display"}
+    for mime, suffix in IMAGE_MIMES.items():
+        if mime in data:
+            name = f"cell-{cell.index + 1:03d}-{len(files) + 1:02d}{suffix}"
+            payload = data[mime]
+            files[name] = payload.encode() if mime == "image/svg+xml" else base64.b64decode(payload)
+            record["image"] = name
+            break
+    kept = {m: data[m] for m in KEPT_MIMES if m in data}
+    if "image" in record:
+        kept.pop("text/plain", None)  # "<Figure size …>" is not output
+    record["data"] = kept
+    return record
+
+
+_SOURCE_FILE_SUFFIXES = (".py", ".pyc", ".pyo", ".pyd", ".so")
+_IGNORED_PARTS = {"__pycache__", ".git", ".ipynb_checkpoints", ".quartowrap", freeze.FREEZE_DIR}
+_PACKAGE_METADATA = (".egg-info", ".dist-info")  # read by importlib.metadata, not data
+
+
+def _tracked(rel: Path, ignored: set[str]) -> bool:
+    return not ignored.intersection(rel.parts) and not any(
+        part.endswith(_PACKAGE_METADATA) for part in rel.parts
+    )
+
+
+def _dependencies(
+    report: dict[str, Any], root: Path, data_dir: Path | None, output_dir: Path
+) -> Dependencies:
+    """Project modules imported and data files read, by content hash."""
+    root = root.resolve()
+    data = Path(data_dir).resolve() if data_dir else None
+    ignored = _IGNORED_PARTS | {output_dir.parts[0] if output_dir.parts else "_output"}
+    modules: dict[str, str] = {}
+    for file in sorted(set(report.get("modules", {}).values())):
+        path = Path(file)
+        if path.suffix == ".pyc":
+            continue
+        if inside_project(str(path.resolve()), str(root)):
+            rel = path.resolve().relative_to(root)
+            if _tracked(rel, ignored):
+                modules[rel.as_posix()] = freeze.hash_file(path)
+    data_files: dict[str, str] = {}
+    for file in report.get("files", []):
+        path = Path(file).resolve()
+        if path.suffix in _SOURCE_FILE_SUFFIXES or not path.is_file():
+            continue
+        name: str | None = None
+        if data is not None and (path == data or data in path.parents):
+            name = freeze.DATA_DIR_PREFIX + path.relative_to(data).as_posix()
+            if inside_project(str(path), str(root)):
+                name = path.relative_to(root).as_posix()
+        elif inside_project(str(path), str(root)):
+            rel = path.relative_to(root)
+            if _tracked(rel, ignored):
+                name = rel.as_posix()
+        if name is not None:
+            data_files[name] = freeze.hash_file(path)
+    return Dependencies(modules=modules, data_files=dict(sorted(data_files.items())))
+
+
+# --------------------------------------------------------------------------------------
+# Weaving outputs into markdown
+# --------------------------------------------------------------------------------------
+
+
+def weave(
+    doc: QmdDocument,
+    raw: dict[str, Any],
+    options: ExecuteOptions,
+    figures: Path,
+    code_display: dict[str, Any] | None = None,
+) -> tuple[str, tuple[TableOutput, ...], tuple[FigureOutput, ...]]:
+    """The chapter's markdown with every cell replaced by its outputs (stage contract).
+
+    `code_display` holds the document's `code-fold`/`code-summary` defaults (a cell's own
+    options win)."""
+    inline_values = iter(raw.get("inline", []))
+    cells = raw.get("cells", {})
+    parts: list[str] = []
+    tables: list[TableOutput] = []
+    figs: list[FigureOutput] = []
+    for block in doc.blocks:
+        if isinstance(block, MarkdownBlock):
+            values = [next(inline_values, None) for _ in block.inline] if doc.executable else []
+            parts.append(_substitute_inline(block, values))
+        else:
+            opts = _cell_options(options, block)
+            outputs = cells.get(str(block.index), {}).get("outputs", [])
+            chunk, cell_tables, cell_figs = _render_cell(
+                block, opts, outputs, figures, code_display or {}
+            )
+            tables += cell_tables
+            figs += cell_figs
+            parts.append(f"\n{chunk}\n" if chunk else "")
+    markdown = "\n".join(parts)
+    markdown = re.sub(r"\n{3,}", "\n\n", markdown).strip("\n") + "\n"
+    return markdown, tuple(tables), tuple(figs)
+
+
+def _substitute_inline(block: MarkdownBlock, values: list[dict[str, Any] | None]) -> str:
+    text = block.text
+    for expr, value in reversed(list(zip(block.inline, values, strict=False))):
+        replacement = f"`{expr.code}`" if value is None else str(value.get("text", ""))
+        text = text[: expr.start] + replacement + text[expr.end :]
+    return text
+
+
+def _fence(content: str, attrs: str) -> str:
+    longest = max((len(m) for m in re.findall(r"`+", content)), default=0)
+    ticks = "`" * max(3, longest + 1)
+    return f"{ticks}{{{attrs}}}\n{content.rstrip(chr(10))}\n{ticks}"
+
+
+def _caption(value: Any) -> str:
+    if isinstance(value, list):
+        return "; ".join(str(v) for v in value)
+    return "" if value is None else str(value)
+
+
+def _attr_value(text: str) -> str:
+    return text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ")
+
+
+def _code_display(config: BookConfig, source: Path, front_matter: dict[str, Any]) -> dict[str, Any]:
+    """The document's `code-fold`/`code-summary` (top level, or under `format: html:`, from
+    the project down to the front matter), as Quarto reads these HTML format options."""
+    meta = document_metadata(config, source, front_matter)
+    html = (meta.get("format") or {}).get("html") if isinstance(meta.get("format"), dict) else None
+    found: dict[str, Any] = {}
+    for scope in (html if isinstance(html, dict) else {}, meta):
+        for key in ("code-fold", "code-summary"):
+            if key in scope and key not in found:
+                found[key] = scope[key]
+    return found
+
+
+def _fold_code(fenced: str, cell: CodeCell, code_display: dict[str, Any]) -> str:
+    """Quarto's `code-fold: true|show`: the echoed code inside an HTML <details> (closed for
+    true, open for show) whose summary is `code-summary` ("Code"); raw HTML, so the PDF,
+    like Quarto's, shows the code as usual."""
+    fold = cell.options.get("code-fold", code_display.get("code-fold", False))
+    if fold not in (True, "true", "show"):
+        return fenced
+    summary = str(cell.options.get("code-summary", code_display.get("code-summary", "Code")))
+    opened = " open" if fold == "show" else ""
+    head = f'<details class="code-fold"{opened}>\n<summary>{html.escape(summary)}</summary>'
+    return f"{_fence(head, '=html')}\n\n{fenced}\n\n{_fence('</details>', '=html')}"
+
+
+def _render_cell(
+    cell: CodeCell,
+    opts: ExecuteOptions,
+    outputs: list[dict[str, Any]],
+    figures: Path,
+    code_display: dict[str, Any] | None = None,
+) -> tuple[str, list[TableOutput], list[FigureOutput]]:
+    if not opts.include:
+        return "", [], []
+    label = cell.label or ""
+    echo = cell.options.get("echo", None)
+    asis = cell.options.get("output") == "asis"
+    pieces: list[str] = []
+    tables: list[TableOutput] = []
+    figs: list[FigureOutput] = []
+    if opts.echo:
+        shown = cell.source if echo == "fenced" else cell.code
+        if echo == "fenced":
+            shown = f"```{{{cell.language}}}\n{shown}\n```"
+        fenced = _fence(shown, f".{cell.language} .cell-code")
+        pieces.append(_fold_code(fenced, cell, code_display or {}))
+    show_output = opts.output and cell.options.get("output", True) is not False
+    images = [out["image"] for out in outputs if out.get("type") == "display" and "image" in out]
+    panel = images if label.startswith("fig-") and _is_panel(cell, len(images)) else []
+    if show_output and opts.eval:
+        table_done = False
+        figure_done = False
+        for out in _merge_streams(outputs):
+            kind = out["type"]
+            if kind == "stream":
+                if out["name"] == "stderr" and not opts.warning:
+                    continue
+                text = _CELL_FILE.sub("<cell>", _collapse_cr(_strip_ansi(out["text"])))
+                if not text.strip():
+                    continue
+                cls = "cell-output-stderr" if out["name"] == "stderr" else "cell-output-stdout"
+                pieces.append(text.strip("\n") if asis else _fence(text, f".cell-output .{cls}"))
+            elif kind == "error":
+                text = "\n".join(out.get("traceback") or [f"{out['ename']}: {out['evalue']}"])
+                pieces.append(_fence(text, ".cell-output .cell-output-error"))
+            elif "image" in out and panel:
+                if not figure_done:  # the panel stands where the cell's first image was
+                    chunk, panel_figs = _figure_panel(cell, label, panel, figures)
+                    pieces.append(chunk)
+                    figs += panel_figs
+                    figure_done = True
+            elif "image" in out:
+                path = (figures / out["image"]).resolve()
+                target = _image_target(path)
+                if label.startswith("fig-") and not figure_done:
+                    cap = _caption(cell.options.get("fig-cap"))
+                    alt = cell.options.get("fig-alt")
+                    attrs = f"#{label}" + (f' fig-alt="{_attr_value(str(alt))}"' if alt else "")
+                    pieces.append(f"![{cap}]({target}){{{attrs}}}")
+                    figs.append(FigureOutput(label, cap, str(alt) if alt else None, path))
+                    figure_done = True
+                else:
+                    alt = cell.options.get("fig-alt")
+                    extra = f'{{fig-alt="{_attr_value(str(alt))}"}}' if alt else ""
+                    pieces.append(f"![{_caption(cell.options.get('fig-cap'))}]({target}){extra}")
+            else:
+                data = out.get("data", {})
+                md = data.get("text/markdown")
+                if md is not None:
+                    md = str(md).strip("\n")
+                    is_table = TABLE_MIME in data or _has_markdown_table(md)
+                    if label.startswith("tbl-") and not table_done and is_table:
+                        cap = _caption(cell.options.get("tbl-cap"))
+                        payload = data.get(TABLE_MIME)
+                        csv_text = (
+                            payload.get("csv") if isinstance(payload, dict) else None
+                        ) or table_csv(md)
+                        pieces.append(f"{md}\n\n: {cap} {{#{label}}}")
+                        tables.append(TableOutput(label, cap, csv_text))
+                        table_done = True
+                    else:
+                        pieces.append(md)
+                elif "text/html" in data and _DEFAULT_REPR.match(str(data.get("text/plain", ""))):
+                    # only HTML to show (e.g. a pandas Styler): pass it to the HTML output
+                    pieces.append(_fence(str(data["text/html"]), "=html"))
+                elif "text/plain" in data:
+                    text = _strip_ansi(str(data["text/plain"]))
+                    pieces.append(
+                        text if asis else _fence(text, ".cell-output .cell-output-display")
+                    )
+    body = "\n\n".join(p for p in pieces if p)
+    column = cell.options.get("column")
+    if body and (column or "wide" in cell.classes):
+        cls = f"column-{column}" if column else "column-page"
+        body = f"::: {{.{cls}}}\n\n{body}\n\n:::"
+    return body, tables, figs
+
+
+def _image_target(path: Path) -> str:
+    return f"<{path.as_posix()}>" if " " in str(path) else path.as_posix()
+
+
+_LAYOUT_KEYS = ("layout-ncol", "layout-nrow", "layout")
+
+
+def _is_panel(cell: CodeCell, n_images: int) -> bool:
+    """Quarto makes sub-figures of a `fig-` cell's plots when there are several of them, or
+    when the cell asks for a layout or sub-captions."""
+    asked = any(k in cell.options for k in (*_LAYOUT_KEYS, "fig-subcap"))
+    return n_images >= 2 or (n_images == 1 and asked)
+
+
+def _subcaptions(cell: CodeCell, count: int) -> list[str]:
+    """`fig-subcap` as one caption per part: a list is taken in order (missing ones empty),
+    `true` or absent gives empty captions (the parts are still labelled (a), (b)...)."""
+    value = cell.options.get("fig-subcap")
+    if isinstance(value, list):
+        caps = [str(v) for v in value]
+    elif isinstance(value, str):
+        caps = [value]
+    else:
+        caps = []
+    return (caps + [""] * count)[:count]
+
+
+def _figure_panel(
+    cell: CodeCell, label: str, images: list[str], figures: Path
+) -> tuple[str, list[FigureOutput]]:
+    """A `fig-` cell with several plots as Quarto writes it: a figure div whose parts are
+    `![subcap](img){#<label>-<n>}` and whose last paragraph is the caption.
+
+    Each part is a `FigureOutput` of its own (`<label>-<n>`, its SVG exported as
+    figures/<label>-<n>.svg, the cell's `fig-alt` as its alt text); the parent figure has no
+    single image and so no `FigureOutput` - crossref.lua numbers it and labels the parts.
+    """
+    alt = cell.options.get("fig-alt")
+    alt_attr = f' fig-alt="{_attr_value(str(alt))}"' if alt else ""
+    layout = [
+        f'{key}="{_attr_value(str(cell.options[key]))}"'
+        for key in _LAYOUT_KEYS
+        if key in cell.options
+    ]
+    parts: list[str] = []
+    figs: list[FigureOutput] = []
+    for n, (image, subcap) in enumerate(
+        zip(images, _subcaptions(cell, len(images)), strict=True), start=1
+    ):
+        path = (figures / image).resolve()
+        ident = f"{label}-{n}"
+        parts.append(f"![{subcap}]({_image_target(path)}){{#{ident}{alt_attr}}}")
+        figs.append(FigureOutput(ident, subcap, str(alt) if alt else None, path))
+    head = " ".join([f"#{label}", *layout])
+    caption = _caption(cell.options.get("fig-cap"))
+    body = "\n\n".join([*parts, caption] if caption else parts)
+    return f"::: {{{head}}}\n\n{body}\n\n:::", figs
+
+
+def _merge_streams(outputs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    merged: list[dict[str, Any]] = []
+    for out in outputs:
+        prev = merged[-1] if merged else None
+        if (
+            out["type"] == "stream"
+            and prev is not None
+            and prev["type"] == "stream"
+            and prev["name"] == out["name"]
+        ):
+            merged[-1] = {**prev, "text": prev["text"] + out["text"]}
+        else:
+            merged.append(out)
+    return merged
+
+
+def _collapse_cr(text: str) -> str:
+    """Keep what a terminal would show after carriage returns (progress bars)."""
+    return "\n".join(line.rsplit("\r", 1)[-1] for line in text.split("\n"))
+
+
+_GRID_BORDER = re.compile(r"^\+(?:[-=:]+\+)+\s*$")
+
+
+def _is_separator(line: str) -> bool:
+    """A pipe table's header separator (`|---|:--:|`); a bare `---` is a rule, not a table."""
+    return "|" in line and _TABLE_SEPARATOR.match(line) is not None
+
+
+def _has_markdown_table(md: str) -> bool:
+    """A pipe table (header separator) or a grid table (`+---+` borders) in `md`."""
+    return any(_is_separator(line) or _GRID_BORDER.match(line) for line in md.splitlines())
+
+
+def _split_row(line: str) -> list[str]:
+    line = line.strip()
+    if line.startswith("|"):
+        line = line[1:]
+    if line.endswith("|") and not line.endswith("\\|"):
+        line = line[:-1]
+    cells = re.split(r"(?<!\\)\|", line)
+    return [re.sub(r"\\(.)", r"\1", c.strip()) for c in cells]
+
+
+def _grid_rows(lines: list[str]) -> list[list[str]]:
+    """Rows of the first grid table: cells are the text between the border's `+` columns."""
+    start = next((i for i, line in enumerate(lines) if _GRID_BORDER.match(line)), None)
+    if start is None:
+        return []
+    border = lines[start].rstrip()
+    cuts = [i for i, ch in enumerate(border) if ch == "+"]
+    rows: list[list[str]] = []
+    pending: list[list[str]] = [[] for _ in cuts[:-1]]
+    for line in lines[start + 1 :]:
+        if _GRID_BORDER.match(line):
+            rows.append([re.sub(r"\\(.)", r"\1", " ".join(p).strip()) for p in pending])
+            pending = [[] for _ in cuts[:-1]]
+            continue
+        if not line.startswith("|"):
+            break
+        for k in range(len(cuts) - 1):
+            text = line[cuts[k] + 1 : cuts[k + 1]].strip()
+            if text:
+                pending[k].append(text)
+    return rows
+
+
+def table_csv(markdown: str) -> str:
+    """CSV from the first pipe table in `markdown` (header row first, escapes removed)."""
+    lines = markdown.splitlines()
+    rows: list[list[str]] = []
+    if not any(_is_separator(line) for line in lines):
+        rows = _grid_rows(lines)
+    for i, line in enumerate(lines if not rows else []):
+        if _is_separator(line) and i > 0:
+            rows.append(_split_row(lines[i - 1]))
+            for body in lines[i + 1 :]:
+                if not body.strip() or "|" not in body:
+                    break
+                rows.append(_split_row(body))
+            break
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerows(rows)
+    return buffer.getvalue()
+
+
+__all__ = [
+    "ChapterProgress",
+    "SourceLocation",
+    "execute_chapters",
+    "table_csv",
+    "weave",
+]

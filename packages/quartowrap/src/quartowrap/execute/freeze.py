@@ -1,0 +1,199 @@
+"""Freeze: keep each chapter's execution results and reuse them while their inputs hold.
+
+Layout follows Quarto: `_freeze/<dir>/<stem>/execute-results/kce-embedded.json` with the
+chapter's figures in `_freeze/<dir>/<stem>/figure-svg/` (the file name differs from
+Quarto's `html.json` so a real `quarto render` of the same project never reads ours).
+
+With `freeze: auto` a chapter is reused only when all of these are unchanged:
+  * its *code key* — the code of every cell, its `eval` option, and every inline expression,
+    in order (included files count, they are expanded first), plus the data directory;
+  * the engine version (`ENGINE_VERSION`);
+  * the content of every project module the chapter imported and every data file it read
+    (recorded in the kernel: `sys.modules` and an audit hook on `open`).
+Prose is deliberately *not* part of the key: cells cannot see the prose around them, so a
+prose-only edit re-executes nothing and the stored outputs are woven into the new prose.
+(Quarto re-executes a chapter whenever any byte of it changes.)  Captions and display
+options (`echo`, `fig-cap`, …) are applied when weaving, so editing them is free as well.
+`freeze: true` reuses any stored result; `freeze: false` always executes.  Results are
+written on every execution, so switching to `auto` later starts warm.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import platform
+import shutil
+import tempfile
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from quartowrap import __version__
+from quartowrap.model import Dependencies
+from quartowrap.project.qmd import CodeCell, QmdDocument
+
+FREEZE_DIR = "_freeze"
+RESULTS_NAME = "kce-embedded.json"
+FIGURE_DIR = "figure-svg"
+SCHEMA = 1
+# Part of every freeze key: a new quartowrap release or Python version re-executes everything.
+ENGINE_VERSION = (
+    f"quartowrap {__version__} (freeze schema {SCHEMA}; Python {platform.python_version()})"
+)
+DATA_DIR_PREFIX = "$QUARTOWRAP_DATA_DIR/"  # dependency paths inside a data dir outside the root
+MISSING = "missing"
+
+
+def chapter_dir(root: Path, source: Path) -> Path:
+    """`_freeze/chapters/03-surveys` for `chapters/03-surveys.qmd`."""
+    return Path(root) / FREEZE_DIR / Path(source).with_suffix("")
+
+
+def results_path(root: Path, source: Path) -> Path:
+    return chapter_dir(root, source) / "execute-results" / RESULTS_NAME
+
+
+def figure_dir(root: Path, source: Path) -> Path:
+    return chapter_dir(root, source) / FIGURE_DIR
+
+
+def code_key(
+    doc: QmdDocument,
+    data_dir: Path | None,
+    evaluated: Sequence[bool],
+    extra: str = "",
+    root: Path | None = None,
+) -> str:
+    """Hash of everything that can change what the chapter's code computes (not its prose).
+
+    `evaluated` says, per cell, whether it runs (the effective `eval` option); `extra` is
+    any other setting the kernel is started with (e.g. the default figure size).
+    """
+    h = hashlib.sha256()
+    h.update(f"extra={extra}\0".encode())
+    # Root-relative when the data directory is inside the project, so a moved or freshly
+    # cloned project keeps its freeze.
+    where = ""
+    if data_dir is not None:
+        resolved = Path(data_dir).resolve()
+        if root is not None and resolved.is_relative_to(Path(root).resolve()):
+            where = resolved.relative_to(Path(root).resolve()).as_posix()
+        else:
+            where = str(resolved)
+    h.update(f"data-dir={where}\0".encode())
+    cells = iter(evaluated)
+    for block in doc.blocks:
+        if isinstance(block, CodeCell):
+            h.update(f"cell eval={next(cells, True)}\0".encode() + block.code.encode() + b"\0")
+        else:
+            for expr in block.inline:
+                h.update(b"inline\0" + expr.code.encode() + b"\0")
+    return h.hexdigest()
+
+
+def hash_file(path: Path) -> str:
+    h = hashlib.sha256()
+    try:
+        with open(path, "rb") as f:
+            for chunk in iter(lambda: f.read(1 << 20), b""):
+                h.update(chunk)
+    except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+        return MISSING
+    return h.hexdigest()
+
+
+def resolve_dependency(name: str, root: Path, data_dir: Path | None) -> Path | None:
+    if name.startswith(DATA_DIR_PREFIX):
+        return None if data_dir is None else Path(data_dir) / name[len(DATA_DIR_PREFIX) :]
+    return Path(root) / name
+
+
+@dataclass
+class FrozenResult:
+    """What one execution of a chapter produced (JSON-serialisable)."""
+
+    code_key: str
+    engine: str
+    source_hash: str
+    modules: dict[str, str] = field(default_factory=dict)
+    data_files: dict[str, str] = field(default_factory=dict)
+    outputs: dict[str, Any] = field(default_factory=dict)  # see execute.RawResults
+    seconds: float = 0.0
+
+    @property
+    def dependencies(self) -> Dependencies:
+        return Dependencies(modules=dict(self.modules), data_files=dict(self.data_files))
+
+
+def load(root: Path, source: Path) -> FrozenResult | None:
+    """Stored results, or None when absent, unreadable or missing a figure."""
+    path = results_path(root, source)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        result = FrozenResult(**data)
+    except (OSError, ValueError, TypeError):
+        return None
+    figures = figure_dir(root, source)
+    for name in result.outputs.get("files", []):
+        if not (figures / name).is_file():
+            return None
+    return result
+
+
+def save(root: Path, source: Path, result: FrozenResult, files: dict[str, bytes]) -> None:
+    """Write results and figure files; the old figures are replaced only once all is written."""
+    target = chapter_dir(root, source)
+    target.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".figures-", dir=target))
+    try:
+        for name, data in sorted(files.items()):
+            (staging / name).write_bytes(data)
+        figures = figure_dir(root, source)
+        if figures.exists():
+            shutil.rmtree(figures)
+        staging.rename(figures)
+    finally:
+        if staging.exists():
+            shutil.rmtree(staging, ignore_errors=True)
+    out = results_path(root, source)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_suffix(".tmp")
+    tmp.write_text(json.dumps(asdict(result), indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    os.replace(tmp, out)
+
+
+def stale_reason(
+    frozen: FrozenResult | None,
+    doc: QmdDocument,
+    key: str,
+    mode: bool | str,
+    root: Path,
+    data_dir: Path | None,
+) -> str | None:
+    """Why the chapter must execute, or None when the stored results can be reused."""
+    if frozen is None:
+        return "no stored results"
+    if mode is False:
+        return "freeze: false"
+    if mode is True:
+        return None
+    if frozen.engine != ENGINE_VERSION:
+        return f"engine changed ({frozen.engine} -> {ENGINE_VERSION})"
+    if frozen.code_key != key:
+        return "code changed"
+    for kind, deps in (("module", frozen.modules), ("data file", frozen.data_files)):
+        for name, digest in sorted(deps.items()):
+            path = resolve_dependency(name, root, data_dir)
+            current = hash_file(path) if path is not None else MISSING
+            if current != digest:
+                return f"{kind} changed: {name}"
+    return None
+
+
+def clear(root: Path, source: Path) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        shutil.rmtree(chapter_dir(root, source))

@@ -1,0 +1,810 @@
+"""Jupyter kernels for chapter execution: one fresh kernel per chapter, started fast.
+
+Starting a kernel and importing pandas/seaborn/statsmodels costs ~5 s, paid once per chapter
+by a naive renderer.  On POSIX we start one *fork server* ("zygote") per build instead: a
+Python process that imports the third-party modules the chapters use, and never runs any
+chapter code.  Each chapter gets a kernel forked from it — a brand-new process whose memory
+starts as a copy of the pristine zygote, so nothing a chapter does can leak into another
+(the same isolation as one kernel per chapter in Quarto), but the imports are already paid.
+Project modules (files under the book's root) are never preloaded, so their imports stay
+visible to freeze's dependency tracking.  Where `fork` is unavailable (or with
+`QUARTOWRAP_KERNEL_MODE=spawn`) kernels are ordinary `python -m ipykernel_launcher` processes.
+
+Functions prefixed `_kernel_` run *inside* a kernel (they are imported there by the setup
+code): they install the audit hook that records which files a chapter opens and report the
+project modules it imported.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import queue
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from quartowrap.authoring.protocol import DATA_DIR_ENV, KERNEL_MODE_ENV, PROJECT_ROOT_ENV
+
+# Kernels and the fork server load *this file* by path under its own module name: a book
+# directory may hold another `quartowrap/` (an old copy, a vendored one), and whatever is
+# on the kernel's sys.path must not decide which engine code runs there.
+RUNTIME_MODULE = "quartowrap_kernel_runtime"
+_LOAD_RUNTIME = (
+    "import importlib.util as _u, sys as _s\n"
+    f"_runtime = _s.modules.get({RUNTIME_MODULE!r})\n"
+    "if _runtime is None:\n"
+    f"    _spec = _u.spec_from_file_location({RUNTIME_MODULE!r}, {os.path.abspath(__file__)!r})\n"
+    "    _runtime = _u.module_from_spec(_spec)\n"
+    f"    _s.modules[{RUNTIME_MODULE!r}] = _runtime\n"
+    "    _spec.loader.exec_module(_runtime)\n"
+    "    del _spec\n"
+    "del _u, _s"
+)
+INLINE_BACKEND = "module://matplotlib_inline.backend_inline"
+SVG_HASHSALT = "kce-report-kit"
+
+# Always preloaded by the zygote: the kernel machinery itself.
+_KERNEL_MODULES = (
+    "ipykernel.kernelapp",
+    "ipykernel.ipkernel",
+    "ipykernel.zmqshell",
+    "IPython.core.interactiveshell",
+    "IPython.display",
+    "jupyter_client.session",
+    "matplotlib_inline.backend_inline",
+)
+
+
+def kernel_environment(
+    root: Path, data_dir: Path | None, extra: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    """The environment every chapter kernel sees: deterministic and offline-friendly."""
+    env = dict(os.environ)
+    env.pop("JPY_PARENT_PID", None)
+    env["PYTHONHASHSEED"] = "0"
+    env.setdefault("SOURCE_DATE_EPOCH", "0")
+    env["MPLBACKEND"] = INLINE_BACKEND
+    env.setdefault("OPENBLAS_NUM_THREADS", "1")  # same float results on every machine
+    env.setdefault("OMP_NUM_THREADS", "1")
+    env.setdefault("MKL_NUM_THREADS", "1")
+    env["PYDEVD_DISABLE_FILE_VALIDATION"] = "1"
+    env[PROJECT_ROOT_ENV] = str(root)
+    if data_dir is not None:
+        env[DATA_DIR_ENV] = str(Path(data_dir).resolve())
+    # The project (book root) must be importable as in a kernel started in that directory.
+    path = [str(root), *[p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]]
+    env["PYTHONPATH"] = os.pathsep.join(dict.fromkeys(path))
+    if extra:
+        env.update(extra)
+    return env
+
+
+def fork_available() -> bool:
+    mode = os.environ.get(KERNEL_MODE_ENV, "").lower()
+    if mode == "spawn":
+        return False
+    return hasattr(os, "fork") and sys.platform.startswith("linux")
+
+
+# --------------------------------------------------------------------------------------
+# A running kernel
+# --------------------------------------------------------------------------------------
+
+
+@dataclass
+class Kernel:
+    """A kernel process and a blocking client connected to it."""
+
+    pid: int
+    client: Any  # jupyter_client.BlockingKernelClient
+    connection_file: Path
+    log_file: Path
+    process: subprocess.Popen[bytes] | None = None  # spawn mode only
+    closed: bool = False
+
+    def alive(self) -> bool:
+        if self.process is not None:
+            return self.process.poll() is None
+        try:
+            os.kill(self.pid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True
+        with contextlib.suppress(OSError, IndexError):  # a zombie is not a running kernel
+            stat = Path(f"/proc/{self.pid}/stat").read_text()
+            return stat.rsplit(")", 1)[1].split()[0] != "Z"
+        return True
+
+    def log_tail(self, lines: int = 15) -> str:
+        with contextlib.suppress(OSError):
+            text = self.log_file.read_text(encoding="utf-8", errors="replace")
+            return "\n".join(text.strip().splitlines()[-lines:])
+        return ""
+
+    def close(self) -> None:
+        """Kill the kernel and everything it started (it leads its own process group)."""
+        if self.closed:
+            return
+        self.closed = True
+        with contextlib.suppress(Exception):
+            self.client.stop_channels()
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.pid, signal.SIGKILL)
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(self.pid, signal.SIGKILL)
+        if self.process is not None:
+            with contextlib.suppress(Exception):
+                self.process.wait(timeout=10)
+        else:  # a child of the fork server, which reaps it: wait until it is gone
+            deadline = time.monotonic() + 5
+            while self.alive() and time.monotonic() < deadline:
+                time.sleep(0.01)
+        for path in (self.connection_file, self.log_file):
+            with contextlib.suppress(OSError):
+                path.unlink()
+
+
+# --------------------------------------------------------------------------------------
+# The pool: zygote (fork server) or plain spawning
+# --------------------------------------------------------------------------------------
+
+
+@dataclass
+class KernelPool:
+    """Hands out fresh kernels; `close()` kills every kernel it ever started.
+
+    `plan` lists, per kernel in the order they will be handed out, the modules its chapter
+    imports; the zygote imports those (minus project modules) just before forking that
+    kernel, so a light chapter never waits for a heavy chapter's imports, and heavy imports
+    overlap with chapters already running.  `preload` serves kernels beyond the plan.
+    `prestart` kernels are kept booting ahead of `acquire()`.
+    """
+
+    root: Path
+    env: dict[str, str]
+    preload: tuple[str, ...] = ()
+    plan: tuple[tuple[str, ...], ...] = ()
+    prestart: int = 1
+    mode: str = field(default_factory=lambda: "fork" if fork_available() else "spawn")
+    startup_timeout: float = 120.0
+
+    def __post_init__(self) -> None:
+        self.root = Path(self.root).resolve()
+        self._tmp = Path(tempfile.mkdtemp(prefix="kce-kernels-"))
+        self._lock = threading.Lock()
+        self._kernels: list[Kernel] = []
+        self._ready: queue.Queue[Kernel | BaseException] = queue.Queue()
+        self._booting = 0
+        self._waiting = 0
+        self._closed = False
+        self._zygote: subprocess.Popen[bytes] | None = None
+        self._zygote_ready = threading.Event()
+        self._zygote_error: BaseException | None = None
+        self._zygote_log: Any = None
+        self._counter = 0
+        self._pipe_lock = threading.Lock()  # one request/reply at a time on the zygote's pipe
+        self._budget: int | None = None  # kernels still to be handed out, when known
+
+    # -- lifecycle -------------------------------------------------------------------
+
+    def start(self, expected: int | None = None) -> KernelPool:
+        """Begin preloading (in the background) and boot `prestart` kernels ahead."""
+        self._budget = expected
+        if self.mode == "fork":
+            threading.Thread(target=self._start_zygote, daemon=True).start()
+        else:
+            self._zygote_ready.set()
+        self._top_up()
+        return self
+
+    def __enter__(self) -> KernelPool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            kernels = list(self._kernels)
+        for kernel in kernels:
+            kernel.close()
+        for _ in range(max(8, self.prestart)):  # wake anyone blocked in acquire()
+            self._ready.put(RuntimeError("kernel pool closed"))
+        if self._zygote is not None:  # holds no state worth a clean exit
+            with contextlib.suppress(Exception):
+                self._zygote.kill()
+                self._zygote.wait(timeout=10)
+            for stream in (self._zygote.stdin, self._zygote.stdout, self._zygote_log):
+                with contextlib.suppress(Exception):
+                    stream.close()  # type: ignore[union-attr]
+        with contextlib.suppress(OSError):
+            for path in self._tmp.iterdir():
+                path.unlink()
+            self._tmp.rmdir()
+
+    # -- handing out kernels ----------------------------------------------------------
+
+    def acquire(self) -> Kernel:
+        """A fresh, ready kernel (waits for one that is booting, or boots one).
+
+        Accounting, always under the lock: every blocked caller is matched by one kernel
+        that is ready or booting (`_supply`), so nobody waits for a kernel never started.
+        """
+        with self._lock:
+            if self._closed:
+                raise RuntimeError("kernel pool is closed")
+            if self._budget is not None:
+                self._budget -= 1
+            self._waiting += 1
+            if self._supply() < 0:
+                self._boot_locked()
+        try:
+            item = self._ready.get()
+        finally:
+            with self._lock:
+                self._waiting -= 1
+        if isinstance(item, BaseException):
+            raise RuntimeError(f"could not start a Jupyter kernel: {item}") from item
+        self._top_up()
+        return item
+
+    def _supply(self) -> int:
+        """Kernels ready or booting that nobody is waiting for yet (lock held)."""
+        return self._ready.qsize() + self._booting - self._waiting
+
+    def _top_up(self) -> None:
+        with self._lock:
+            if self._closed:
+                return
+            spare = self._supply()
+            wanted = self.prestart - spare
+            if self._budget is not None:
+                wanted = min(wanted, self._budget - spare)
+            for _ in range(max(0, wanted)):
+                self._boot_locked()
+
+    def _boot_locked(self) -> None:
+        """Start booting one kernel in the background (lock held)."""
+        self._booting += 1
+
+        self._counter += 1
+        n = self._counter
+
+        def run() -> None:
+            item: Kernel | BaseException
+            try:
+                item = self._boot_with_retries(n)
+            except BaseException as exc:  # handed to whoever waits for a kernel
+                item = exc
+            finally:
+                release_event_loop()
+            with self._lock:
+                self._booting -= 1
+                self._ready.put(item)
+
+        threading.Thread(target=run, daemon=True).start()
+
+    def _boot_with_retries(self, n: int, attempts: int = 3) -> Kernel:
+        """Boot kernel `n`; retry with fresh ports when another process took one first.
+
+        Jupyter picks free ports when it writes the connection file and the kernel binds
+        them a moment later; on a busy machine another process can bind one in between.
+        """
+        for attempt in range(1, attempts + 1):
+            try:
+                return self._boot(n, attempt)
+            except RuntimeError as exc:
+                if attempt == attempts or "Address already in use" not in str(exc):
+                    raise
+        raise AssertionError("unreachable")
+
+    def _boot(self, n: int, attempt: int = 1) -> Kernel:
+        from jupyter_client import BlockingKernelClient
+        from jupyter_client.connect import write_connection_file
+
+        suffix = f"{n}" if attempt == 1 else f"{n}-{attempt}"
+        cf = self._tmp / f"kernel-{suffix}.json"
+        log = self._tmp / f"kernel-{suffix}.log"
+        write_connection_file(str(cf), ip="127.0.0.1")
+        process = None
+        if self.mode == "fork":
+            modules = self.plan[n - 1] if n <= len(self.plan) else self.preload
+            pid = self._fork(cf, log, modules)
+        else:
+            with open(log, "wb") as out:
+                process = subprocess.Popen(
+                    [
+                        sys.executable,
+                        "-m",
+                        "ipykernel_launcher",
+                        "-f",
+                        str(cf),
+                        "--HistoryManager.enabled=False",
+                        "--IPKernelApp.quiet=True",
+                    ],
+                    cwd=self.root,
+                    env={**self.env, "JPY_PARENT_PID": str(os.getpid())},  # dies with us
+                    stdin=subprocess.DEVNULL,
+                    stdout=out,
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,
+                )
+            pid = process.pid
+        client = BlockingKernelClient(connection_file=str(cf))
+        client.load_connection_file()
+        kernel = Kernel(pid=pid, client=client, connection_file=cf, log_file=log, process=process)
+        with self._lock:
+            self._kernels.append(kernel)
+            closed = self._closed
+        if closed:
+            kernel.close()
+            raise RuntimeError("kernel pool closed while a kernel was starting")
+        client.start_channels()
+        try:
+            _wait_ready(kernel, self.startup_timeout)
+        except RuntimeError:
+            kernel.close()
+            raise
+        return kernel
+
+    # -- the zygote ------------------------------------------------------------------
+
+    def _start_zygote(self) -> None:
+        try:
+            self._zygote_log = open(self._tmp / "zygote.log", "wb")  # noqa: SIM115
+            self._zygote = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-c",
+                    f"{_LOAD_RUNTIME}; _runtime._zygote_main()",
+                ],
+                cwd=self.root,
+                env=self.env,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=self._zygote_log,
+            )
+            self._send({"root": str(self.root), "preload": list(_KERNEL_MODULES)})
+            reply = self._receive()
+            if not reply.get("ready"):
+                raise RuntimeError(f"fork server failed: {reply}")
+        except BaseException as exc:
+            self._zygote_error = exc
+        finally:
+            self._zygote_ready.set()
+
+    def _send(self, message: dict[str, Any]) -> None:
+        assert self._zygote is not None and self._zygote.stdin is not None
+        self._zygote.stdin.write(json.dumps(message).encode() + b"\n")
+        self._zygote.stdin.flush()
+
+    def _receive(self) -> dict[str, Any]:
+        assert self._zygote is not None and self._zygote.stdout is not None
+        line = self._zygote.stdout.readline()
+        if not line:
+            log = (self._tmp / "zygote.log").read_text(errors="replace")[-2000:]
+            raise RuntimeError(f"fork server exited\n{log}")
+        return json.loads(line)
+
+    def _fork(self, connection_file: Path, log: Path, modules: Sequence[str]) -> int:
+        if not self._zygote_ready.wait(self.startup_timeout):
+            raise RuntimeError(f"fork server not ready after {self.startup_timeout:.0f} s")
+        if self._zygote_error is not None:
+            raise RuntimeError(f"fork server unavailable: {self._zygote_error}")
+        request = {
+            "cmd": "fork",
+            "connection_file": str(connection_file),
+            "log": str(log),
+            "preload": list(modules),
+        }
+        with self._pipe_lock:
+            self._send(request)
+            reply = self._receive()
+        if "pid" not in reply:
+            raise RuntimeError(f"fork failed: {reply}")
+        return int(reply["pid"])
+
+
+def release_event_loop() -> None:
+    """Close the asyncio loop jupyter_client's blocking calls made for this thread.
+
+    `run_sync` keeps one loop per thread and never closes it; a build uses short-lived
+    threads, so without this every chapter would leak a loop and its socket pair.
+    """
+    with contextlib.suppress(Exception):
+        from jupyter_core.utils import _loop
+
+        loop = _loop.get()
+        if loop is not None and not loop.is_closed():
+            loop.close()
+        _loop.set(None)
+
+
+def _wait_ready(kernel: Kernel, timeout: float) -> None:
+    """Ready = a kernel_info reply on shell *and* its status on iopub (so no output is lost).
+
+    Like `BlockingKernelClient.wait_for_ready`, without its fixed 0.2 s iopub drain.
+    """
+    client = kernel.client
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        msg_id = client.kernel_info()
+        replied = False
+        while not replied and time.monotonic() < deadline:
+            try:
+                msg = client.get_shell_msg(timeout=0.5)
+            except queue.Empty:
+                if not kernel.alive():
+                    raise RuntimeError(f"kernel exited at start-up\n{kernel.log_tail()}") from None
+                continue
+            replied = msg["parent_header"].get("msg_id") == msg_id
+        end = time.monotonic() + 0.5
+        while time.monotonic() < end:
+            try:
+                msg = client.get_iopub_msg(timeout=0.05)
+            except queue.Empty:
+                continue
+            if msg["parent_header"].get("msg_id") == msg_id:
+                # drain the rest of this request's status messages
+                while True:
+                    try:
+                        client.get_iopub_msg(timeout=0.01)
+                    except queue.Empty:
+                        return
+    raise RuntimeError(f"kernel did not start within {timeout:.0f} s\n{kernel.log_tail()}")
+
+
+def preload_candidates(sources: Iterable[str], root: Path | None = None) -> tuple[str, ...]:
+    """Modules imported by cell code, following the project's own modules statically.
+
+    A chapter typically imports `analysis.survey`, which imports pandas, statsmodels, … —
+    those third-party modules are what is worth preloading.  Project files are read (never
+    imported) to find them; the zygote later skips the project modules themselves.
+    """
+    import ast
+
+    names: dict[str, None] = {}
+    seen_files: set[Path] = set()
+
+    def project_file(module: str) -> Path | None:
+        if root is None:
+            return None
+        base = Path(root).joinpath(*module.split("."))
+        for candidate in (base.with_suffix(".py"), base / "__init__.py"):
+            if candidate.is_file():
+                return candidate
+        return None
+
+    def visit(source: str, package: str | None) -> None:
+        try:
+            tree = ast.parse(source)
+        except SyntaxError:
+            return
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                found = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                module = node.module or ""
+                if node.level:
+                    if package is None:
+                        continue
+                    parts = package.split(".")
+                    parts = parts[: len(parts) - node.level + 1]
+                    module = ".".join([*parts, module] if module else parts)
+                found = [module] + [f"{module}.{alias.name}" for alias in node.names]
+            else:
+                continue
+            for name in found:
+                if not name:
+                    continue
+                file = project_file(name)
+                if file is None:
+                    parent = name.rpartition(".")[0]
+                    if not parent or project_file(parent) is None:  # not `project_mod.attr`
+                        names[name] = None
+                    continue
+                for depth in range(1, name.count(".") + 2):  # parent packages run first
+                    parent = project_file(".".join(name.split(".")[:depth]))
+                    if parent is not None and parent not in seen_files:
+                        seen_files.add(parent)
+                        pkg = ".".join(name.split(".")[:depth])
+                        if parent.name != "__init__.py":
+                            pkg = pkg.rpartition(".")[0]
+                        visit(parent.read_text(encoding="utf-8", errors="replace"), pkg or None)
+
+    for source in sources:
+        visit(source, None)
+    return tuple(names)
+
+
+# --------------------------------------------------------------------------------------
+# Inside the zygote
+# --------------------------------------------------------------------------------------
+
+
+def _is_project_module(name: str, root: str) -> bool:
+    """True when the top-level package of `name` lives in the book (not a venv inside it)."""
+    import importlib.machinery
+
+    top = name.partition(".")[0]
+    if top in sys.builtin_module_names:
+        return False
+    spec = importlib.machinery.PathFinder.find_spec(top, [root, *sys.path[1:]])
+    if spec is None:
+        return True  # unknown: do not risk importing it early
+    origins = [spec.origin] if spec.origin else list(spec.submodule_search_locations or [])
+    return any(origin and _inside_project(os.path.realpath(origin), root) for origin in origins)
+
+
+_ENV_MARKERS = ("site-packages", "dist-packages", ".venv", "venv", ".nox", ".tox", "__pypackages__")
+
+
+def _inside_project(path: str, root: str) -> bool:
+    """Under the root and not in an environment directory or the interpreter's prefix."""
+    root = os.path.realpath(root)
+    if not (path == root or path.startswith(root + os.sep)):
+        return False
+    parts = path[len(root) :].split(os.sep)
+    if any(p in _ENV_MARKERS for p in parts):
+        return False
+    for prefix in {sys.prefix, sys.base_prefix, sys.exec_prefix}:
+        prefix = os.path.realpath(prefix)
+        if path.startswith(prefix + os.sep):
+            return False
+    return True
+
+
+def _zygote_main() -> None:
+    """Fork server loop: preload modules, then fork one kernel per request."""
+    import importlib
+
+    requests = sys.stdin.buffer
+    replies = os.fdopen(os.dup(1), "wb")
+    os.dup2(2, 1)  # stray prints during imports must not corrupt the protocol
+    hello = json.loads(requests.readline())
+    root = hello["root"]
+    sys.path.insert(0, root)
+    tried: set[str] = set()
+
+    def preload(names: Iterable[str]) -> None:
+        for name in names:
+            if name in sys.modules or name in tried:
+                continue
+            tried.add(name)
+            try:
+                if not _is_project_module(name, root):
+                    importlib.import_module(name)
+            except BaseException:  # preloading is an optimisation only
+                continue
+
+    preload(hello["preload"])
+    children: set[int] = set()
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # children are reaped automatically
+    replies.write(json.dumps({"ready": True}).encode() + b"\n")
+    replies.flush()
+    for line in requests:
+        request = json.loads(line)
+        if request.get("cmd") != "fork":
+            continue
+        preload(request.get("preload", ()))
+        pid = os.fork()
+        if pid == 0:
+            replies.close()
+            _kernel_child(request, root)  # never returns
+        children.add(pid)
+        replies.write(json.dumps({"pid": pid}).encode() + b"\n")
+        replies.flush()
+    # The build went away (stdin closed): take every kernel down with us, and exit without
+    # tearing down the preloaded modules (that only costs time).
+    for pid in children:
+        with contextlib.suppress(OSError):
+            os.killpg(pid, signal.SIGKILL)
+    os._exit(0)
+
+
+def _kernel_child(request: dict[str, Any], root: str) -> None:
+    """Become an IPython kernel listening on `request['connection_file']`."""
+    code = 1
+    try:
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)  # chapters may run subprocesses
+        os.setsid()
+        _die_with_parent()
+        null = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(null, 0)
+        log = os.open(request["log"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.dup2(log, 1)
+        os.dup2(log, 2)
+        os.chdir(root)
+        sys.argv = ["kce-kernel"]
+        from ipykernel.kernelapp import IPKernelApp
+
+        app = IPKernelApp.instance()
+        app.initialize(
+            [
+                "-f",
+                request["connection_file"],
+                "--HistoryManager.enabled=False",
+                "--IPKernelApp.quiet=True",
+                f"--IPKernelApp.parent_handle={os.getppid()}",
+            ]
+        )
+        app.start()
+        code = 0
+    except BaseException:
+        import traceback
+
+        traceback.print_exc()
+    finally:
+        os._exit(code)
+
+
+def _die_with_parent() -> None:
+    """Linux: SIGKILL this kernel if the fork server dies (no orphans after a crash)."""
+    with contextlib.suppress(Exception):
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        pr_set_pdeathsig = 1
+        libc.prctl(pr_set_pdeathsig, signal.SIGKILL)
+
+
+# --------------------------------------------------------------------------------------
+# Inside a chapter's kernel
+# --------------------------------------------------------------------------------------
+
+_KERNEL_STATE: dict[str, Any] = {}
+
+
+def setup_code(
+    root: Path, figure_size: tuple[float, float] | None = None, cwd: Path | None = None
+) -> str:
+    """Code run (silently) in each fresh kernel before the chapter's first cell.
+
+    `figure_size` (inches) comes from the document's `fig-width`/`fig-height`, as in Quarto;
+    `cwd` is the working directory (default: the project root).
+    """
+    size = None if figure_size is None else tuple(float(v) for v in figure_size)
+    return (
+        f"{_LOAD_RUNTIME}\n"
+        f"_runtime._kernel_setup({str(root)!r}, {size!r}, {str(cwd or root)!r})\n"
+        "__kce_inline__ = _runtime._kernel_inline\n"
+        "del _runtime\n"
+    )
+
+
+REPORT_EXPRESSION = f"__import__('sys').modules[{RUNTIME_MODULE!r}]._kernel_report()"
+
+
+def figure_size_code(size: tuple[float, float]) -> str:
+    """Code that sets matplotlib's default figure size (inches) for the cells that follow:
+    a cell's own `fig-width`/`fig-height`, then the document's size back after it."""
+    size = (float(size[0]), float(size[1]))
+    return f"__import__('sys').modules[{RUNTIME_MODULE!r}]._kernel_figure_size({size!r})\n"
+
+
+def _kernel_figure_size(size: tuple[float, float]) -> None:
+    """Set the size in the inline backend's rc (applied if pyplot is imported later) and in
+    matplotlib's rcParams (if it is imported already)."""
+    from IPython import get_ipython
+
+    cfg = get_ipython().config
+    rc = dict(cfg.InlineBackend.get("rc") or {})
+    rc["figure.figsize"] = size
+    cfg.InlineBackend.rc = rc
+    if "matplotlib" in sys.modules:
+        sys.modules["matplotlib"].rcParams["figure.figsize"] = size
+
+
+def _kernel_setup(
+    root: str, figure_size: tuple[float, float] | None = None, cwd: str | None = None
+) -> None:
+    """Install dependency tracking and deterministic figure output in this kernel."""
+    from IPython import get_ipython
+
+    ip = get_ipython()
+    if root not in sys.path:
+        sys.path.insert(0, root)
+    os.chdir(cwd or root)
+    opened: set[str] = set()
+    _KERNEL_STATE["opened"] = opened
+    _KERNEL_STATE["modules_before"] = set(sys.modules)
+    write_flags = os.O_WRONLY | os.O_RDWR
+
+    def audit(event: str, args: tuple[Any, ...]) -> None:
+        if event != "open":
+            return
+        path, mode, flags = args
+        if isinstance(path, int):
+            return
+        if mode is None:
+            if isinstance(flags, int) and flags & write_flags:
+                return
+        elif isinstance(mode, str) and ("w" in mode or "a" in mode or "x" in mode):
+            return
+        with contextlib.suppress(Exception):
+            opened.add(os.path.abspath(os.fsdecode(path)))
+
+    sys.addaudithook(audit)
+
+    # Figures: SVG, with stable ids and no creation date, so rebuilds are byte-identical.
+    cfg = ip.config
+    cfg.InlineBackend.figure_formats = {"svg"}
+    rc: dict[str, Any] = {"svg.hashsalt": SVG_HASHSALT, "svg.fonttype": "path"}
+    if figure_size is not None:
+        rc["figure.figsize"] = figure_size
+    cfg.InlineBackend.rc = rc
+    if "matplotlib" in sys.modules:  # preloaded: the rc file was read before this setup
+        sys.modules["matplotlib"].rcParams.update(rc)
+    cfg.InlineBackend.print_figure_kwargs = {"bbox_inches": "tight", "metadata": {"Date": None}}
+    if "matplotlib.pyplot" in sys.modules:
+        ip.run_line_magic("matplotlib", "inline")
+    # A matplotlib Figure left as a cell's value (or displayed) is an SVG even when pyplot,
+    # and with it the inline backend, was never imported.
+    svg = ip.display_formatter.formatters["image/svg+xml"]
+    svg.for_type_by_name("matplotlib.figure", "Figure", _figure_svg)
+    # A DataFrame left as a cell's value becomes a pipe table, like `show_table`.
+    with contextlib.suppress(Exception):
+        import importlib.util
+
+        if importlib.util.find_spec("tabulate") is not None:
+            markdown = ip.display_formatter.formatters["text/markdown"]
+            for module in ("pandas", "pandas.core.frame"):  # pandas 3 reports "pandas"
+                markdown.for_type_by_name(module, "DataFrame", _frame_markdown)
+
+
+def _figure_svg(figure: Any) -> str:
+    import matplotlib
+    from IPython.core.pylabtools import print_figure
+
+    with matplotlib.rc_context({"svg.hashsalt": SVG_HASHSALT, "svg.fonttype": "path"}):
+        return print_figure(figure, "svg", bbox_inches="tight", metadata={"Date": None})
+
+
+def _frame_markdown(frame: Any) -> str | None:
+    if len(frame) > 500 or frame.shape[1] > 50:
+        return None
+
+    def escape(value: Any) -> Any:  # a bare `|` would end the pipe-table cell
+        return value.replace("|", "\\|") if isinstance(value, str) else value
+
+    frame = frame.rename(columns=escape).map(escape)
+    return frame.to_markdown()
+
+
+_MD_SPECIAL = str.maketrans({c: "\\" + c for c in "\\`*_[]<>$@#|~^"})
+
+
+def _kernel_inline(value: Any) -> str:
+    """Format an inline expression's value: Markdown objects as markdown, the rest as text."""
+    md = getattr(value, "_repr_markdown_", None)
+    if callable(md) and not isinstance(value, type):
+        text = md()
+        if isinstance(text, tuple):
+            text = text[0]
+        if text is not None:
+            return json.dumps({"markdown": True, "text": str(text)})
+    return json.dumps({"markdown": False, "text": str(value).translate(_MD_SPECIAL)})
+
+
+def _kernel_report() -> str:
+    """Files opened for reading and modules imported since setup (the chapter's inputs)."""
+    before = _KERNEL_STATE.get("modules_before", set())
+    modules = {}
+    for name, module in list(sys.modules.items()):
+        if name in before:
+            continue
+        file = getattr(module, "__file__", None)
+        if file:
+            modules[name] = os.path.abspath(file)
+    return json.dumps({"files": sorted(_KERNEL_STATE.get("opened", ())), "modules": modules})

@@ -1,0 +1,210 @@
+"""Quarto's built-in shortcodes `meta`, `var`, `env` and `pagebreak`, expanded in prose.
+
+Quarto resolves these before pandoc reads the document; so do we, line by line, so every
+expanded line keeps the file and line it came from (errors point at the shortcode).
+`include` is handled earlier by `qmd.py`.  `{{{< name … >}}}` (triple braces) stays literal
+as `{{< name … >}}`, and a code block whose attributes say `shortcodes=false` is left alone,
+both as Quarto documents.  Values (a `_variables.yml` entry, a metadata key) are inserted as
+markdown, so a variable may hold a link.
+
+We are stricter than Quarto where it would print `?meta:key` and carry on: an unknown
+shortcode, a missing key or an unset variable without a default is a `ConfigError` naming
+the file and line, so a typo never reaches a published report.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from quartowrap.errors import ConfigError
+from quartowrap.model import SourceLocation
+
+VARIABLES_FILE = "_variables.yml"
+SUPPORTED = ("meta", "var", "env", "pagebreak")
+
+# `{{< … >}}`, optionally with a third brace on each side (the escape).
+_SHORTCODE = re.compile(r"(?P<open>\{\{\{?)<(?P<body>[^\n]*?)>(?P<close>\}\}\}?)")
+_ARG = re.compile(r'"(?P<dq>[^"]*)"|\'(?P<sq>[^\']*)\'|(?P<bare>\S+)')
+
+# Both writers get their own native page break; each drops the other's raw block.
+PAGEBREAK_LINES = (
+    "```{=html}",
+    '<div class="page-break" aria-hidden="true"></div>',
+    "```",
+    "",
+    "```{=typst}",
+    "#pagebreak(weak: true)",
+    "```",
+)
+
+Line = tuple[str, SourceLocation]
+
+
+@dataclass
+class ShortcodeContext:
+    """What the value shortcodes read: document metadata, project variables, environment."""
+
+    metadata: Mapping[str, Any]
+    variables: Mapping[str, Any] = field(default_factory=dict)
+    environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
+    variables_file: str = VARIABLES_FILE
+
+
+def load_variables(root: Path) -> dict[str, Any]:
+    """The project's `_variables.yml` (empty when there is none)."""
+    from quartowrap.project.config import read_yaml_file  # late: config imports nothing from here
+
+    path = Path(root) / VARIABLES_FILE
+    if not path.is_file():
+        return {}
+    data = read_yaml_file(path, Path(root)).data
+    if data is None:
+        return {}
+    if not isinstance(data, Mapping):
+        raise ConfigError(
+            "must be a mapping of names to values", SourceLocation(Path(VARIABLES_FILE), 1)
+        )
+    return dict(data)
+
+
+def _arguments(body: str) -> list[str]:
+    return [m.group("dq") or m.group("sq") or m.group("bare") or "" for m in _ARG.finditer(body)]
+
+
+def _lookup(data: Mapping[str, Any], key: str) -> tuple[bool, Any]:
+    """Quarto's dotted keys: `email.info`, a list item by 1-based index, `\\.` for a dot."""
+    value: Any = data
+    for part in re.split(r"(?<!\\)\.", key):
+        part = part.replace("\\.", ".")
+        if isinstance(value, Mapping) and part in value:
+            value = value[part]
+        elif isinstance(value, list) and part.isdigit() and 1 <= int(part) <= len(value):
+            value = value[int(part) - 1]
+        else:
+            return False, None
+    return True, value
+
+
+def _as_text(value: Any, what: str, at: SourceLocation) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str | int | float):
+        return str(value)
+    if isinstance(value, list) and all(isinstance(v, str | int | float) for v in value):
+        return ", ".join(str(v) for v in value)
+    if value is None:
+        return ""
+    raise ConfigError(f"{what} is a {type(value).__name__}, not a value that prints", at)
+
+
+def _value(name: str, args: list[str], ctx: ShortcodeContext, at: SourceLocation) -> str:
+    if not args:
+        raise ConfigError(f"shortcode '{name}' needs a key: {{{{< {name} KEY >}}}}", at)
+    key = args[0]
+    if name == "env":
+        if key in ctx.environ:
+            return ctx.environ[key]
+        if len(args) > 1:
+            return args[1]
+        raise ConfigError(
+            f"environment variable {key} is not set (give a default: "
+            f'{{{{< env {key} "default" >}}}})',
+            at,
+        )
+    source = ctx.metadata if name == "meta" else ctx.variables
+    found, value = _lookup(source, key)
+    if not found:
+        where = "the document's metadata" if name == "meta" else ctx.variables_file
+        raise ConfigError(f"{{{{< {name} {key} >}}}}: no key '{key}' in {where}", at)
+    return _as_text(value, f"{{{{< {name} {key} >}}}}", at)
+
+
+def _expand_line(
+    text: str, at: SourceLocation, ctx: ShortcodeContext, in_code: bool
+) -> list[str] | None:
+    """The line's replacement (possibly several lines), or None when it has no shortcode."""
+    if "{{" not in text or _SHORTCODE.search(text) is None:
+        return None
+    pieces: list[str] = []
+    last = 0
+    block: list[str] | None = None
+    for m in _SHORTCODE.finditer(text):
+        opening, closing, body = m.group("open"), m.group("close"), m.group("body")
+        pieces.append(text[last : m.start()])
+        last = m.end()
+        if len(opening) == 3 and len(closing) == 3:  # escaped: print it as written
+            pieces.append("{{<" + body + ">}}")
+            continue
+        args = _arguments(body)
+        name = args[0] if args else ""
+        lead, trail = opening[2:], closing[2:]  # a lone extra brace is just text
+        if name == "pagebreak":
+            if in_code:  # no raw blocks inside a code block: leave it as written
+                pieces.append(m.group(0))
+                continue
+            if text.strip() != m.group(0):
+                raise ConfigError("{{< pagebreak >}} must stand on a line of its own", at)
+            block = list(PAGEBREAK_LINES)
+            continue
+        if name not in ("meta", "var", "env"):
+            known = ", ".join([*SUPPORTED, "include"])
+            raise ConfigError(
+                f"unknown shortcode '{name}' (this engine knows {known}; write "
+                f"{{{{{{< {name} … >}}}}}} to keep it as text)",
+                at,
+            )
+        pieces.append(lead + _value(name, args[1:], ctx, at) + trail)
+    if block is not None:
+        return block
+    pieces.append(text[last:])
+    return "".join(pieces).split("\n")
+
+
+_FENCE = re.compile(r"^ {0,3}(?P<fence>`{3,}|~{3,})(?P<info>.*)$")
+_CELL = re.compile(r"^\{[A-Za-z]")
+_NO_SHORTCODES = re.compile(r"shortcodes\s*=\s*[\"']?false")
+
+
+def expand_shortcodes(lines: list[Line], ctx: ShortcodeContext) -> list[Line]:
+    """`lines` with every shortcode replaced; added lines share the shortcode's location.
+
+    Inside fenced code the value shortcodes expand too (as in Quarto) unless the fence's
+    attributes hold `shortcodes=false`.  Executable cells (```{python}) are left as written.
+    """
+    out: list[Line] = []
+    fence: str | None = None
+    skip = False
+    for text, loc in lines:
+        if fence is None:
+            m = _FENCE.match(text)
+            if m and not (m.group("fence")[0] == "`" and "`" in m.group("info")):
+                fence = m.group("fence")
+                info = m.group("info").strip()
+                # executable cells (```{python}) are code to run, not prose: left as written
+                skip = bool(_CELL.match(info) or _NO_SHORTCODES.search(info))
+                out.append((text, loc))
+                continue
+        elif text.strip() and set(text.strip()) == {fence[0]} and len(text.strip()) >= len(fence):
+            fence = None
+            out.append((text, loc))
+            continue
+        replaced = None if skip and fence else _expand_line(text, loc, ctx, fence is not None)
+        if replaced is None:
+            out.append((text, loc))
+        else:
+            out.extend((piece, loc) for piece in replaced)
+    return out
+
+
+__all__ = [
+    "PAGEBREAK_LINES",
+    "SUPPORTED",
+    "ShortcodeContext",
+    "expand_shortcodes",
+    "load_variables",
+]

@@ -1,0 +1,221 @@
+"""Publishing a build as a versioned, verifiable release.
+
+A build is written into a staging directory next to the release directory and moved into
+`_output/<version>/` only when every step succeeded, so a failed build never leaves a
+half-written release behind and never touches the previous one.  The release carries a
+`manifest.json` (what went in) and `SHA256SUMS` (what came out); two builds of the same
+commit give byte-identical files because nothing in them depends on the wall clock.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import platform
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from quartowrap.errors import BuildError
+
+MANIFEST_PACKAGES = (
+    "kce-report-kit",
+    "pandas",
+    "numpy",
+    "scipy",
+    "statsmodels",
+    "scikit-learn",
+    "networkx",
+    "matplotlib",
+    "seaborn",
+    "ipykernel",
+    "jupyter_client",
+    "pypandoc-binary",
+    "typst",
+)
+_SEMVER = re.compile(r"^\d+\.\d+\.\d+(?:[-+][0-9A-Za-z.+-]+)?$")
+
+
+def sha256_file(path: Path) -> str:
+    """Hex SHA-256 of a file's bytes, read in chunks."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _git(root: Path, *args: str) -> str | None:
+    try:
+        result = subprocess.run(
+            ["git", *args], cwd=root, capture_output=True, text=True, check=True
+        )
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return result.stdout.strip()
+
+
+@dataclass(frozen=True)
+class GitState:
+    """The commit a build comes from; all None outside a git checkout."""
+
+    commit: str | None
+    short: str | None
+    dirty: bool
+    commit_epoch: int | None
+
+
+def git_state(root: Path) -> GitState:
+    commit = _git(root, "rev-parse", "HEAD")
+    if commit is None:
+        return GitState(None, None, False, None)
+    status = _git(root, "status", "--porcelain", "--untracked-files=no") or ""
+    epoch = _git(root, "log", "-1", "--format=%ct")
+    return GitState(commit, commit[:7], bool(status), int(epoch) if epoch else None)
+
+
+def resolve_version(root: Path, configured: str | None) -> str:
+    """The version of this build.
+
+    A commit tagged `v<version>` (or whose `_quarto.yml` version has a matching tag) with a
+    clean tree builds as `<version>`; anything else is `<last version>+dev.<n>.g<sha>`,
+    where n counts the commits since the last release tag (or since the start).
+    """
+    described = _git(root, "describe", "--tags", "--match", "v[0-9]*", "--long")
+    state = git_state(root)
+    if described:
+        match = re.match(r"^v(.+)-(\d+)-g([0-9a-f]+)$", described)
+        if match:
+            last, distance, sha = match.group(1), int(match.group(2)), match.group(3)
+            if distance == 0 and not state.dirty:
+                return last
+            return f"{last}+dev.{distance}.g{sha}" + (".dirty" if state.dirty else "")
+    base = configured if configured and _SEMVER.match(configured) else "0.0.0"
+    if state.commit is None:
+        return f"{base}+dev"
+    count = _git(root, "rev-list", "--count", "HEAD") or "0"
+    return f"{base}+dev.{count}.g{state.short}" + (".dirty" if state.dirty else "")
+
+
+def build_epoch(root: Path) -> int:
+    """SOURCE_DATE_EPOCH if set, else the commit time: never the wall clock."""
+    env = os.environ.get("SOURCE_DATE_EPOCH")
+    if env and env.isdigit():
+        return int(env)
+    return git_state(root).commit_epoch or 0
+
+
+def package_versions(names: Iterable[str] = MANIFEST_PACKAGES) -> dict[str, str]:
+    versions: dict[str, str] = {}
+    for name in names:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            continue
+    return versions
+
+
+def write_manifest(release_dir: Path, fields: dict[str, Any]) -> Path:
+    """Write manifest.json: what this release was built from, sorted for stable bytes."""
+    manifest = {
+        **fields,
+        "python": platform.python_version(),
+        "implementation": sys.implementation.name,
+        "packages": package_versions(),
+    }
+    path = release_dir / "manifest.json"
+    path.write_text(json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
+    return path
+
+
+def iter_release_files(release_dir: Path) -> Iterator[Path]:
+    for path in sorted(release_dir.rglob("*")):
+        if path.is_file() and path.name != "SHA256SUMS":
+            yield path
+
+
+def write_checksums(release_dir: Path) -> Path:
+    """SHA256SUMS in the format `sha256sum -c` reads."""
+    lines = [
+        f"{sha256_file(path)}  {path.relative_to(release_dir).as_posix()}"
+        for path in iter_release_files(release_dir)
+    ]
+    target = release_dir / "SHA256SUMS"
+    target.write_text("\n".join(lines) + "\n")
+    return target
+
+
+def normalise_mtimes(release_dir: Path, epoch: int) -> None:
+    """Give every file the build epoch as mtime, so archives of two builds are identical."""
+    for path in release_dir.rglob("*"):
+        os.utime(path, (epoch, epoch), follow_symlinks=False)
+    os.utime(release_dir, (epoch, epoch))
+
+
+@contextmanager
+def staging_directory(output_root: Path) -> Iterator[Path]:
+    """A scratch directory on the same file system as the releases (so moves are atomic).
+
+    It is removed whatever happens; `publish` moves its content out first on success.
+    """
+    output_root.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=output_root))
+    try:
+        yield staging
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def publish(staging: Path, output_root: Path, version: str, *, link_latest: bool = True) -> Path:
+    """Move a finished build into `<output_root>/<version>/`, replacing an older build of it.
+
+    The old release is renamed aside before the new one takes its place and removed only
+    afterwards, so at every moment one complete release of that version exists on disk.
+    """
+    if not version or "/" in version or version.startswith("."):
+        raise BuildError(f"invalid release version {version!r}")
+    target = output_root / version
+    aside: Path | None = None
+    if target.exists():
+        aside = output_root / f".previous-{version}-{os.getpid()}"
+        if aside.exists():
+            shutil.rmtree(aside)
+        target.rename(aside)
+    try:
+        staging.rename(target)
+    except OSError:
+        if aside is not None:
+            aside.rename(target)
+        raise
+    if aside is not None:
+        shutil.rmtree(aside, ignore_errors=True)
+    if link_latest:
+        _update_latest_link(output_root, version)
+    return target
+
+
+def _update_latest_link(output_root: Path, version: str) -> None:
+    """`_output/latest` points at the newest build, for people and scripts."""
+    link = output_root / "latest"
+    temp = output_root / f".latest-{os.getpid()}"
+    try:
+        if temp.is_symlink() or temp.exists():
+            temp.unlink()
+        temp.symlink_to(version, target_is_directory=True)
+        temp.replace(link)
+    except OSError:
+        return
+
+
+def iso_date(epoch: int) -> str:
+    return datetime.fromtimestamp(epoch, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -1,0 +1,224 @@
+"""Write the assembled book as a KCE-style PDF: pandoc → typst (kce.typ) → typst.compile.
+
+One pandoc call writes the whole typst source: a preamble (template import, cover,
+colophon, front matter), then every chapter's blocks through filters/typst.lua.  Front-matter
+strings travel as JSON (`frontmatter.json`) and are printed by the template as typst
+strings, so stakeholder text such as `#set page(...)`, `$x$`, `@ref` or `<script>` can
+never be read as typst markup; markdown pieces (foreword, key messages, the body) are
+escaped by pandoc's typst writer.
+
+Fonts come only from `quartowrap/fonts/` (Source Sans 3, SIL OFL) and the fonts compiled
+into the `typst` wheel (DejaVu Sans Mono, New Computer Modern Math); system fonts are
+ignored, so every machine produces the same PDF.  The PDF is byte-identical across builds:
+the build date is SOURCE_DATE_EPOCH (or absent when it is unset).
+"""
+
+from __future__ import annotations
+
+import bisect
+import dataclasses
+import json
+import os
+import re
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import typst
+
+from quartowrap.assemble.book import parse_markdown, run_pandoc
+from quartowrap.errors import BuildError
+from quartowrap.model import AssembledBook
+from quartowrap.writers.frontmatter import FrontMatter, build_front_matter, section_span
+
+WRITER_DIR = Path(__file__).resolve().parent
+TEMPLATE = WRITER_DIR / "templates" / "kce.typ"
+FONT_DIR = WRITER_DIR / "fonts"
+TYPST_FILTER = WRITER_DIR / "typst.lua"
+# `-citations`: print citeproc's rendered citations instead of typst `#cite` calls.
+TYPST_WRITER = "typst-citations"
+
+
+def _raw(text: str) -> dict[str, Any]:
+    return {"t": "RawBlock", "c": ["typst", text]}
+
+
+def _markdown_blocks(markdown: str) -> list[dict[str, Any]]:
+    return parse_markdown(markdown)["blocks"]
+
+
+def _preamble(fm: FrontMatter, dated: bool) -> list[dict[str, Any]]:
+    """Template import, cover, colophon and front matter as raw typst around pandoc blocks."""
+    blocks = [
+        _raw(
+            '#import "kce.typ": *\n'
+            '#let fm = json("frontmatter.json")\n'
+            "#show: kce-report.with(fm)\n" + ("" if dated else "#set document(date: none)\n")
+        ),
+        _raw("#kce-cover(fm)\n#kce-colophon(fm)"),
+        _raw("#kce-front(fm, foreword: " + ("[" if fm.foreword_md else "none")),
+    ]
+    if fm.foreword_md:
+        blocks += [*_markdown_blocks(fm.foreword_md), _raw("]")]
+    blocks.append(_raw(", key-messages: ("))
+    for item in fm.key_messages_md:
+        blocks += [_raw("["), *_markdown_blocks(item), _raw("],")]
+    blocks.append(_raw("))"))
+    return blocks
+
+
+def _text_inlines(text: str) -> list[dict[str, Any]]:
+    """Plain text as pandoc inlines (the writer escapes it; nothing is read as markup)."""
+    out: list[dict[str, Any]] = []
+    for i, word in enumerate(text.split()):
+        if i:
+            out.append({"t": "Space"})
+        out.append({"t": "Str", "c": word})
+    return out
+
+
+def _chapter_blocks(blocks: list[dict[str, Any]], fm: FrontMatter, source: str) -> list:
+    """A chapter's blocks for the PDF: lifted sections removed, chapter authors added."""
+    blocks = list(blocks)
+    for ident in fm.lifted_sections:
+        span = section_span(blocks, ident)
+        if span:
+            del blocks[span[0] : span[1]]
+    authors = dict(fm.chapter_authors).get(source)
+    if authors:
+        first_h1 = next(
+            (i for i, b in enumerate(blocks) if b["t"] == "Header" and b["c"][0] == 1), None
+        )
+        line = {
+            "t": "Div",
+            "c": [
+                ["", ["chapter-authors"], []],
+                [{"t": "Para", "c": _text_inlines(f"Authors: {authors}")}],
+            ],
+        }
+        blocks.insert(0 if first_h1 is None else first_h1 + 1, line)
+    return blocks
+
+
+_GROUP_CELL = re.compile(
+    r"^(?P<indent>[ \t]*)table\.cell\(align: left, colspan: (?P<span>\d+)\)\[", re.M
+)
+_COLUMNS = re.compile(r"columns: \((?P<widths>[^()]*)\)")
+
+
+def _closing_bracket(source: str, start: int) -> int:
+    """Index of the `]` closing the `[` at `start` (typst markup: `\\[` is escaped text)."""
+    depth, i = 0, start
+    while i < len(source):
+        char = source[i]
+        if char == "\\":
+            i += 2
+            continue
+        if char == "[":
+            depth += 1
+        elif char == "]":
+            depth -= 1
+            if depth == 0:
+                return i
+        i += 1
+    raise ValueError("unbalanced brackets in a table cell of the typst source")
+
+
+def _group_rows_as_subheaders(source: str) -> str:
+    """Make every group row (one left-aligned cell across all columns, see filters/typst.lua)
+    a level-2 table header: typst then never leaves it alone at the foot of a column or page
+    without the first row of its group (it moves to the next column with that row)."""
+    tables = [(m.start(), len(m["widths"].split(","))) for m in _COLUMNS.finditer(source)]
+    out, last = [], 0
+    for match in _GROUP_CELL.finditer(source):
+        at = bisect.bisect(tables, (match.start(),)) - 1
+        if at < 0 or tables[at][1] != int(match["span"]):
+            continue  # not across the whole table: an ordinary spanning cell
+        start = match.end() - 1
+        end = _closing_bracket(source, start)
+        if source[end + 1 : end + 2] != ",":
+            continue
+        cell = source[match.start() + len(match["indent"]) : end + 1]
+        out.append(source[last : match.start()])
+        out.append(f"{match['indent']}table.header(level: 2, repeat: false, {cell}),")
+        last = end + 2
+    out.append(source[last:])
+    return "".join(out)
+
+
+def typst_source(book: AssembledBook, fm: FrontMatter, *, dated: bool = True) -> str:
+    """The complete typst document (main.typ) for `book`."""
+    first = book.chapters[0].ast
+    blocks = _preamble(fm, dated)
+    for chapter in book.chapters:
+        blocks.extend(_chapter_blocks(chapter.ast["blocks"], fm, chapter.ref.source.as_posix()))
+    doc = {"pandoc-api-version": first["pandoc-api-version"], "meta": {}, "blocks": blocks}
+    source = run_pandoc(
+        ["-f", "json", "-t", TYPST_WRITER, "--lua-filter", str(TYPST_FILTER), "--wrap=preserve"],
+        json.dumps(doc),
+        "writing typst",
+    )
+    # pandoc centres every table; KCE tables sit flush left under their caption.
+    source = source.replace("align(center)[#table(", "align(left)[#table(")
+    return _group_rows_as_subheaders(source)
+
+
+def write_typst_project(
+    book: AssembledBook, directory: Path, *, version: str, commit: str | None = None
+) -> Path:
+    """Write main.typ, kce.typ and frontmatter.json into `directory`; return main.typ."""
+    dated = "SOURCE_DATE_EPOCH" in os.environ
+    fm = build_front_matter(book, version=version, commit=commit)
+    directory.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(TEMPLATE, directory / "kce.typ")
+    (directory / "frontmatter.json").write_text(
+        json.dumps(dataclasses.asdict(fm), ensure_ascii=False, indent=1, sort_keys=True),
+        encoding="utf-8",
+    )
+    main = directory / "main.typ"
+    main.write_text(typst_source(book, fm, dated=dated), encoding="utf-8")
+    return main
+
+
+def _timestamp() -> int | None:
+    value = os.environ.get("SOURCE_DATE_EPOCH")
+    if value is None:
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        raise BuildError(f"SOURCE_DATE_EPOCH must be an integer, got {value!r}") from None
+
+
+def compile_typst(main: Path) -> bytes:
+    """Compile with repo fonts only; images may use absolute paths (root is /)."""
+    try:
+        return typst.compile(
+            str(main),
+            root="/",
+            font_paths=[str(FONT_DIR)],
+            ignore_system_fonts=True,
+            timestamp=_timestamp(),
+        )
+    except Exception as exc:  # typst raises TypstError with the source position in the text
+        raise BuildError(f"typst failed to compile {main.name}", detail=str(exc)) from exc
+
+
+def write_pdf(
+    book: AssembledBook,
+    out_pdf: Path,
+    *,
+    version: str,
+    commit: str | None = None,
+    keep_source: Path | None = None,
+) -> None:
+    """Render `book` to `out_pdf` (written atomically). `keep_source` keeps the .typ files."""
+    with tempfile.TemporaryDirectory(prefix="quartowrap-typst-") as tmp:
+        directory = keep_source or Path(tmp)
+        main = write_typst_project(book, directory, version=version, commit=commit)
+        pdf = compile_typst(main)
+    out_pdf.parent.mkdir(parents=True, exist_ok=True)
+    partial = out_pdf.with_name(out_pdf.name + ".partial")
+    partial.write_bytes(pdf)
+    partial.replace(out_pdf)

@@ -1,7 +1,0 @@
-"""`python -m quartowrap …`."""
-
-import sys
-
-from .cli import main
-
-sys.exit(main())

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 from quartowrap.errors import CellError
-from quartowrap.execute.engine import ChapterProgress, execute_chapters, table_csv
+from quartowrap.execute.engine import ChapterProgress, execute_chapters
+from quartowrap.execute.table_csv import table_csv
 from quartowrap.model import ExecutedChapter, SourceLocation
 from quartowrap.project.config import load_book_config
 
@@ -438,7 +439,7 @@ def test_pool_never_loses_a_wakeup(tmp_path: Path, monkeypatch: pytest.MonkeyPat
 
 
 def test_preload_candidates_follow_project_modules(tmp_path: Path) -> None:
-    from quartowrap.execute.kernels import preload_candidates
+    from quartowrap.execute.import_scan import preload_candidates
 
     (tmp_path / "pkg").mkdir()
     (tmp_path / "pkg" / "__init__.py").write_text("import json\n")
@@ -488,7 +489,7 @@ def test_cell_figure_size_fills_the_missing_side() -> None:
 
 
 def test_code_fold_wraps_echoed_code_in_details() -> None:
-    from quartowrap.execute.engine import _fold_code
+    from quartowrap.execute.weave import _fold_code
     from quartowrap.project.qmd import CodeCell
 
     def cell(**options: object) -> CodeCell:

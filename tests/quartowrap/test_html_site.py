@@ -18,6 +18,9 @@ from typing import Any
 
 import pypandoc
 import pytest
+import quartowrap.writers.html.fragments as html_fragments
+import quartowrap.writers.html.pages as html_pages
+import quartowrap.writers.html.pandoc_ast as html_ast
 import quartowrap.writers.html.site as html_site
 from quartowrap.model import (
     AssembledBook,
@@ -532,7 +535,7 @@ def test_byte_identical_rebuilds(tmp_path):
     book = make_book(tmp_path / "p")
     fm = make_front_matter()
     a = write_html_site(book, tmp_path / "a", version="1.0.0", commit="abc", front_matter=fm)
-    html_site._FRAGMENT_CACHE.clear()  # the second build really runs pandoc again
+    html_fragments._FRAGMENT_CACHE.clear()  # the second build really runs pandoc again
     b = write_html_site(book, tmp_path / "b", version="1.0.0", commit="abc", front_matter=fm)
     rel_a = [p.relative_to(tmp_path / "a") for p in a]
     rel_b = [p.relative_to(tmp_path / "b") for p in b]
@@ -676,7 +679,7 @@ def test_disk_cache_runs_pandoc_only_for_changed_pages(tmp_path, monkeypatch):
     book = make_book(tmp_path / "p")
     fm = make_front_matter()
     cache = tmp_path / "cache"
-    html_site._FRAGMENT_CACHE.clear()
+    html_fragments._FRAGMENT_CACHE.clear()
     write_html_site(book, tmp_path / "a", version="1", front_matter=fm, cache_dir=cache)
     first = (tmp_path / "a" / "02-methods.html").read_bytes()
 
@@ -688,8 +691,8 @@ def test_disk_cache_runs_pandoc_only_for_changed_pages(tmp_path, monkeypatch):
             calls.append(kwargs["input"].count(b"\n"))  # one job per line
         return real_run(cmd, *args, **kwargs)
 
-    monkeypatch.setattr(html_site.subprocess, "run", counting_run)
-    html_site._FRAGMENT_CACHE.clear()  # as in a new process
+    monkeypatch.setattr(html_fragments.subprocess, "run", counting_run)
+    html_fragments._FRAGMENT_CACHE.clear()  # as in a new process
     write_html_site(book, tmp_path / "b", version="1", front_matter=fm, cache_dir=cache)
     assert calls == []
     assert (tmp_path / "b" / "02-methods.html").read_bytes() == first
@@ -699,7 +702,7 @@ def test_disk_cache_runs_pandoc_only_for_changed_pages(tmp_path, monkeypatch):
     ast = json.loads(json.dumps(ch.ast))
     ast["blocks"].append(to_ast("An added sentence.")["blocks"][0])
     chapters = (*book.chapters[:2], dataclasses.replace(ch, ast=ast), *book.chapters[3:])
-    html_site._FRAGMENT_CACHE.clear()
+    html_fragments._FRAGMENT_CACHE.clear()
     edited = dataclasses.replace(book, chapters=chapters)
     write_html_site(edited, tmp_path / "c", version="1", front_matter=fm, cache_dir=cache)
     assert calls == [1]
@@ -788,7 +791,7 @@ def test_search_documents_follow_sections():
 
 
 def test_number_cells_and_table_layout():
-    from quartowrap.writers.html.site import _layout_table, is_number_cell
+    from quartowrap.writers.html.tables import _layout_table, is_number_cell
 
     for text in ("12", "3.92", "−1.2 [−2.0; 0.4]", "12 (4 %)", "< 0.001", "p < 0.05", "1 234"):
         assert is_number_cell(text), text
@@ -817,9 +820,9 @@ def test_number_cells_and_table_layout():
 
 
 def _callout_html(markdown: str) -> str:
-    """One callout through html_site._callout (the un-filtered shape) and pandoc's writer."""
+    """One callout through html_pages._callout (the un-filtered shape) and pandoc's writer."""
     doc = json.loads(pypandoc.convert_text(markdown, "json", format="markdown"))
-    shaped = html_site._callout(doc["blocks"][0])
+    shaped = html_pages._callout(doc["blocks"][0])
     assert shaped is not None
     doc["blocks"] = [shaped]
     return pypandoc.convert_text(json.dumps(doc), "html", format="json")
@@ -854,7 +857,7 @@ def test_tabset_becomes_aria_tabs_that_read_without_javascript():
         "c": [
             ["", ["tab-pane"], [["tab-title", "A & B"]]],
             [
-                {"t": "Para", "c": [{"t": "Strong", "c": [html_site._str("A & B")]}]},
+                {"t": "Para", "c": [{"t": "Strong", "c": [html_ast._str("A & B")]}]},
                 {"t": "Div", "c": [["", ["tab-body"], []], []]},
             ],
         ],
@@ -862,7 +865,7 @@ def test_tabset_becomes_aria_tabs_that_read_without_javascript():
     named = json.loads(json.dumps(pane))
     named["c"][0][0] = "named"
     node = {"t": "Div", "c": [["", ["panel-tabset"], [["tabset-shaped", "true"]]], [pane, named]]}
-    out = html_site._tabset(node, 3)
+    out = html_pages._tabset(node, 3)
     assert out is not None
     (ident, classes, kv), (tablist, first, second) = out["c"]
     assert (ident, classes, kv) == ("tabset-3", ["panel-tabset"], [])
@@ -879,4 +882,4 @@ def test_tabset_becomes_aria_tabs_that_read_without_javascript():
         [["role", "tabpanel"], ["aria-labelledby", "tabset-3-1-tab"]],
     ]
     assert second["c"][1][0]["c"][0][1] == ["tab-title"]  # the title stays for no-JS readers
-    assert html_site._tabset(out, 4) is None  # idempotent
+    assert html_pages._tabset(out, 4) is None  # idempotent

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 from quartowrap.assemble.book import assemble_book, stringify
-from quartowrap.execute.engine import weave
+from quartowrap.execute.weave import weave
 from quartowrap.model import BookConfig, ChapterRef, ExecutedChapter, ExecuteOptions
 from quartowrap.project.qmd import parse_qmd
 
@@ -262,7 +262,7 @@ def test_html_panel_structure(tmp_path: Path) -> None:
     ],
 )
 def test_layout_widths(attrs: list[list[str]], parts: int, expected: list[list[float]]) -> None:
-    from quartowrap.writers.html.site import _layout_widths
+    from quartowrap.writers.html.pages import _layout_widths
 
     assert _layout_widths(["fig-x", [], attrs], parts) == expected
 

@@ -13,9 +13,6 @@ from __future__ import annotations
 
 import ast
 import base64
-import csv
-import html
-import io
 import json
 import os
 import queue
@@ -30,45 +27,43 @@ from typing import Any, Literal
 import quartowrap.execute.freeze as freeze
 from quartowrap.authoring.protocol import DATA_DIR_ENV, TABLE_MIME
 from quartowrap.errors import BuildError, CellError
+from quartowrap.execute.import_scan import preload_candidates
+from quartowrap.execute.kernel_runtime import _inside_project as inside_project
 from quartowrap.execute.kernels import (
     REPORT_EXPRESSION,
     Kernel,
     KernelPool,
     figure_size_code,
     kernel_environment,
-    preload_candidates,
     release_event_loop,
     setup_code,
 )
-from quartowrap.execute.kernels import _inside_project as inside_project
+from quartowrap.execute.weave import (
+    _cell_options,
+    _code_display,
+    _strip_ansi,
+    weave,
+)
 from quartowrap.model import (
     BookConfig,
     ChapterRef,
     Dependencies,
     ExecutedChapter,
     ExecuteOptions,
-    FigureOutput,
-    SourceLocation,
-    TableOutput,
 )
 from quartowrap.project.config import (
     directory_metadata,
     document_execute_options,
     document_metadata,
-    execute_options,
 )
 from quartowrap.project.qmd import CodeCell, MarkdownBlock, QmdDocument, parse_qmd
 
 IMAGE_MIMES = {"image/svg+xml": ".svg", "image/png": ".png", "image/jpeg": ".jpg"}
 KEPT_MIMES = (TABLE_MIME, "text/markdown", "text/html", "text/plain")
-_DEFAULT_REPR = re.compile(r"^<[^\n]* at 0x[0-9a-fA-F]+>$")
 TRACEBACK_TAIL = 12
 
-_ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 # Warnings name the cell's temporary file (`/tmp/ipykernel_<pid>/<hash>.py`): not reproducible.
-_CELL_FILE = re.compile(r"[^\s:]*ipykernel_\d+[/\\]\d+\.py")
 _CELL_FRAME = re.compile(r"Cell In\[(\d+)\], line (\d+)")
-_TABLE_SEPARATOR = re.compile(r"^\s*\|?\s*:?-+:?\s*(\|\s*:?-+:?\s*)*\|?\s*$")
 
 
 @dataclass(frozen=True)
@@ -368,10 +363,6 @@ def _cell_figure_size(
     return (float(base_w if width is None else width), float(base_h if height is None else height))
 
 
-def _cell_options(doc_options: ExecuteOptions, cell: CodeCell) -> ExecuteOptions:
-    return execute_options(cell.options, doc_options)
-
-
 def _execute(
     kernel: Kernel,
     doc: QmdDocument,
@@ -460,10 +451,6 @@ def _expression_text(result: dict[str, Any] | None) -> str | None:
         return None
     value = ast.literal_eval(plain)
     return value if isinstance(value, str) else None
-
-
-def _strip_ansi(text: str) -> str:
-    return _ANSI.sub("", text)
 
 
 def _traceback_tail(lines: Sequence[str]) -> str:
@@ -567,339 +554,3 @@ def _dependencies(
         if name is not None:
             data_files[name] = freeze.hash_file(path)
     return Dependencies(modules=modules, data_files=dict(sorted(data_files.items())))
-
-
-# --------------------------------------------------------------------------------------
-# Weaving outputs into markdown
-# --------------------------------------------------------------------------------------
-
-
-def weave(
-    doc: QmdDocument,
-    raw: dict[str, Any],
-    options: ExecuteOptions,
-    figures: Path,
-    code_display: dict[str, Any] | None = None,
-) -> tuple[str, tuple[TableOutput, ...], tuple[FigureOutput, ...]]:
-    """The chapter's markdown with every cell replaced by its outputs (stage contract).
-
-    `code_display` holds the document's `code-fold`/`code-summary` defaults (a cell's own
-    options win)."""
-    inline_values = iter(raw.get("inline", []))
-    cells = raw.get("cells", {})
-    parts: list[str] = []
-    tables: list[TableOutput] = []
-    figs: list[FigureOutput] = []
-    for block in doc.blocks:
-        if isinstance(block, MarkdownBlock):
-            values = [next(inline_values, None) for _ in block.inline] if doc.executable else []
-            parts.append(_substitute_inline(block, values))
-        else:
-            opts = _cell_options(options, block)
-            outputs = cells.get(str(block.index), {}).get("outputs", [])
-            chunk, cell_tables, cell_figs = _render_cell(
-                block, opts, outputs, figures, code_display or {}
-            )
-            tables += cell_tables
-            figs += cell_figs
-            parts.append(f"\n{chunk}\n" if chunk else "")
-    markdown = "\n".join(parts)
-    markdown = re.sub(r"\n{3,}", "\n\n", markdown).strip("\n") + "\n"
-    return markdown, tuple(tables), tuple(figs)
-
-
-def _substitute_inline(block: MarkdownBlock, values: list[dict[str, Any] | None]) -> str:
-    text = block.text
-    for expr, value in reversed(list(zip(block.inline, values, strict=False))):
-        replacement = f"`{expr.code}`" if value is None else str(value.get("text", ""))
-        text = text[: expr.start] + replacement + text[expr.end :]
-    return text
-
-
-def _fence(content: str, attrs: str) -> str:
-    longest = max((len(m) for m in re.findall(r"`+", content)), default=0)
-    ticks = "`" * max(3, longest + 1)
-    return f"{ticks}{{{attrs}}}\n{content.rstrip(chr(10))}\n{ticks}"
-
-
-def _caption(value: Any) -> str:
-    if isinstance(value, list):
-        return "; ".join(str(v) for v in value)
-    return "" if value is None else str(value)
-
-
-def _attr_value(text: str) -> str:
-    return text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ")
-
-
-def _code_display(config: BookConfig, source: Path, front_matter: dict[str, Any]) -> dict[str, Any]:
-    """The document's `code-fold`/`code-summary` (top level, or under `format: html:`, from
-    the project down to the front matter), as Quarto reads these HTML format options."""
-    meta = document_metadata(config, source, front_matter)
-    html = (meta.get("format") or {}).get("html") if isinstance(meta.get("format"), dict) else None
-    found: dict[str, Any] = {}
-    for scope in (html if isinstance(html, dict) else {}, meta):
-        for key in ("code-fold", "code-summary"):
-            if key in scope and key not in found:
-                found[key] = scope[key]
-    return found
-
-
-def _fold_code(fenced: str, cell: CodeCell, code_display: dict[str, Any]) -> str:
-    """Quarto's `code-fold: true|show`: the echoed code inside an HTML <details> (closed for
-    true, open for show) whose summary is `code-summary` ("Code"); raw HTML, so the PDF,
-    like Quarto's, shows the code as usual."""
-    fold = cell.options.get("code-fold", code_display.get("code-fold", False))
-    if fold not in (True, "true", "show"):
-        return fenced
-    summary = str(cell.options.get("code-summary", code_display.get("code-summary", "Code")))
-    opened = " open" if fold == "show" else ""
-    head = f'<details class="code-fold"{opened}>\n<summary>{html.escape(summary)}</summary>'
-    return f"{_fence(head, '=html')}\n\n{fenced}\n\n{_fence('</details>', '=html')}"
-
-
-def _render_cell(
-    cell: CodeCell,
-    opts: ExecuteOptions,
-    outputs: list[dict[str, Any]],
-    figures: Path,
-    code_display: dict[str, Any] | None = None,
-) -> tuple[str, list[TableOutput], list[FigureOutput]]:
-    if not opts.include:
-        return "", [], []
-    label = cell.label or ""
-    echo = cell.options.get("echo", None)
-    asis = cell.options.get("output") == "asis"
-    pieces: list[str] = []
-    tables: list[TableOutput] = []
-    figs: list[FigureOutput] = []
-    if opts.echo:
-        shown = cell.source if echo == "fenced" else cell.code
-        if echo == "fenced":
-            shown = f"```{{{cell.language}}}\n{shown}\n```"
-        fenced = _fence(shown, f".{cell.language} .cell-code")
-        pieces.append(_fold_code(fenced, cell, code_display or {}))
-    show_output = opts.output and cell.options.get("output", True) is not False
-    images = [out["image"] for out in outputs if out.get("type") == "display" and "image" in out]
-    panel = images if label.startswith("fig-") and _is_panel(cell, len(images)) else []
-    if show_output and opts.eval:
-        table_done = False
-        figure_done = False
-        for out in _merge_streams(outputs):
-            kind = out["type"]
-            if kind == "stream":
-                if out["name"] == "stderr" and not opts.warning:
-                    continue
-                text = _CELL_FILE.sub("<cell>", _collapse_cr(_strip_ansi(out["text"])))
-                if not text.strip():
-                    continue
-                cls = "cell-output-stderr" if out["name"] == "stderr" else "cell-output-stdout"
-                pieces.append(text.strip("\n") if asis else _fence(text, f".cell-output .{cls}"))
-            elif kind == "error":
-                text = "\n".join(out.get("traceback") or [f"{out['ename']}: {out['evalue']}"])
-                pieces.append(_fence(text, ".cell-output .cell-output-error"))
-            elif "image" in out and panel:
-                if not figure_done:  # the panel stands where the cell's first image was
-                    chunk, panel_figs = _figure_panel(cell, label, panel, figures)
-                    pieces.append(chunk)
-                    figs += panel_figs
-                    figure_done = True
-            elif "image" in out:
-                path = (figures / out["image"]).resolve()
-                target = _image_target(path)
-                if label.startswith("fig-") and not figure_done:
-                    cap = _caption(cell.options.get("fig-cap"))
-                    alt = cell.options.get("fig-alt")
-                    attrs = f"#{label}" + (f' fig-alt="{_attr_value(str(alt))}"' if alt else "")
-                    pieces.append(f"![{cap}]({target}){{{attrs}}}")
-                    figs.append(FigureOutput(label, cap, str(alt) if alt else None, path))
-                    figure_done = True
-                else:
-                    alt = cell.options.get("fig-alt")
-                    extra = f'{{fig-alt="{_attr_value(str(alt))}"}}' if alt else ""
-                    pieces.append(f"![{_caption(cell.options.get('fig-cap'))}]({target}){extra}")
-            else:
-                data = out.get("data", {})
-                md = data.get("text/markdown")
-                if md is not None:
-                    md = str(md).strip("\n")
-                    is_table = TABLE_MIME in data or _has_markdown_table(md)
-                    if label.startswith("tbl-") and not table_done and is_table:
-                        cap = _caption(cell.options.get("tbl-cap"))
-                        payload = data.get(TABLE_MIME)
-                        csv_text = (
-                            payload.get("csv") if isinstance(payload, dict) else None
-                        ) or table_csv(md)
-                        pieces.append(f"{md}\n\n: {cap} {{#{label}}}")
-                        tables.append(TableOutput(label, cap, csv_text))
-                        table_done = True
-                    else:
-                        pieces.append(md)
-                elif "text/html" in data and _DEFAULT_REPR.match(str(data.get("text/plain", ""))):
-                    # only HTML to show (e.g. a pandas Styler): pass it to the HTML output
-                    pieces.append(_fence(str(data["text/html"]), "=html"))
-                elif "text/plain" in data:
-                    text = _strip_ansi(str(data["text/plain"]))
-                    pieces.append(
-                        text if asis else _fence(text, ".cell-output .cell-output-display")
-                    )
-    body = "\n\n".join(p for p in pieces if p)
-    column = cell.options.get("column")
-    if body and (column or "wide" in cell.classes):
-        cls = f"column-{column}" if column else "column-page"
-        body = f"::: {{.{cls}}}\n\n{body}\n\n:::"
-    return body, tables, figs
-
-
-def _image_target(path: Path) -> str:
-    return f"<{path.as_posix()}>" if " " in str(path) else path.as_posix()
-
-
-_LAYOUT_KEYS = ("layout-ncol", "layout-nrow", "layout")
-
-
-def _is_panel(cell: CodeCell, n_images: int) -> bool:
-    """Quarto makes sub-figures of a `fig-` cell's plots when there are several of them, or
-    when the cell asks for a layout or sub-captions."""
-    asked = any(k in cell.options for k in (*_LAYOUT_KEYS, "fig-subcap"))
-    return n_images >= 2 or (n_images == 1 and asked)
-
-
-def _subcaptions(cell: CodeCell, count: int) -> list[str]:
-    """`fig-subcap` as one caption per part: a list is taken in order (missing ones empty),
-    `true` or absent gives empty captions (the parts are still labelled (a), (b)...)."""
-    value = cell.options.get("fig-subcap")
-    if isinstance(value, list):
-        caps = [str(v) for v in value]
-    elif isinstance(value, str):
-        caps = [value]
-    else:
-        caps = []
-    return (caps + [""] * count)[:count]
-
-
-def _figure_panel(
-    cell: CodeCell, label: str, images: list[str], figures: Path
-) -> tuple[str, list[FigureOutput]]:
-    """A `fig-` cell with several plots as Quarto writes it: a figure div whose parts are
-    `![subcap](img){#<label>-<n>}` and whose last paragraph is the caption.
-
-    Each part is a `FigureOutput` of its own (`<label>-<n>`, its SVG exported as
-    figures/<label>-<n>.svg, the cell's `fig-alt` as its alt text); the parent figure has no
-    single image and so no `FigureOutput` - crossref.lua numbers it and labels the parts.
-    """
-    alt = cell.options.get("fig-alt")
-    alt_attr = f' fig-alt="{_attr_value(str(alt))}"' if alt else ""
-    layout = [
-        f'{key}="{_attr_value(str(cell.options[key]))}"'
-        for key in _LAYOUT_KEYS
-        if key in cell.options
-    ]
-    parts: list[str] = []
-    figs: list[FigureOutput] = []
-    for n, (image, subcap) in enumerate(
-        zip(images, _subcaptions(cell, len(images)), strict=True), start=1
-    ):
-        path = (figures / image).resolve()
-        ident = f"{label}-{n}"
-        parts.append(f"![{subcap}]({_image_target(path)}){{#{ident}{alt_attr}}}")
-        figs.append(FigureOutput(ident, subcap, str(alt) if alt else None, path))
-    head = " ".join([f"#{label}", *layout])
-    caption = _caption(cell.options.get("fig-cap"))
-    body = "\n\n".join([*parts, caption] if caption else parts)
-    return f"::: {{{head}}}\n\n{body}\n\n:::", figs
-
-
-def _merge_streams(outputs: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    merged: list[dict[str, Any]] = []
-    for out in outputs:
-        prev = merged[-1] if merged else None
-        if (
-            out["type"] == "stream"
-            and prev is not None
-            and prev["type"] == "stream"
-            and prev["name"] == out["name"]
-        ):
-            merged[-1] = {**prev, "text": prev["text"] + out["text"]}
-        else:
-            merged.append(out)
-    return merged
-
-
-def _collapse_cr(text: str) -> str:
-    """Keep what a terminal would show after carriage returns (progress bars)."""
-    return "\n".join(line.rsplit("\r", 1)[-1] for line in text.split("\n"))
-
-
-_GRID_BORDER = re.compile(r"^\+(?:[-=:]+\+)+\s*$")
-
-
-def _is_separator(line: str) -> bool:
-    """A pipe table's header separator (`|---|:--:|`); a bare `---` is a rule, not a table."""
-    return "|" in line and _TABLE_SEPARATOR.match(line) is not None
-
-
-def _has_markdown_table(md: str) -> bool:
-    """A pipe table (header separator) or a grid table (`+---+` borders) in `md`."""
-    return any(_is_separator(line) or _GRID_BORDER.match(line) for line in md.splitlines())
-
-
-def _split_row(line: str) -> list[str]:
-    line = line.strip()
-    if line.startswith("|"):
-        line = line[1:]
-    if line.endswith("|") and not line.endswith("\\|"):
-        line = line[:-1]
-    cells = re.split(r"(?<!\\)\|", line)
-    return [re.sub(r"\\(.)", r"\1", c.strip()) for c in cells]
-
-
-def _grid_rows(lines: list[str]) -> list[list[str]]:
-    """Rows of the first grid table: cells are the text between the border's `+` columns."""
-    start = next((i for i, line in enumerate(lines) if _GRID_BORDER.match(line)), None)
-    if start is None:
-        return []
-    border = lines[start].rstrip()
-    cuts = [i for i, ch in enumerate(border) if ch == "+"]
-    rows: list[list[str]] = []
-    pending: list[list[str]] = [[] for _ in cuts[:-1]]
-    for line in lines[start + 1 :]:
-        if _GRID_BORDER.match(line):
-            rows.append([re.sub(r"\\(.)", r"\1", " ".join(p).strip()) for p in pending])
-            pending = [[] for _ in cuts[:-1]]
-            continue
-        if not line.startswith("|"):
-            break
-        for k in range(len(cuts) - 1):
-            text = line[cuts[k] + 1 : cuts[k + 1]].strip()
-            if text:
-                pending[k].append(text)
-    return rows
-
-
-def table_csv(markdown: str) -> str:
-    """CSV from the first pipe table in `markdown` (header row first, escapes removed)."""
-    lines = markdown.splitlines()
-    rows: list[list[str]] = []
-    if not any(_is_separator(line) for line in lines):
-        rows = _grid_rows(lines)
-    for i, line in enumerate(lines if not rows else []):
-        if _is_separator(line) and i > 0:
-            rows.append(_split_row(lines[i - 1]))
-            for body in lines[i + 1 :]:
-                if not body.strip() or "|" not in body:
-                    break
-                rows.append(_split_row(body))
-            break
-    buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\n").writerows(rows)
-    return buffer.getvalue()
-
-
-__all__ = [
-    "ChapterProgress",
-    "SourceLocation",
-    "execute_chapters",
-    "table_csv",
-    "weave",
-]

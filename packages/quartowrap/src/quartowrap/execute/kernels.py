@@ -27,22 +27,23 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from quartowrap.authoring.protocol import DATA_DIR_ENV, KERNEL_MODE_ENV, PROJECT_ROOT_ENV
 
-# Kernels and the fork server load *this file* by path under its own module name: a book
+# Kernels and the fork server load `kernel_runtime.py` by path under its own module name: a book
 # directory may hold another `quartowrap/` (an old copy, a vendored one), and whatever is
 # on the kernel's sys.path must not decide which engine code runs there.
 RUNTIME_MODULE = "quartowrap_kernel_runtime"
+RUNTIME_FILE = Path(__file__).resolve().with_name("kernel_runtime.py")
 _LOAD_RUNTIME = (
     "import importlib.util as _u, sys as _s\n"
     f"_runtime = _s.modules.get({RUNTIME_MODULE!r})\n"
     "if _runtime is None:\n"
-    f"    _spec = _u.spec_from_file_location({RUNTIME_MODULE!r}, {os.path.abspath(__file__)!r})\n"
+    f"    _spec = _u.spec_from_file_location({RUNTIME_MODULE!r}, {str(RUNTIME_FILE)!r})\n"
     "    _runtime = _u.module_from_spec(_spec)\n"
     f"    _s.modules[{RUNTIME_MODULE!r}] = _runtime\n"
     "    _spec.loader.exec_module(_runtime)\n"
@@ -50,7 +51,6 @@ _LOAD_RUNTIME = (
     "del _u, _s"
 )
 INLINE_BACKEND = "module://matplotlib_inline.backend_inline"
-SVG_HASHSALT = "kce-report-kit"
 
 # Always preloaded by the zygote: the kernel machinery itself.
 _KERNEL_MODULES = (
@@ -465,205 +465,9 @@ def _wait_ready(kernel: Kernel, timeout: float) -> None:
     raise RuntimeError(f"kernel did not start within {timeout:.0f} s\n{kernel.log_tail()}")
 
 
-def preload_candidates(sources: Iterable[str], root: Path | None = None) -> tuple[str, ...]:
-    """Modules imported by cell code, following the project's own modules statically.
-
-    A chapter typically imports `analysis.survey`, which imports pandas, statsmodels, … —
-    those third-party modules are what is worth preloading.  Project files are read (never
-    imported) to find them; the zygote later skips the project modules themselves.
-    """
-    import ast
-
-    names: dict[str, None] = {}
-    seen_files: set[Path] = set()
-
-    def project_file(module: str) -> Path | None:
-        if root is None:
-            return None
-        base = Path(root).joinpath(*module.split("."))
-        for candidate in (base.with_suffix(".py"), base / "__init__.py"):
-            if candidate.is_file():
-                return candidate
-        return None
-
-    def visit(source: str, package: str | None) -> None:
-        try:
-            tree = ast.parse(source)
-        except SyntaxError:
-            return
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Import):
-                found = [alias.name for alias in node.names]
-            elif isinstance(node, ast.ImportFrom):
-                module = node.module or ""
-                if node.level:
-                    if package is None:
-                        continue
-                    parts = package.split(".")
-                    parts = parts[: len(parts) - node.level + 1]
-                    module = ".".join([*parts, module] if module else parts)
-                found = [module] + [f"{module}.{alias.name}" for alias in node.names]
-            else:
-                continue
-            for name in found:
-                if not name:
-                    continue
-                file = project_file(name)
-                if file is None:
-                    parent = name.rpartition(".")[0]
-                    if not parent or project_file(parent) is None:  # not `project_mod.attr`
-                        names[name] = None
-                    continue
-                for depth in range(1, name.count(".") + 2):  # parent packages run first
-                    parent = project_file(".".join(name.split(".")[:depth]))
-                    if parent is not None and parent not in seen_files:
-                        seen_files.add(parent)
-                        pkg = ".".join(name.split(".")[:depth])
-                        if parent.name != "__init__.py":
-                            pkg = pkg.rpartition(".")[0]
-                        visit(parent.read_text(encoding="utf-8", errors="replace"), pkg or None)
-
-    for source in sources:
-        visit(source, None)
-    return tuple(names)
-
-
 # --------------------------------------------------------------------------------------
-# Inside the zygote
+# Code sent to a kernel
 # --------------------------------------------------------------------------------------
-
-
-def _is_project_module(name: str, root: str) -> bool:
-    """True when the top-level package of `name` lives in the book (not a venv inside it)."""
-    import importlib.machinery
-
-    top = name.partition(".")[0]
-    if top in sys.builtin_module_names:
-        return False
-    spec = importlib.machinery.PathFinder.find_spec(top, [root, *sys.path[1:]])
-    if spec is None:
-        return True  # unknown: do not risk importing it early
-    origins = [spec.origin] if spec.origin else list(spec.submodule_search_locations or [])
-    return any(origin and _inside_project(os.path.realpath(origin), root) for origin in origins)
-
-
-_ENV_MARKERS = ("site-packages", "dist-packages", ".venv", "venv", ".nox", ".tox", "__pypackages__")
-
-
-def _inside_project(path: str, root: str) -> bool:
-    """Under the root and not in an environment directory or the interpreter's prefix."""
-    root = os.path.realpath(root)
-    if not (path == root or path.startswith(root + os.sep)):
-        return False
-    parts = path[len(root) :].split(os.sep)
-    if any(p in _ENV_MARKERS for p in parts):
-        return False
-    for prefix in {sys.prefix, sys.base_prefix, sys.exec_prefix}:
-        prefix = os.path.realpath(prefix)
-        if path.startswith(prefix + os.sep):
-            return False
-    return True
-
-
-def _zygote_main() -> None:
-    """Fork server loop: preload modules, then fork one kernel per request."""
-    import importlib
-
-    requests = sys.stdin.buffer
-    replies = os.fdopen(os.dup(1), "wb")
-    os.dup2(2, 1)  # stray prints during imports must not corrupt the protocol
-    hello = json.loads(requests.readline())
-    root = hello["root"]
-    sys.path.insert(0, root)
-    tried: set[str] = set()
-
-    def preload(names: Iterable[str]) -> None:
-        for name in names:
-            if name in sys.modules or name in tried:
-                continue
-            tried.add(name)
-            try:
-                if not _is_project_module(name, root):
-                    importlib.import_module(name)
-            except BaseException:  # preloading is an optimisation only
-                continue
-
-    preload(hello["preload"])
-    children: set[int] = set()
-    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # children are reaped automatically
-    replies.write(json.dumps({"ready": True}).encode() + b"\n")
-    replies.flush()
-    for line in requests:
-        request = json.loads(line)
-        if request.get("cmd") != "fork":
-            continue
-        preload(request.get("preload", ()))
-        pid = os.fork()
-        if pid == 0:
-            replies.close()
-            _kernel_child(request, root)  # never returns
-        children.add(pid)
-        replies.write(json.dumps({"pid": pid}).encode() + b"\n")
-        replies.flush()
-    # The build went away (stdin closed): take every kernel down with us, and exit without
-    # tearing down the preloaded modules (that only costs time).
-    for pid in children:
-        with contextlib.suppress(OSError):
-            os.killpg(pid, signal.SIGKILL)
-    os._exit(0)
-
-
-def _kernel_child(request: dict[str, Any], root: str) -> None:
-    """Become an IPython kernel listening on `request['connection_file']`."""
-    code = 1
-    try:
-        signal.signal(signal.SIGCHLD, signal.SIG_DFL)  # chapters may run subprocesses
-        os.setsid()
-        _die_with_parent()
-        null = os.open(os.devnull, os.O_RDONLY)
-        os.dup2(null, 0)
-        log = os.open(request["log"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        os.dup2(log, 1)
-        os.dup2(log, 2)
-        os.chdir(root)
-        sys.argv = ["kce-kernel"]
-        from ipykernel.kernelapp import IPKernelApp
-
-        app = IPKernelApp.instance()
-        app.initialize(
-            [
-                "-f",
-                request["connection_file"],
-                "--HistoryManager.enabled=False",
-                "--IPKernelApp.quiet=True",
-                f"--IPKernelApp.parent_handle={os.getppid()}",
-            ]
-        )
-        app.start()
-        code = 0
-    except BaseException:
-        import traceback
-
-        traceback.print_exc()
-    finally:
-        os._exit(code)
-
-
-def _die_with_parent() -> None:
-    """Linux: SIGKILL this kernel if the fork server dies (no orphans after a crash)."""
-    with contextlib.suppress(Exception):
-        import ctypes
-
-        libc = ctypes.CDLL(None, use_errno=True)
-        pr_set_pdeathsig = 1
-        libc.prctl(pr_set_pdeathsig, signal.SIGKILL)
-
-
-# --------------------------------------------------------------------------------------
-# Inside a chapter's kernel
-# --------------------------------------------------------------------------------------
-
-_KERNEL_STATE: dict[str, Any] = {}
 
 
 def setup_code(
@@ -691,120 +495,3 @@ def figure_size_code(size: tuple[float, float]) -> str:
     a cell's own `fig-width`/`fig-height`, then the document's size back after it."""
     size = (float(size[0]), float(size[1]))
     return f"__import__('sys').modules[{RUNTIME_MODULE!r}]._kernel_figure_size({size!r})\n"
-
-
-def _kernel_figure_size(size: tuple[float, float]) -> None:
-    """Set the size in the inline backend's rc (applied if pyplot is imported later) and in
-    matplotlib's rcParams (if it is imported already)."""
-    from IPython import get_ipython
-
-    cfg = get_ipython().config
-    rc = dict(cfg.InlineBackend.get("rc") or {})
-    rc["figure.figsize"] = size
-    cfg.InlineBackend.rc = rc
-    if "matplotlib" in sys.modules:
-        sys.modules["matplotlib"].rcParams["figure.figsize"] = size
-
-
-def _kernel_setup(
-    root: str, figure_size: tuple[float, float] | None = None, cwd: str | None = None
-) -> None:
-    """Install dependency tracking and deterministic figure output in this kernel."""
-    from IPython import get_ipython
-
-    ip = get_ipython()
-    if root not in sys.path:
-        sys.path.insert(0, root)
-    os.chdir(cwd or root)
-    opened: set[str] = set()
-    _KERNEL_STATE["opened"] = opened
-    _KERNEL_STATE["modules_before"] = set(sys.modules)
-    write_flags = os.O_WRONLY | os.O_RDWR
-
-    def audit(event: str, args: tuple[Any, ...]) -> None:
-        if event != "open":
-            return
-        path, mode, flags = args
-        if isinstance(path, int):
-            return
-        if mode is None:
-            if isinstance(flags, int) and flags & write_flags:
-                return
-        elif isinstance(mode, str) and ("w" in mode or "a" in mode or "x" in mode):
-            return
-        with contextlib.suppress(Exception):
-            opened.add(os.path.abspath(os.fsdecode(path)))
-
-    sys.addaudithook(audit)
-
-    # Figures: SVG, with stable ids and no creation date, so rebuilds are byte-identical.
-    cfg = ip.config
-    cfg.InlineBackend.figure_formats = {"svg"}
-    rc: dict[str, Any] = {"svg.hashsalt": SVG_HASHSALT, "svg.fonttype": "path"}
-    if figure_size is not None:
-        rc["figure.figsize"] = figure_size
-    cfg.InlineBackend.rc = rc
-    if "matplotlib" in sys.modules:  # preloaded: the rc file was read before this setup
-        sys.modules["matplotlib"].rcParams.update(rc)
-    cfg.InlineBackend.print_figure_kwargs = {"bbox_inches": "tight", "metadata": {"Date": None}}
-    if "matplotlib.pyplot" in sys.modules:
-        ip.run_line_magic("matplotlib", "inline")
-    # A matplotlib Figure left as a cell's value (or displayed) is an SVG even when pyplot,
-    # and with it the inline backend, was never imported.
-    svg = ip.display_formatter.formatters["image/svg+xml"]
-    svg.for_type_by_name("matplotlib.figure", "Figure", _figure_svg)
-    # A DataFrame left as a cell's value becomes a pipe table, like `show_table`.
-    with contextlib.suppress(Exception):
-        import importlib.util
-
-        if importlib.util.find_spec("tabulate") is not None:
-            markdown = ip.display_formatter.formatters["text/markdown"]
-            for module in ("pandas", "pandas.core.frame"):  # pandas 3 reports "pandas"
-                markdown.for_type_by_name(module, "DataFrame", _frame_markdown)
-
-
-def _figure_svg(figure: Any) -> str:
-    import matplotlib
-    from IPython.core.pylabtools import print_figure
-
-    with matplotlib.rc_context({"svg.hashsalt": SVG_HASHSALT, "svg.fonttype": "path"}):
-        return print_figure(figure, "svg", bbox_inches="tight", metadata={"Date": None})
-
-
-def _frame_markdown(frame: Any) -> str | None:
-    if len(frame) > 500 or frame.shape[1] > 50:
-        return None
-
-    def escape(value: Any) -> Any:  # a bare `|` would end the pipe-table cell
-        return value.replace("|", "\\|") if isinstance(value, str) else value
-
-    frame = frame.rename(columns=escape).map(escape)
-    return frame.to_markdown()
-
-
-_MD_SPECIAL = str.maketrans({c: "\\" + c for c in "\\`*_[]<>$@#|~^"})
-
-
-def _kernel_inline(value: Any) -> str:
-    """Format an inline expression's value: Markdown objects as markdown, the rest as text."""
-    md = getattr(value, "_repr_markdown_", None)
-    if callable(md) and not isinstance(value, type):
-        text = md()
-        if isinstance(text, tuple):
-            text = text[0]
-        if text is not None:
-            return json.dumps({"markdown": True, "text": str(text)})
-    return json.dumps({"markdown": False, "text": str(value).translate(_MD_SPECIAL)})
-
-
-def _kernel_report() -> str:
-    """Files opened for reading and modules imported since setup (the chapter's inputs)."""
-    before = _KERNEL_STATE.get("modules_before", set())
-    modules = {}
-    for name, module in list(sys.modules.items()):
-        if name in before:
-            continue
-        file = getattr(module, "__file__", None)
-        if file:
-            modules[name] = os.path.abspath(file)
-    return json.dumps({"files": sorted(_KERNEL_STATE.get("opened", ())), "modules": modules})

@@ -1,0 +1,273 @@
+"""Code that runs outside the build process: in the fork server and inside each chapter's kernel.
+
+Loaded there by path under its own module name (see `kernels.RUNTIME_MODULE`), so a book's own
+folders on `sys.path` cannot decide which engine code runs. It installs the audit hook that
+records the files a chapter opens and reports the project modules it imported.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import sys
+from collections.abc import Iterable
+from typing import Any
+
+SVG_HASHSALT = "quartowrap"  # stable SVG ids: rebuilds are byte-identical
+
+
+# --------------------------------------------------------------------------------------
+# Inside the zygote
+# --------------------------------------------------------------------------------------
+
+
+def _is_project_module(name: str, root: str) -> bool:
+    """True when the top-level package of `name` lives in the book (not a venv inside it)."""
+    import importlib.machinery
+
+    top = name.partition(".")[0]
+    if top in sys.builtin_module_names:
+        return False
+    spec = importlib.machinery.PathFinder.find_spec(top, [root, *sys.path[1:]])
+    if spec is None:
+        return True  # unknown: do not risk importing it early
+    origins = [spec.origin] if spec.origin else list(spec.submodule_search_locations or [])
+    return any(origin and _inside_project(os.path.realpath(origin), root) for origin in origins)
+
+
+_ENV_MARKERS = ("site-packages", "dist-packages", ".venv", "venv", ".nox", ".tox", "__pypackages__")
+
+
+def _inside_project(path: str, root: str) -> bool:
+    """Under the root and not in an environment directory or the interpreter's prefix."""
+    root = os.path.realpath(root)
+    if not (path == root or path.startswith(root + os.sep)):
+        return False
+    parts = path[len(root) :].split(os.sep)
+    if any(p in _ENV_MARKERS for p in parts):
+        return False
+    for prefix in {sys.prefix, sys.base_prefix, sys.exec_prefix}:
+        prefix = os.path.realpath(prefix)
+        if path.startswith(prefix + os.sep):
+            return False
+    return True
+
+
+def _zygote_main() -> None:
+    """Fork server loop: preload modules, then fork one kernel per request."""
+    import importlib
+
+    requests = sys.stdin.buffer
+    replies = os.fdopen(os.dup(1), "wb")
+    os.dup2(2, 1)  # stray prints during imports must not corrupt the protocol
+    hello = json.loads(requests.readline())
+    root = hello["root"]
+    sys.path.insert(0, root)
+    tried: set[str] = set()
+
+    def preload(names: Iterable[str]) -> None:
+        for name in names:
+            if name in sys.modules or name in tried:
+                continue
+            tried.add(name)
+            try:
+                if not _is_project_module(name, root):
+                    importlib.import_module(name)
+            except BaseException:  # preloading is an optimisation only
+                continue
+
+    preload(hello["preload"])
+    children: set[int] = set()
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # children are reaped automatically
+    replies.write(json.dumps({"ready": True}).encode() + b"\n")
+    replies.flush()
+    for line in requests:
+        request = json.loads(line)
+        if request.get("cmd") != "fork":
+            continue
+        preload(request.get("preload", ()))
+        pid = os.fork()
+        if pid == 0:
+            replies.close()
+            _kernel_child(request, root)  # never returns
+        children.add(pid)
+        replies.write(json.dumps({"pid": pid}).encode() + b"\n")
+        replies.flush()
+    # The build went away (stdin closed): take every kernel down with us, and exit without
+    # tearing down the preloaded modules (that only costs time).
+    for pid in children:
+        with contextlib.suppress(OSError):
+            os.killpg(pid, signal.SIGKILL)
+    os._exit(0)
+
+
+def _kernel_child(request: dict[str, Any], root: str) -> None:
+    """Become an IPython kernel listening on `request['connection_file']`."""
+    code = 1
+    try:
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)  # chapters may run subprocesses
+        os.setsid()
+        _die_with_parent()
+        null = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(null, 0)
+        log = os.open(request["log"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.dup2(log, 1)
+        os.dup2(log, 2)
+        os.chdir(root)
+        sys.argv = ["kce-kernel"]
+        from ipykernel.kernelapp import IPKernelApp
+
+        app = IPKernelApp.instance()
+        app.initialize(
+            [
+                "-f",
+                request["connection_file"],
+                "--HistoryManager.enabled=False",
+                "--IPKernelApp.quiet=True",
+                f"--IPKernelApp.parent_handle={os.getppid()}",
+            ]
+        )
+        app.start()
+        code = 0
+    except BaseException:
+        import traceback
+
+        traceback.print_exc()
+    finally:
+        os._exit(code)
+
+
+def _die_with_parent() -> None:
+    """Linux: SIGKILL this kernel if the fork server dies (no orphans after a crash)."""
+    with contextlib.suppress(Exception):
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        pr_set_pdeathsig = 1
+        libc.prctl(pr_set_pdeathsig, signal.SIGKILL)
+
+
+# --------------------------------------------------------------------------------------
+# Inside a chapter's kernel
+# --------------------------------------------------------------------------------------
+
+_KERNEL_STATE: dict[str, Any] = {}
+
+
+def _kernel_figure_size(size: tuple[float, float]) -> None:
+    """Set the size in the inline backend's rc (applied if pyplot is imported later) and in
+    matplotlib's rcParams (if it is imported already)."""
+    from IPython import get_ipython
+
+    cfg = get_ipython().config
+    rc = dict(cfg.InlineBackend.get("rc") or {})
+    rc["figure.figsize"] = size
+    cfg.InlineBackend.rc = rc
+    if "matplotlib" in sys.modules:
+        sys.modules["matplotlib"].rcParams["figure.figsize"] = size
+
+
+def _kernel_setup(
+    root: str, figure_size: tuple[float, float] | None = None, cwd: str | None = None
+) -> None:
+    """Install dependency tracking and deterministic figure output in this kernel."""
+    from IPython import get_ipython
+
+    ip = get_ipython()
+    if root not in sys.path:
+        sys.path.insert(0, root)
+    os.chdir(cwd or root)
+    opened: set[str] = set()
+    _KERNEL_STATE["opened"] = opened
+    _KERNEL_STATE["modules_before"] = set(sys.modules)
+    write_flags = os.O_WRONLY | os.O_RDWR
+
+    def audit(event: str, args: tuple[Any, ...]) -> None:
+        if event != "open":
+            return
+        path, mode, flags = args
+        if isinstance(path, int):
+            return
+        if mode is None:
+            if isinstance(flags, int) and flags & write_flags:
+                return
+        elif isinstance(mode, str) and ("w" in mode or "a" in mode or "x" in mode):
+            return
+        with contextlib.suppress(Exception):
+            opened.add(os.path.abspath(os.fsdecode(path)))
+
+    sys.addaudithook(audit)
+
+    # Figures: SVG, with stable ids and no creation date, so rebuilds are byte-identical.
+    cfg = ip.config
+    cfg.InlineBackend.figure_formats = {"svg"}
+    rc: dict[str, Any] = {"svg.hashsalt": SVG_HASHSALT, "svg.fonttype": "path"}
+    if figure_size is not None:
+        rc["figure.figsize"] = figure_size
+    cfg.InlineBackend.rc = rc
+    if "matplotlib" in sys.modules:  # preloaded: the rc file was read before this setup
+        sys.modules["matplotlib"].rcParams.update(rc)
+    cfg.InlineBackend.print_figure_kwargs = {"bbox_inches": "tight", "metadata": {"Date": None}}
+    if "matplotlib.pyplot" in sys.modules:
+        ip.run_line_magic("matplotlib", "inline")
+    # A matplotlib Figure left as a cell's value (or displayed) is an SVG even when pyplot,
+    # and with it the inline backend, was never imported.
+    svg = ip.display_formatter.formatters["image/svg+xml"]
+    svg.for_type_by_name("matplotlib.figure", "Figure", _figure_svg)
+    # A DataFrame left as a cell's value becomes a pipe table, like `show_table`.
+    with contextlib.suppress(Exception):
+        import importlib.util
+
+        if importlib.util.find_spec("tabulate") is not None:
+            markdown = ip.display_formatter.formatters["text/markdown"]
+            for module in ("pandas", "pandas.core.frame"):  # pandas 3 reports "pandas"
+                markdown.for_type_by_name(module, "DataFrame", _frame_markdown)
+
+
+def _figure_svg(figure: Any) -> str:
+    import matplotlib
+    from IPython.core.pylabtools import print_figure
+
+    with matplotlib.rc_context({"svg.hashsalt": SVG_HASHSALT, "svg.fonttype": "path"}):
+        return print_figure(figure, "svg", bbox_inches="tight", metadata={"Date": None})
+
+
+def _frame_markdown(frame: Any) -> str | None:
+    if len(frame) > 500 or frame.shape[1] > 50:
+        return None
+
+    def escape(value: Any) -> Any:  # a bare `|` would end the pipe-table cell
+        return value.replace("|", "\\|") if isinstance(value, str) else value
+
+    frame = frame.rename(columns=escape).map(escape)
+    return frame.to_markdown()
+
+
+_MD_SPECIAL = str.maketrans({c: "\\" + c for c in "\\`*_[]<>$@#|~^"})
+
+
+def _kernel_inline(value: Any) -> str:
+    """Format an inline expression's value: Markdown objects as markdown, the rest as text."""
+    md = getattr(value, "_repr_markdown_", None)
+    if callable(md) and not isinstance(value, type):
+        text = md()
+        if isinstance(text, tuple):
+            text = text[0]
+        if text is not None:
+            return json.dumps({"markdown": True, "text": str(text)})
+    return json.dumps({"markdown": False, "text": str(value).translate(_MD_SPECIAL)})
+
+
+def _kernel_report() -> str:
+    """Files opened for reading and modules imported since setup (the chapter's inputs)."""
+    before = _KERNEL_STATE.get("modules_before", set())
+    modules = {}
+    for name, module in list(sys.modules.items()):
+        if name in before:
+            continue
+        file = getattr(module, "__file__", None)
+        if file:
+            modules[name] = os.path.abspath(file)
+    return json.dumps({"files": sorted(_KERNEL_STATE.get("opened", ())), "modules": modules})

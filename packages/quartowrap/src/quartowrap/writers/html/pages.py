@@ -1,0 +1,470 @@
+"""Chapter ASTs made ready for HTML: numbers and captions, callouts, tabsets, figures, links."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from markupsafe import Markup
+
+from quartowrap.model import AssembledBook, AssembledChapter, FigureOutput, TableOutput
+from quartowrap.writers.html.pandoc_ast import (
+    _INTERNAL_KV,
+    Node,
+    _attr_of,
+    _kv,
+    _raw_html,
+    _span,
+    _str,
+    _walk,
+    _without_kv,
+    plain_text,
+)
+from quartowrap.writers.html.tables import _glue_all, _layout_table
+
+CALLOUT_TITLES = {
+    "note": "Note",
+    "tip": "Tip",
+    "important": "Important",
+    "warning": "Warning",
+    "caution": "Caution",
+    "key-findings": "Key findings",
+}
+
+
+# --------------------------------------------------------------------------------------
+# Pages
+# --------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Section:
+    """A heading listed in the sidebar under the current page."""
+
+    level: int
+    id: str
+    number: str | None
+    title: str
+
+
+@dataclass
+class Page:
+    """One HTML file of the site, in reading order."""
+
+    filename: str
+    title: str
+    number: str | None = None
+    group: str | None = None  # sidebar heading (a part, "Front matter", "Appendices")
+    sections: list[Section] = field(default_factory=list)
+    body: str = ""
+    kind: str = "chapter"  # chapter | cover | front
+
+
+@dataclass
+class _Context:
+    """Book-wide lookups shared by every chapter transformation."""
+
+    book: AssembledBook
+    out_dir: Path
+    id_pages: dict[str, str]  # element id -> page file holding it
+    tables: dict[str, TableOutput]
+    figures: dict[str, FigureOutput]
+    svg_outputs: dict[str, FigureOutput] = field(default_factory=dict)  # svg path -> figure
+    copies: dict[Path, Path] = field(default_factory=dict)  # out file -> source file
+    warnings: list[str] = field(default_factory=list)
+
+
+def _page_file(chapter: AssembledChapter) -> str:
+    return f"{chapter.ref.slug}.html"
+
+
+def _label_for(ctx: _Context, attr: list[Any], kind: str) -> str | None:
+    """Caption label ("Table 17"): the filter's `xref-label`, else built from the number."""
+    ident, number = attr[0], _kv(attr, "number")
+    if _kv(attr, "xref-label"):
+        return _kv(attr, "xref-label")
+    entry = ctx.book.xrefs.get(ident)
+    if entry is not None and entry.label:
+        return entry.label
+    if entry is not None:
+        number = number or entry.number
+    if not number:
+        return None
+    default = {"tbl": "Table", "fig": "Figure"}[kind]
+    prefix = ctx.book.config.crossref.get(f"{kind}-prefix", default)
+    return f"{prefix} {number}"
+
+
+def _prefix_caption(blocks: list[Node], label: str) -> list[Node]:
+    """Put "Table N – " in front of a caption unless the assembler already did."""
+    if plain_text(blocks).startswith(label):
+        return blocks
+    head = [_span(["caption-label"], [_str(label)])]
+    if not blocks:
+        return [{"t": "Plain", "c": head}]
+    first = blocks[0]
+    if first["t"] in {"Plain", "Para"}:
+        return [{"t": first["t"], "c": [*head, _str(" – "), *first["c"]]}, *blocks[1:]]
+    return [{"t": "Plain", "c": head}, *blocks]
+
+
+def _download_links(links: list[tuple[str, str]]) -> Node:
+    items = "".join(
+        f'<a class="download" href="{Markup.escape(href)}">{Markup.escape(text)}</a>'
+        for href, text in links
+    )
+    return _raw_html(f'<p class="downloads">{items}</p>')
+
+
+def _callout(node: Node) -> Node | None:
+    """Quarto callout Div -> titled box (`callout-key-findings` is the KCE box)."""
+    attr, blocks = node["c"]
+    if "callout" in attr[1] and _kv(attr, "callout-type"):
+        # already shaped by filters/callouts.lua: announce it to screen readers, fold it
+        if _kv(attr, "role"):
+            return None
+        return _collapsible(
+            {"t": "Div", "c": [[attr[0], attr[1], [*attr[2], ["role", "note"]]], blocks]}
+        )
+    kinds = [
+        c[len("callout-") :]
+        for c in attr[1]
+        if c.startswith("callout-") and c not in {"callout-title", "callout-body"}
+    ]
+    if not kinds:
+        return None
+    kind = kinds[0]
+    title_attr = _kv(attr, "title")
+    titled = True
+    if title_attr:
+        title: list[Node] = [_str(title_attr)]
+    elif blocks and blocks[0]["t"] == "Header":
+        title, blocks = blocks[0]["c"][2], blocks[1:]
+    else:
+        titled = False
+        title = [_str(CALLOUT_TITLES.get(kind, kind.replace("-", " ").capitalize()))]
+    appearance = _kv(attr, "appearance") or "default"
+    if appearance not in CALLOUT_APPEARANCES:
+        appearance = "default"
+    classes = ["callout", *[c for c in attr[1] if c != "callout"], f"callout-style-{appearance}"]
+    classes += ["callout-titled"] if titled else []
+    kv = [[k, v] for k, v in attr[2] if k not in {"title", "appearance", "icon"}]
+    return _collapsible(
+        {
+            "t": "Div",
+            "c": [
+                [attr[0], classes, [*kv, ["role", "note"]]],
+                [
+                    {"t": "Div", "c": [["", ["callout-title"], []], [{"t": "Plain", "c": title}]]},
+                    {"t": "Div", "c": [["", ["callout-body"], []], blocks]},
+                ],
+            ],
+        }
+    )
+
+
+CALLOUT_APPEARANCES = ("default", "simple", "minimal")
+
+
+def _collapsible(callout: Node) -> Node:
+    """`collapse="true|false"`: the title becomes the <summary> of a <details> holding the
+    body (closed when true), so it folds without JavaScript; print CSS opens it again."""
+    attr, blocks = callout["c"]
+    collapse = (_kv(attr, "collapse") or "").lower()
+    if collapse not in ("true", "false") or len(blocks) != 2:
+        return callout
+    title, body = blocks
+    opened = "" if collapse == "true" else " open"
+    folded = [
+        _raw_html(f'<details class="callout-collapse"{opened}>'),
+        _raw_html('<summary class="callout-title">'),
+        *title["c"][1],
+        _raw_html("</summary>"),
+        body,
+        _raw_html("</details>"),
+    ]
+    return {"t": "Div", "c": [[attr[0], [*attr[1], "callout-collapsible"], attr[2]], folded]}
+
+
+def _tabset(node: Node, index: int) -> Node | None:
+    """A tabset shaped by filters/tabsets.lua -> WAI-ARIA tabs.
+
+    The static page holds every panel, each under its own title, so it reads fully
+    without JavaScript (and prints whole); site.js hides the titles, shows the tab
+    list and one panel at a time.  Ids are the tab headings' own or numbered per page,
+    so rebuilds are byte-identical.
+    """
+    attr, blocks = node["c"]
+    if "panel-tabset" not in attr[1] or _kv(attr, "tabset-shaped") != "true":
+        return None
+    base = attr[0] or f"tabset-{index}"
+    buttons: list[str] = []
+    out: list[Node] = []
+    for block in blocks:
+        battr = _attr_of(block) if block["t"] == "Div" else None
+        if battr is None or "tab-pane" not in battr[1]:
+            out.append(block)
+            continue
+        number = len(buttons) + 1
+        pane_id = battr[0] or f"{base}-{number}"
+        title = Markup.escape(_kv(battr, "tab-title") or f"Tab {number}")
+        first = not buttons
+        buttons.append(
+            f'<button type="button" role="tab" id="{pane_id}-tab" aria-controls="{pane_id}" '
+            f'aria-selected="{"true" if first else "false"}" tabindex="{0 if first else -1}">'
+            f"{title}</button>"
+        )
+        heading, *body = block["c"][1]
+        out.append(
+            {
+                "t": "Div",
+                "c": [
+                    [
+                        pane_id,
+                        ["tab-panel"],
+                        [["role", "tabpanel"], ["aria-labelledby", f"{pane_id}-tab"]],
+                    ],
+                    [{"t": "Div", "c": [["", ["tab-title"], []], [heading]]}, *body],
+                ],
+            }
+        )
+    if not buttons:
+        return None
+    tablist = _raw_html(f'<div class="tab-list" role="tablist">{"".join(buttons)}</div>')
+    return {
+        "t": "Div",
+        "c": [[base, attr[1], _without_kv(attr, "tabset-shaped")[2]], [tablist, *out]],
+    }
+
+
+def _local_source(target: str, chapter: AssembledChapter, root: Path) -> Path | None:
+    if re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*:", target) or target.startswith("#"):
+        return None  # URL or data: URI
+    path = Path(target)
+    candidates = (
+        [path]
+        if path.is_absolute()
+        else [
+            root / chapter.ref.source.parent / path,
+            root / path,
+        ]
+    )
+    return next((c for c in candidates if c.is_file()), None)
+
+
+def _transform_chapter(
+    ctx: _Context, chapter: AssembledChapter, ids: list[str]
+) -> tuple[list[Node], list[Section]]:
+    """The chapter's blocks as they should be written, plus its sidebar sections.
+
+    One bottom-up pass does everything (this is the hot loop of a rebuild).
+    """
+    page = _page_file(chapter)
+    sections: list[Section] = []
+    used_ids = set(ids)
+    tabsets = 0
+
+    def fix(node: Node) -> Node | list[Node]:
+        nonlocal tabsets
+        t = node["t"]
+        if t == "Link":
+            attr, inlines, (url, title) = node["c"]
+            if url.startswith("#") and len(url) > 1:
+                url = _resolve_fragment(ctx, url[1:], page, chapter)
+            return {"t": "Link", "c": [attr, inlines, [url, title]]}
+        if t == "Header":
+            level, attr, inlines = node["c"]
+            if not attr[0]:
+                attr = [_unique_id(plain_text(inlines), used_ids), attr[1], attr[2]]
+            number = _kv(attr, "number")
+            title = plain_text(inlines)
+            if number and "unnumbered" not in attr[1]:
+                inlines = [_span(["header-section-number"], [_str(number)]), _str(" "), *inlines]
+            else:
+                number = None
+            if "unlisted" not in attr[1]:  # e.g. headings inside a tab (tabsets.lua)
+                sections.append(Section(level, attr[0], number, title))
+            return {"t": "Header", "c": [level, _without_kv(attr, *_INTERNAL_KV), inlines]}
+        if t == "Image":
+            return _fix_image(ctx, node, chapter)
+        if t == "Table":
+            return _fix_table(ctx, node)
+        if t == "Figure":
+            return _fix_figure(ctx, node)
+        if t == "Div":
+            tabset = _tabset(node, tabsets + 1)
+            if tabset is not None:
+                tabsets += 1
+                return tabset
+            callout = _callout(node)
+            if callout is not None:
+                title_ids = {b["c"][1][0] for b in node["c"][1][:1] if b["t"] == "Header"}
+                sections[:] = [s for s in sections if s.id not in title_ids]
+                return callout
+        return node
+
+    return _walk(chapter.ast.get("blocks", []), fix), sections
+
+
+def _with_byline(blocks: list[Node], byline: str) -> list[Node]:
+    """Chapter authors (`kce: chapter-authors:`) right under the chapter title, as in KCE."""
+    para = {
+        "t": "Para",
+        "c": [{"t": "Strong", "c": [_str("Authors:")]}, {"t": "Space"}, _str(byline)],
+    }
+    div = {"t": "Div", "c": [["", ["byline"], []], [para]]}
+    for i, block in enumerate(blocks):
+        if block["t"] == "Header" and block["c"][0] == 1:
+            return [*blocks[: i + 1], div, *blocks[i + 1 :]]
+    return [div, *blocks]
+
+
+def _unique_id(title: str, used: set[str]) -> str:
+    base = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-") or "section"
+    ident, n = base, 1
+    while ident in used:
+        n += 1
+        ident = f"{base}-{n}"
+    used.add(ident)
+    return ident
+
+
+def _resolve_fragment(ctx: _Context, ident: str, page: str, chapter: AssembledChapter) -> str:
+    target = ctx.id_pages.get(ident)
+    if target is None:
+        entry = ctx.book.xrefs.get(ident)
+        target = f"{entry.chapter}.html" if entry else None
+    if target is None:
+        ctx.warnings.append(f"{chapter.ref.source.as_posix()}: link to unknown id #{ident}")
+        return f"#{ident}"
+    return f"#{ident}" if target == page else f"{target}#{ident}"
+
+
+def _fix_table(ctx: _Context, node: Node) -> Node | list[Node]:
+    attr, (short, caption), *rest = node["c"]
+    rest = _layout_table(rest)
+    caption = _glue_all(caption)
+    ident = attr[0]
+    if not ident:
+        return {"t": "Table", "c": [attr, [short, caption], *rest]}
+    label = _label_for(ctx, attr, "tbl")
+    if label:
+        caption = _prefix_caption(caption, label)
+    table = {"t": "Table", "c": [_without_kv(attr, *_INTERNAL_KV), [short, caption], *rest]}
+    extra = []
+    if ident in ctx.tables:
+        extra.append(_download_links([(f"../tables/{ident}.csv", "Download CSV")]))
+    return {"t": "Div", "c": [["", ["table-wrap"], []], [table, *extra]]}
+
+
+def _fix_figure(ctx: _Context, node: Node) -> Node:
+    attr, (short, caption), body = node["c"]
+    ident = attr[0]
+    output = ctx.figures.get(ident)
+    sub = _kv(attr, "subfig-label")
+    if sub:  # a part of a figure (crossref.lua): "(a) caption" under its image, as Quarto
+        first = caption[0]["c"] if caption and caption[0]["t"] in {"Plain", "Para"} else []
+        caption = [
+            {"t": "Plain", "c": [_span(["subfig-label"], [_str(sub)]), _str(" "), *first]},
+            *caption[1:],
+        ]
+    elif ident:
+        label = _label_for(ctx, attr, "fig")
+        if label:
+            caption = _prefix_caption(caption, label)
+    if output is not None:
+        links = [(f"../figures/{ident}.svg", "Download SVG")]
+        if output.csv:
+            links.append((f"../figures/{ident}.csv", "Download CSV"))
+        body = [*body, _download_links(links)]
+    attr = _without_kv(attr, *_INTERNAL_KV, "subfig-label", "parent")
+    if "quarto-layout-panel" not in attr[1]:
+        return {"t": "Figure", "c": [attr, [short, caption], body]}
+    # A panel of sub-figures: Quarto's div.quarto-layout-panel > figure > rows of cells.
+    widths = _layout_widths(attr, sum(1 for b in body if b["t"] == "Figure"))
+    rows = _layout_rows(body, widths)
+    kept = [kv for kv in attr[2] if kv[0] not in _LAYOUT_KEYS]
+    figure = {"t": "Figure", "c": [[ident, [], kept], [short, caption], rows]}
+    return {"t": "Div", "c": [["", ["quarto-layout-panel"], []], [figure]]}
+
+
+_LAYOUT_KEYS = ("layout-ncol", "layout-nrow", "layout")
+
+
+def _layout_widths(attr: list[Any], parts: int) -> list[list[float]]:
+    """Rows of relative cell widths from Quarto's `layout-ncol`, `layout-nrow` or `layout`
+    (`[[1,1],[1]]`, or `[1,1]` for one row; a negative width is empty space, kept as
+    room here).  Without any, each part gets a row of its own, as in Quarto."""
+    layout = _kv(attr, "layout")
+    if layout:
+        try:
+            value = json.loads(layout)
+        except ValueError:
+            value = None
+        if isinstance(value, list) and value and all(isinstance(v, int | float) for v in value):
+            value = [value]
+        if isinstance(value, list) and all(
+            isinstance(row, list) and row and all(isinstance(v, int | float) for v in row)
+            for row in value
+        ):
+            return [[abs(float(v)) for v in row] for row in value]
+    ncol = 1
+    try:
+        if _kv(attr, "layout-ncol"):
+            ncol = int(str(_kv(attr, "layout-ncol")))
+        elif _kv(attr, "layout-nrow"):
+            ncol = -(-parts // int(str(_kv(attr, "layout-nrow"))))
+    except ValueError:
+        ncol = 1
+    ncol = max(1, ncol)
+    return [[1.0] * ncol for _ in range(max(1, -(-parts // ncol)))]
+
+
+def _layout_rows(body: list[Node], widths: list[list[float]]) -> list[Node]:
+    """The sub-figures in `div.quarto-layout-row`s of `div.quarto-layout-cell`s whose width
+    is their share of the row; blocks that are not sub-figures stay after the rows."""
+    parts = [b for b in body if b["t"] == "Figure"]
+    rest = [b for b in body if b["t"] != "Figure"]
+    rows: list[Node] = []
+    i = 0
+    row_specs = list(widths)
+    while i < len(parts):
+        spec = row_specs.pop(0) if row_specs else widths[-1]
+        total = sum(spec) or 1.0
+        cells = []
+        for width in spec:
+            if i >= len(parts):
+                break
+            style = f"flex-basis: {100 * width / total:.4g}%;"
+            cells.append(
+                {"t": "Div", "c": [["", ["quarto-layout-cell"], [["style", style]]], [parts[i]]]}
+            )
+            i += 1
+        rows.append({"t": "Div", "c": [["", ["quarto-layout-row"], []], cells]})
+    return [*rows, *rest]
+
+
+def _fix_image(ctx: _Context, node: Node, chapter: AssembledChapter) -> Node:
+    """Copy the image into the site; a cell figure's SVG goes to figures/<label>.svg."""
+    attr, inlines, (src, title) = node["c"]
+    output = ctx.svg_outputs.get(src)
+    if output is not None and output.svg.is_file():
+        dest = Path("figures") / f"{output.label}.svg"
+        ctx.copies[ctx.out_dir / dest] = output.svg
+        src = dest.as_posix()
+    else:
+        source = _local_source(src, chapter, ctx.book.config.root)
+        if source is not None:
+            digest = hashlib.sha256(source.read_bytes()).hexdigest()[:12]
+            dest = Path("media") / f"{digest}-{source.name}"
+            ctx.copies[ctx.out_dir / dest] = source
+            src = dest.as_posix()
+        elif not src.startswith("data:"):
+            ctx.warnings.append(f"{chapter.ref.source.as_posix()}: image not found: {src}")
+    alt = _kv(attr, "fig-alt") or (output.alt if output else None)
+    if alt:
+        inlines = [_str(alt)]
+    attr = _without_kv(attr, "fig-alt")
+    return {"t": "Image", "c": [attr, inlines, [src, title]]}

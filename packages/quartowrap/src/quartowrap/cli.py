@@ -33,6 +33,18 @@ def _render_parser(sub: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--data-dir", type=Path, help="render with another data directory")
     parser.add_argument("--no-freeze", action="store_true", help="execute every chapter")
+    parser.add_argument(
+        "-P",
+        "--execute-param",
+        dest="params",
+        action="append",
+        default=[],
+        metavar="NAME:VALUE",
+        help="set a parameter (YAML value), as `quarto render -P`; repeatable",
+    )
+    parser.add_argument(
+        "--execute-params", type=Path, metavar="FILE.yml", help="parameter values from a YAML file"
+    )
     parser.add_argument("--version", dest="release_version", help="release version to write")
     parser.add_argument("--output-dir", type=Path, help="release root (default: _output)")
     parser.add_argument("--project", type=Path, default=Path("."), help="project root")
@@ -66,6 +78,17 @@ def _run_diff(args: argparse.Namespace, progress: Progress) -> int:
     return 0
 
 
+def _params(args: argparse.Namespace) -> dict[str, object]:
+    """`--execute-params FILE` first, then each `-P name:value` on top (as Quarto)."""
+    from quartowrap.project.params import load_params_file, parse_assignments
+
+    values: dict[str, object] = {}
+    if args.execute_params is not None:
+        values.update(load_params_file(args.execute_params))
+    values.update(parse_assignments(args.params))
+    return values
+
+
 def _run_render(args: argparse.Namespace, progress: Progress) -> int:
     from quartowrap.commands.render import RenderOptions, default_jobs, render_project
 
@@ -80,6 +103,7 @@ def _run_render(args: argparse.Namespace, progress: Progress) -> int:
         version=args.release_version,
         output_root=args.output_dir.resolve() if args.output_dir else None,
         jobs=default_jobs(),
+        params=_params(args),
     )
     render_project(args.project, options, progress=progress)
     return 0

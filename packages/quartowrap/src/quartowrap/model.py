@@ -199,3 +199,4 @@ class RenderOptions:
     version: str | None = None  # None: derived from git (see release.resolve_version)
     output_root: Path | None = None  # None: <root>/<project output-dir>
     jobs: int = 2
+    params: dict[str, Any] = field(default_factory=dict)  # -P / --execute-params values

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 import quartowrap.publish.buildcache as buildcache
 from quartowrap import __version__
@@ -119,6 +120,7 @@ def render_project(
                 "strict": options.strict,
                 "chapter": options.chapter,
                 "data_dir": data_dir,
+                "params": options.params,
             },
             version=version,
             commit=git_state(root).commit,
@@ -145,7 +147,9 @@ def render_project(
         else:
             book = _render_embedded(config, options, staging, version, executed, progress)
             warnings = list(book.warnings)
-        _write_manifest(root, config, staging, version, engine, executed, book, data_dir)
+        _write_manifest(
+            root, config, staging, version, engine, executed, book, data_dir, options.params
+        )
         normalise_mtimes(staging, build_epoch(root))
         release_dir = publish(
             staging, output_root, version, link_latest=options.version != "preview"
@@ -181,6 +185,7 @@ def _execute(
             use_freeze=use_freeze,
             jobs=options.jobs,
             on_progress=progress.chapter,
+            params=options.params,
         )
 
     if options.chapter is None:
@@ -296,6 +301,7 @@ def _write_manifest(
     executed: list[ExecutedChapter],
     book: AssembledBook | None,
     data_dir: Path | None,
+    params: dict[str, Any] | None = None,
 ) -> None:
     epoch = build_epoch(root)
     state = git_state(root)
@@ -332,6 +338,7 @@ def _write_manifest(
             "engine": engine,
             "quartowrap": __version__,
             "data_dir": "data" if data_dir is None else _relative(data_dir, root, None),
+            "params": dict(sorted((params or {}).items())),
             "chapters": chapters,
             "data_files": dict(sorted(data_files.items())),
             "tables": tables,

@@ -18,7 +18,7 @@ import os
 import queue
 import re
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -50,11 +50,21 @@ from quartowrap.model import (
     Dependencies,
     ExecutedChapter,
     ExecuteOptions,
+    SourceLocation,
 )
 from quartowrap.project.config import (
     directory_metadata,
     document_execute_options,
     document_metadata,
+)
+from quartowrap.project.params import (
+    Declared,
+    book_parameters,
+    cell_assignments,
+    check_values,
+    declared_parameters,
+    injection_code,
+    parameters_cell,
 )
 from quartowrap.project.qmd import CodeCell, MarkdownBlock, QmdDocument, parse_qmd
 
@@ -100,6 +110,8 @@ class _Plan:
     cwd: Path | None = None  # the project root, or the chapter's directory (execute-dir: file)
     frozen: freeze.FrozenResult | None = None
     code_display: dict[str, Any] = field(default_factory=dict)  # code-fold / code-summary
+    injected: dict[str, Any] = field(default_factory=dict)  # parameter values run in the kernel
+    inject_after: int | None = None  # the parameters cell's index (None: before the first cell)
 
 
 def execute_chapters(
@@ -110,18 +122,32 @@ def execute_chapters(
     use_freeze: bool = True,
     jobs: int = 2,
     on_progress: ProgressCallback | None = None,
+    params: Mapping[str, Any] | None = None,
 ) -> list[ExecutedChapter]:
-    """Execute (or reuse from freeze) every chapter; results in the order given."""
+    """Execute (or reuse from freeze) every chapter; results in the order given.
+
+    `params` override the documents' declared parameters (see `project.params`).
+    """
     root = config.root
     notify = on_progress or (lambda _p: None)
     if data_dir is None and os.environ.get(DATA_DIR_ENV):
         data_dir = Path(os.environ[DATA_DIR_ENV])  # kernels inherit it: freeze must know it
     plans: list[_Plan] = []
-    for ref in chapters:
-        doc = parse_qmd(ref.source, root, directory_metadata(config, ref.source))
+    docs = [
+        (ref, parse_qmd(ref.source, root, directory_metadata(config, ref.source)))
+        for ref in chapters
+    ]
+    declarations = [
+        declared_parameters(doc, document_metadata(config, ref.source, doc.front_matter))
+        for ref, doc in docs
+    ]
+    if params:
+        check_values(params, book_parameters(declarations))
+    for (ref, doc), declared in zip(docs, declarations, strict=True):
         options = document_execute_options(config, ref.source, doc.front_matter)
         evaluated = [bool(_cell_options(options, c).eval) for c in doc.cells]
         plan = _Plan(ref, doc, options, evaluated)
+        plan.injected, plan.inject_after = _injection(doc, declared, params or {})
         plan.code_display = _code_display(config, ref.source, doc.front_matter)
         if doc.executable and doc.has_code:
             plan.figure_size = _figure_size(config, ref.source, doc.front_matter)
@@ -137,6 +163,8 @@ def execute_chapters(
             ]
             if sizes:  # only then, so chapters without cell sizes keep their freeze keys
                 extra += f" cell-figure-sizes={sizes!r}"
+            if plan.injected:  # likewise: a chapter without parameters keeps its key
+                extra += f" params={sorted(plan.injected.items())!r}"
             plan.key = freeze.code_key(doc, data_dir, evaluated, extra=extra, root=root)
             plan.frozen = freeze.load(root, ref.source)
             mode = options.freeze if use_freeze else False
@@ -243,7 +271,13 @@ def _run_one(
     kernel = pool.acquire()
     try:
         raw, files, report = _execute(
-            kernel, plan.doc, plan.options, root, plan.figure_size, plan.cwd
+            kernel,
+            plan.doc,
+            plan.options,
+            root,
+            plan.figure_size,
+            plan.cwd,
+            injection=(plan.inject_after, injection_code(plan.injected)) if plan.injected else None,
         )
     finally:
         kernel.close()
@@ -370,11 +404,18 @@ def _execute(
     root: Path,
     figure_size: tuple[float, float] | None = None,
     cwd: Path | None = None,
+    injection: tuple[int | None, str] | None = None,
 ) -> tuple[dict[str, Any], dict[str, bytes], dict[str, Any]]:
-    """Run a chapter's cells and inline expressions in document order."""
+    """Run a chapter's cells and inline expressions in document order.
+
+    `injection` is (index of the parameters cell or None, code): the parameter values run
+    right after that cell, or before the first cell.
+    """
     reply = _request(kernel, setup_code(root, figure_size, cwd), silent=True)
     if reply.content.get("status") != "ok":
         raise BuildError(f"kernel setup failed: {reply.content.get('evalue')}")
+    if injection is not None and injection[0] is None:
+        _inject(kernel, injection[1], doc)
     cells: dict[str, Any] = {}
     inline: list[dict[str, Any] | None] = []
     files: dict[str, bytes] = {}
@@ -405,10 +446,42 @@ def _execute(
         if reply.content.get("status") == "error" and not _allows_error(block, options):
             raise _cell_error(reply.content, block, counts)
         cells[str(block.index)] = {"outputs": outputs}
+        if injection is not None and injection[0] == block.index:
+            _inject(kernel, injection[1], doc)
     report_reply = _request(kernel, "", silent=True, user_expressions={"r": REPORT_EXPRESSION})
     report = _expression_text(report_reply.content.get("user_expressions", {}).get("r"))
     raw = {"cells": cells, "inline": inline, "files": sorted(files)}
     return raw, files, json.loads(report) if report else {}
+
+
+def _inject(kernel: Kernel, code: str, doc: QmdDocument) -> None:
+    """Run the injected-parameters cell (silently; its values come from `-P`/params files)."""
+    reply = _request(kernel, code, silent=True)
+    if reply.content.get("status") != "ok":
+        where = parameters_cell(doc)
+        raise CellError(
+            f"injected parameters failed: {reply.content.get('ename')}: "
+            f"{reply.content.get('evalue')}",
+            where.location if where else SourceLocation(doc.path, 1),
+        )
+
+
+def _injection(
+    doc: QmdDocument, declared: Mapping[str, Declared], params: Mapping[str, Any]
+) -> tuple[dict[str, Any], int | None]:
+    """What to inject into one document, and after which cell (None: before the first).
+
+    Overrides go right after the parameters cell, as papermill and Quarto do. Defaults
+    declared only under `params:` (not assigned in a cell) are injected too, so the code can
+    use every declared name; a document without a parameters cell gets all of it up front.
+    """
+    cell = parameters_cell(doc)
+    in_cell = set(cell_assignments(cell)) if cell is not None else set()
+    values = {name: spec.default for name, spec in declared.items() if name not in in_cell}
+    values.update({name: params[name] for name in declared if name in params})
+    if not values:
+        return {}, None
+    return values, (cell.index if cell is not None else None)
 
 
 def _allows_error(cell: CodeCell, options: ExecuteOptions) -> bool:

@@ -6,6 +6,7 @@ the staging directory so the release step (manifest, checksums, atomic publish) 
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -39,6 +40,8 @@ def render_with_quarto(
         command = quarto_command(root, QUARTO_FORMATS[target], out)
         if not options.use_freeze:
             command.append("--execute")
+        for name, value in sorted(options.params.items()):
+            command += ["-P", f"{name}:{json.dumps(value)}"]  # JSON is YAML, as quarto reads it
         result = subprocess.run(command, cwd=root, env=env, capture_output=True, text=True)
         if result.returncode != 0:
             tail = "\n".join((result.stderr or result.stdout).splitlines()[-20:])

@@ -310,6 +310,7 @@ class RootModel(CellDefaults):
     link_citations: bool | None = Field(None, alias="link-citations")
     nocite: str | None = None
     crossref: dict[str, Any] | None = None
+    params: dict[str, Any] | None = None
     execute: ExecuteModel | None = None
     jupyter: str | dict[str, Any] | None = None
     engine: Literal["auto", "embedded", "quarto"] | None = None

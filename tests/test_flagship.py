@@ -113,3 +113,12 @@ def test_reconstructed_data_are_labelled(flagship: RenderResult, pdf_pages: list
     assert "reconstructed" in text
     survey = (flagship.release_dir / "html" / "03-surveys.html").read_text(encoding="utf-8")
     assert "RECONSTRUCTED" in survey.upper()
+
+
+def test_pdf_is_tagged_and_declares_pdf_ua_1(flagship: RenderResult) -> None:
+    """typst's PDF/UA-1 checks ran and passed: every figure and equation has alt text."""
+    [pdf] = flagship.release_dir.glob("kce-report-359-*.pdf")
+    reader = PdfReader(pdf)
+    xmp = reader.trailer["/Root"]["/Metadata"].get_object().get_data().decode()
+    assert "<pdfuaid:part>1</pdfuaid:part>" in xmp
+    assert "/StructTreeRoot" in reader.trailer["/Root"]

@@ -236,9 +236,11 @@ def _render_embedded(
     # and typst, so they run side by side.
     stage = progress.stage("Writing " + " and ".join(writers))
     with ThreadPoolExecutor(max_workers=2) as pool:
-        for future in [pool.submit(write) for write in writers.values()]:
-            future.result()
+        futures = {name: pool.submit(write) for name, write in writers.items()}
+        results = {name: future.result() for name, future in futures.items()}
     stage.finish()
+    writer_warnings = list(results.get("PDF (typst)") or [])  # e.g. why it is not PDF/UA-1
+    book = replace(book, warnings=(*book.warnings, *writer_warnings))
     if "HTML" in writers:
         from quartowrap.writers.html.site import last_warnings
 

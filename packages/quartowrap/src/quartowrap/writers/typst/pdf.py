@@ -22,6 +22,7 @@ import os
 import re
 import shutil
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -191,18 +192,60 @@ def _timestamp() -> int | None:
         raise BuildError(f"SOURCE_DATE_EPOCH must be an integer, got {value!r}") from None
 
 
-def compile_typst(main: Path) -> bytes:
-    """Compile with repo fonts only; images may use absolute paths (root is /)."""
+DEFAULT_STANDARDS = ("ua-1",)  # tagged, accessible PDF unless the book asks otherwise
+_STANDARD_ERROR = re.compile(r"PDF/(?:UA|A)-\S+ error: [^\n]*")
+
+
+def pdf_standards(formats: dict[str, dict[str, Any]]) -> tuple[tuple[str, ...], bool]:
+    """(standards, explicit) from `format: typst|pdf: pdf-standard:` (Quarto's option name).
+
+    Without the option the PDF aims at PDF/UA-1; `pdf-standard: none` (or `[]`) turns it off.
+    """
+    for name in ("typst", "pdf"):
+        value = (formats.get(name) or {}).get("pdf-standard")
+        if value is None:
+            continue
+        values = [value] if isinstance(value, str) else list(value or [])
+        chosen = tuple(str(v).lower() for v in values if str(v).lower() not in {"none", "false"})
+        return chosen, True
+    return DEFAULT_STANDARDS, False
+
+
+def compile_typst(
+    main: Path, standards: Sequence[str] = (), *, explicit: bool = True
+) -> tuple[bytes, list[str]]:
+    """Compile with repo fonts only; images may use absolute paths (root is /).
+
+    Returns the PDF and warnings. When the default standard (PDF/UA-1) cannot be met — a
+    user's image without alt text, say — the PDF is built without it and a warning says why;
+    a standard the book asked for explicitly is an error instead.
+    """
+    warnings: list[str] = []
     try:
-        return typst.compile(
-            str(main),
-            root="/",
-            font_paths=[str(FONT_DIR)],
-            ignore_system_fonts=True,
-            timestamp=_timestamp(),
-        )
+        return _compile(main, standards), warnings
     except Exception as exc:  # typst raises TypstError with the source position in the text
+        problems = _STANDARD_ERROR.findall(str(exc))
+        if not standards or explicit or not problems:
+            raise BuildError(f"typst failed to compile {main.name}", detail=str(exc)) from exc
+        warnings.append(
+            "the PDF is not PDF/UA-1 (accessible): " + "; ".join(dict.fromkeys(problems))
+        )
+    try:
+        return _compile(main, ()), warnings
+    except Exception as exc:
         raise BuildError(f"typst failed to compile {main.name}", detail=str(exc)) from exc
+
+
+def _compile(main: Path, standards: Sequence[str]) -> bytes:
+    kwargs: dict[str, Any] = {"pdf_standards": list(standards)} if standards else {}
+    return typst.compile(
+        str(main),
+        root="/",
+        font_paths=[str(FONT_DIR)],
+        ignore_system_fonts=True,
+        timestamp=_timestamp(),
+        **kwargs,
+    )
 
 
 def write_pdf(
@@ -212,13 +255,18 @@ def write_pdf(
     version: str,
     commit: str | None = None,
     keep_source: Path | None = None,
-) -> None:
-    """Render `book` to `out_pdf` (written atomically). `keep_source` keeps the .typ files."""
+) -> list[str]:
+    """Render `book` to `out_pdf` (written atomically); return warnings.
+
+    `keep_source` keeps the .typ files.
+    """
     with tempfile.TemporaryDirectory(prefix="quartowrap-typst-") as tmp:
         directory = keep_source or Path(tmp)
         main = write_typst_project(book, directory, version=version, commit=commit)
-        pdf = compile_typst(main)
+        standards, explicit = pdf_standards(book.config.formats)
+        pdf, warnings = compile_typst(main, standards, explicit=explicit)
     out_pdf.parent.mkdir(parents=True, exist_ok=True)
     partial = out_pdf.with_name(out_pdf.name + ".partial")
     partial.write_bytes(pdf)
     partial.replace(out_pdf)
+    return warnings

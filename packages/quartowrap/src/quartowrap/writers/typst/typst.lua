@@ -14,7 +14,9 @@ templates/typst/kce.typ:
 * `.column-page` / `.wide` Divs (and `.wide` tables/figures) span both columns;
 * a paragraph starting "Source:" / "Note:" right after a table, or a `.table-notes`
   Div, is set as table notes;
-* the `#refs` Div gets the reference-list style.
+* the `#refs` Div gets the reference-list style;
+* every equation gets alt text (PDF/UA): a `quarto-equation` Span's `alt` attribute
+  (`$$ ... $$ {#eq-x alt="..."}`), else the equation's TeX source.
 ]]
 
 local function typst_string(text)
@@ -690,7 +692,51 @@ function Pandoc(doc)
   })
 end
 
+-- Equations carry alt text so that the PDF can be tagged (PDF/UA-1 requires it): set
+-- locally with `set math.equation(alt: ...)` around the one equation.
+local EQ_OPEN = "#[#set math.equation(alt: "
+
+local function equation_alt(math, alt)
+  local text = (alt or math.text):gsub("%s*\\qquad%s*%(%d+[%.%d]*%)%s*$", "")
+  text = text:gsub("%s+", " "):gsub("^ ", ""):gsub(" $", "")
+  return {
+    pandoc.RawInline("typst", EQ_OPEN .. typst_string(text) .. "); "),
+    math,
+    pandoc.RawInline("typst", "]"),
+  }
+end
+
+local function is_wrapped(prev)
+  return prev and prev.t == "RawInline" and prev.text:sub(1, #EQ_OPEN) == EQ_OPEN
+end
+
+local function EquationSpan(el)
+  if el.classes:includes("quarto-equation") and el.attributes["alt"] then
+    local alt = el.attributes["alt"]
+    el.content = el.content:walk({
+      Math = function(math)
+        return equation_alt(math, alt)
+      end,
+    })
+    return el
+  end
+end
+
+local function EquationInlines(inlines)
+  local out = pandoc.Inlines({})
+  for _, el in ipairs(inlines) do
+    if el.t == "Math" and not is_wrapped(out[#out]) then
+      out:extend(equation_alt(el))
+    else
+      out:insert(el)
+    end
+  end
+  return out
+end
+
 return {
+  { Span = EquationSpan },
+  { Inlines = EquationInlines },
   { Div = mark_wide_tables },
   { Header = Header, Figure = Figure, Table = Table, Div = Div, Blocks = Blocks },
   { Pandoc = Pandoc },

@@ -81,3 +81,23 @@ def test_an_image_without_alt_text_gives_a_plain_pdf_and_a_warning(tmp_path: Pat
         write_pdf(explicit, tmp_path / "c.pdf", version="1.0.0")
     assert "missing alt text" in str(error.value)
     assert not (tmp_path / "c.pdf").exists()
+
+
+def test_bookmarks_have_a_space_after_the_number_and_front_matter_is_roman(
+    tmp_path: Path,
+) -> None:
+    out = tmp_path / "d.pdf"
+    write_pdf(_book(EQUATIONS + "\n## Breadth of ambition\n\nText.\n"), out, version="1.0.0")
+    reader = PdfReader(out)
+
+    def titles(items: list) -> list[str]:
+        found: list[str] = []
+        for item in items:
+            found += titles(item) if isinstance(item, list) else [item.title]
+        return found
+
+    assert {"1 Method", "1.1 Breadth of ambition"} <= set(titles(reader.outline))
+    labels = reader.page_labels
+    body = labels.index("1")
+    assert body > 0 and labels[:body] == ["i", "ii", "iii", "iv", "v", "vi"][:body]
+    assert labels[body:] == [str(n) for n in range(1, len(labels) - body + 1)]

@@ -66,6 +66,9 @@ def _preamble(fm: FrontMatter, dated: bool) -> list[dict[str, Any]]:
     for item in fm.key_messages_md:
         blocks += [_raw("["), *_markdown_blocks(item), _raw("],")]
     blocks.append(_raw("))"))
+    # The body's pages are numbered from 1 (front matter: i, ii, …); typst writes both as PDF
+    # page labels. A page set rule starts a new page, as the first chapter does anyway.
+    blocks.append(_raw("#set page(numbering: kce-body-numbering)\n#counter(page).update(1)"))
     return blocks
 
 

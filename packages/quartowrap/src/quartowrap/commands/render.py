@@ -164,6 +164,13 @@ def render_project(
     return RenderResult(release_dir, version, engine, warnings, seconds, executed)
 
 
+def _figure_fonts() -> tuple[Path, ...]:
+    """The PDF writer's font files: figures set their text in them, so it matches the page."""
+    from quartowrap.writers.typst.pdf import FONT_DIR
+
+    return tuple(sorted(p for p in FONT_DIR.iterdir() if p.suffix.lower() in {".otf", ".ttf"}))
+
+
 def _execute(
     config: BookConfig, options: RenderOptions, data_dir: Path | None, progress: Progress
 ) -> list[ExecutedChapter]:
@@ -186,6 +193,7 @@ def _execute(
             jobs=options.jobs,
             on_progress=progress.chapter,
             params=options.params,
+            figure_fonts=_figure_fonts(),
         )
 
     if options.chapter is None:

@@ -112,6 +112,7 @@ class _Plan:
     code_display: dict[str, Any] = field(default_factory=dict)  # code-fold / code-summary
     injected: dict[str, Any] = field(default_factory=dict)  # parameter values run in the kernel
     inject_after: int | None = None  # the parameters cell's index (None: before the first cell)
+    fonts: tuple[Path, ...] = ()  # font files for figure text
 
 
 def execute_chapters(
@@ -123,10 +124,12 @@ def execute_chapters(
     jobs: int = 2,
     on_progress: ProgressCallback | None = None,
     params: Mapping[str, Any] | None = None,
+    figure_fonts: Sequence[Path] = (),
 ) -> list[ExecutedChapter]:
     """Execute (or reuse from freeze) every chapter; results in the order given.
 
-    `params` override the documents' declared parameters (see `project.params`).
+    `params` override the documents' declared parameters (see `project.params`);
+    `figure_fonts` are the font files figure text is set in (the PDF writer's fonts).
     """
     root = config.root
     notify = on_progress or (lambda _p: None)
@@ -165,6 +168,9 @@ def execute_chapters(
                 extra += f" cell-figure-sizes={sizes!r}"
             if plan.injected:  # likewise: a chapter without parameters keeps its key
                 extra += f" params={sorted(plan.injected.items())!r}"
+            if figure_fonts:
+                extra += f" figure-fonts={sorted(Path(f).name for f in figure_fonts)!r}"
+            plan.fonts = tuple(figure_fonts)
             plan.key = freeze.code_key(doc, data_dir, evaluated, extra=extra, root=root)
             plan.frozen = freeze.load(root, ref.source)
             mode = options.freeze if use_freeze else False
@@ -278,6 +284,7 @@ def _run_one(
             plan.figure_size,
             plan.cwd,
             injection=(plan.inject_after, injection_code(plan.injected)) if plan.injected else None,
+            fonts=plan.fonts,
         )
     finally:
         kernel.close()
@@ -405,13 +412,14 @@ def _execute(
     figure_size: tuple[float, float] | None = None,
     cwd: Path | None = None,
     injection: tuple[int | None, str] | None = None,
+    fonts: Sequence[Path] = (),
 ) -> tuple[dict[str, Any], dict[str, bytes], dict[str, Any]]:
     """Run a chapter's cells and inline expressions in document order.
 
     `injection` is (index of the parameters cell or None, code): the parameter values run
     right after that cell, or before the first cell.
     """
-    reply = _request(kernel, setup_code(root, figure_size, cwd), silent=True)
+    reply = _request(kernel, setup_code(root, figure_size, cwd, fonts), silent=True)
     if reply.content.get("status") != "ok":
         raise BuildError(f"kernel setup failed: {reply.content.get('evalue')}")
     if injection is not None and injection[0] is None:

@@ -170,7 +170,10 @@ def _kernel_figure_size(size: tuple[float, float]) -> None:
 
 
 def _kernel_setup(
-    root: str, figure_size: tuple[float, float] | None = None, cwd: str | None = None
+    root: str,
+    figure_size: tuple[float, float] | None = None,
+    cwd: str | None = None,
+    fonts: tuple[str, ...] = (),
 ) -> None:
     """Install dependency tracking and deterministic figure output in this kernel."""
     from IPython import get_ipython
@@ -200,10 +203,16 @@ def _kernel_setup(
 
     sys.addaudithook(audit)
 
-    # Figures: SVG, with stable ids and no creation date, so rebuilds are byte-identical.
+    # Figures: SVG, with stable ids and no creation date, so rebuilds are byte-identical; text
+    # stays text (searchable, accessible, measurable) in the book's own font.
+    _KERNEL_STATE["fonts"] = tuple(fonts)
+    _KERNEL_STATE["font_rc"] = {}
+    _use_book_fonts()
+    ip.events.register("pre_run_cell", lambda *_: _use_book_fonts())
+    ip.events.register("post_execute", _use_book_fonts)  # before the inline backend's flush
     cfg = ip.config
     cfg.InlineBackend.figure_formats = {"svg"}
-    rc: dict[str, Any] = {"svg.hashsalt": SVG_HASHSALT, "svg.fonttype": "path"}
+    rc: dict[str, Any] = {**_SVG_RC, **_KERNEL_STATE["font_rc"]}
     if figure_size is not None:
         rc["figure.figsize"] = figure_size
     cfg.InlineBackend.rc = rc
@@ -226,11 +235,46 @@ def _kernel_setup(
                 markdown.for_type_by_name(module, "DataFrame", _frame_markdown)
 
 
+_SVG_RC = {"svg.hashsalt": SVG_HASHSALT, "svg.fonttype": "none"}
+
+
+def _use_book_fonts() -> None:
+    """Register the book's fonts with matplotlib once it is imported, and draw text in them.
+
+    The PDF writer has the same font files, so a figure's text prints in the book's typeface
+    and stays text in the SVG. Runs at setup and around every cell (matplotlib may be
+    imported by any cell); a chapter's own `font.family` choices are left alone.
+    """
+    fonts = _KERNEL_STATE.get("fonts") or ()
+    if not fonts or "matplotlib" not in sys.modules or _KERNEL_STATE.get("fonts_registered"):
+        return
+    _KERNEL_STATE["fonts_registered"] = True
+    from matplotlib import font_manager, rcParams
+
+    families: list[str] = []
+    for path in fonts:
+        with contextlib.suppress(Exception):
+            font_manager.fontManager.addfont(path)
+            name = font_manager.FontProperties(fname=path).get_name()
+            if name not in families:
+                families.append(name)
+    if families:
+        font_rc = {"font.sans-serif": [*families, *rcParams["font.sans-serif"]]}
+        _KERNEL_STATE["font_rc"] = font_rc
+        rcParams.update(font_rc)
+        with contextlib.suppress(Exception):
+            from IPython import get_ipython
+
+            cfg = get_ipython().config
+            cfg.InlineBackend.rc = {**dict(cfg.InlineBackend.get("rc") or {}), **font_rc}
+
+
 def _figure_svg(figure: Any) -> str:
     import matplotlib
     from IPython.core.pylabtools import print_figure
 
-    with matplotlib.rc_context({"svg.hashsalt": SVG_HASHSALT, "svg.fonttype": "path"}):
+    _use_book_fonts()
+    with matplotlib.rc_context({**_SVG_RC, **_KERNEL_STATE.get("font_rc", {})}):
         return print_figure(figure, "svg", bbox_inches="tight", metadata={"Date": None})
 
 

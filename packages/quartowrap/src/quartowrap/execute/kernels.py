@@ -471,17 +471,22 @@ def _wait_ready(kernel: Kernel, timeout: float) -> None:
 
 
 def setup_code(
-    root: Path, figure_size: tuple[float, float] | None = None, cwd: Path | None = None
+    root: Path,
+    figure_size: tuple[float, float] | None = None,
+    cwd: Path | None = None,
+    fonts: Sequence[Path] = (),
 ) -> str:
     """Code run (silently) in each fresh kernel before the chapter's first cell.
 
     `figure_size` (inches) comes from the document's `fig-width`/`fig-height`, as in Quarto;
-    `cwd` is the working directory (default: the project root).
+    `cwd` is the working directory (default: the project root); `fonts` are font files the
+    figures' text is set in (the PDF writer's, so figure text matches the page).
     """
     size = None if figure_size is None else tuple(float(v) for v in figure_size)
+    font_files = tuple(str(f) for f in fonts)
     return (
         f"{_LOAD_RUNTIME}\n"
-        f"_runtime._kernel_setup({str(root)!r}, {size!r}, {str(cwd or root)!r})\n"
+        f"_runtime._kernel_setup({str(root)!r}, {size!r}, {str(cwd or root)!r}, {font_files!r})\n"
         "__kce_inline__ = _runtime._kernel_inline\n"
         "del _runtime\n"
     )

@@ -48,7 +48,9 @@ def tests(session: nox.Session) -> None:
             )
         except nox.command.CommandFailed:
             session.warn("could not install Chromium: the browser tests will be skipped")
-    session.run("pytest", *session.posargs)
+    # Two workers (CI has 2 cores); a test file stays on one worker so that its module-scoped
+    # fixtures (one render shared by many tests) are built once.
+    session.run("pytest", "-n", "2", "--dist", "loadfile", *session.posargs)
 
 
 @nox.session(python=PYTHON, default=False)

@@ -52,13 +52,7 @@ VERSION = "0.0.0-smoke"
 pytestmark = pytest.mark.slow
 
 # Documents that reveal a gap or bug in the engine: kept, and expected to fail until fixed.
-KNOWN_FAILURES: dict[str, str] = {
-    "diagrams.qmd": (
-        "diagrams are not drawn: qmd.py shows a ```{mermaid}/```{dot} cell as an intact code "
-        "block under a note (no figure, no SVG); drawing needs mermaid.js or graphviz, "
-        "which the engine cannot ship offline"
-    ),
-}
+KNOWN_FAILURES: dict[str, str] = {}
 
 
 # --------------------------------------------------------------------------------------

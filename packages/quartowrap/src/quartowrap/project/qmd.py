@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from quartowrap.errors import ConfigError
 from quartowrap.model import SourceLocation
+from quartowrap.project import diagrams
 from quartowrap.project.config import YamlDocument, check_front_matter, merge_metadata, parse_yaml
 from quartowrap.project.shortcodes import ShortcodeContext, expand_shortcodes, load_variables
 
@@ -299,7 +300,7 @@ def parse_qmd(path: Path, root: Path, metadata: Mapping[str, Any] | None = None)
         metadata=merge_metadata(dict(metadata or {}), front_matter),
         variables=load_variables(root),
     )
-    blocks = _blocks(expand_shortcodes(lines[start:], context), executable)
+    blocks = _blocks(expand_shortcodes(lines[start:], context), executable, root)
     return QmdDocument(
         path=rel,
         front_matter=front_matter,
@@ -311,7 +312,7 @@ def parse_qmd(path: Path, root: Path, metadata: Mapping[str, Any] | None = None)
     )
 
 
-def _blocks(lines: list[Line], executable: bool) -> list[Block]:
+def _blocks(lines: list[Line], executable: bool, root: Path | None = None) -> list[Block]:
     blocks: list[Block] = []
     prose: list[Line] = []
     i = 0
@@ -343,7 +344,11 @@ def _blocks(lines: list[Line], executable: bool) -> list[Block]:
             )
             n_cells += 1
         elif cell and cell.group("lang") in DIAGRAM_LANGUAGES:
-            prose.extend(_diagram_source(cell.group("lang"), m.group("indent"), lines[i : end + 1]))
+            lang, indent = cell.group("lang"), m.group("indent")
+            if root is not None and diagrams.available(lang):
+                prose.extend(_diagram_figure(lang, indent, lines[i : end + 1], root))
+            else:
+                prose.extend(_diagram_source(lang, indent, lines[i : end + 1]))
         else:
             escaped = _ESCAPED_CELL_INFO.match(info)
             if escaped:  # ```{{python}} shows a cell verbatim (Quarto); pandoc needs a class
@@ -357,9 +362,45 @@ def _blocks(lines: list[Line], executable: bool) -> list[Block]:
 
 DIAGRAM_LANGUAGES = frozenset({"mermaid", "dot"})
 DIAGRAM_NOTE = (
-    "Diagram source ({lang}). This renderer cannot draw {lang} diagrams (that needs a "
-    "JavaScript or binary tool it does not ship); the source is shown instead."
+    "Diagram source ({lang}). This environment cannot draw {lang} diagrams (install "
+    "`quartowrap[diagrams]`); the source is shown instead."
 )
+_DIAGRAM_OPTION = re.compile(r"^\s*(%%|//)\|[ \t]?(?P<yaml>.*)$")
+
+
+def _diagram_figure(lang: str, indent: str, lines: list[Line], root: Path) -> list[Line]:
+    """A diagram cell drawn to SVG and written as a Quarto figure: `![cap](svg){#fig-x}`.
+
+    Options come from `%%|` (mermaid) or `//|` (dot) lines, as in Quarto: `label`,
+    `fig-cap`, `fig-alt`, `fig-width` (inches or any CSS length).
+    """
+    loc = lines[0][1]
+    body = lines[1:-1]
+    option_lines = [(m.group("yaml"), at) for t, at in body if (m := _DIAGRAM_OPTION.match(t))]
+    options: dict[str, Any] = {}
+    if option_lines:
+        first = option_lines[0][1]
+        doc = parse_yaml("\n".join(t for t, _ in option_lines), first.path, first_line=first.line)
+        options = dict(doc.data or {})
+    source = "\n".join(t for t, _ in body if not _DIAGRAM_OPTION.match(t))
+    svg = diagrams.draw(lang, source, root, loc)
+    label = str(options.get("label") or "")
+    caption = str(options.get("fig-cap") or "")
+    alt = str(options.get("fig-alt") or caption or f"{lang} diagram")
+    attrs = [f"#{label}"] if label else []
+    attrs.append(f'fig-alt="{_attr_text(alt)}"')
+    width = options.get("fig-width")
+    if width is not None:
+        attrs.append(
+            f'width="{_attr_text(str(width) + ("in" if isinstance(width, int | float) else ""))}"'
+        )
+    line = f"{indent}![{caption}]({svg.as_posix()}){{{' '.join(attrs)}}}"
+    return [("", loc), (line, loc), ("", lines[-1][1])]
+
+
+def _attr_text(text: str) -> str:
+    """A value for a pandoc attribute in double quotes (no newline, quotes escaped)."""
+    return " ".join(text.split()).replace("\\", "\\\\").replace('"', '\\"')
 
 
 def _diagram_source(lang: str, indent: str, lines: list[Line]) -> list[Line]:

@@ -252,6 +252,8 @@ def features(tmp_path_factory: pytest.TempPathFactory) -> dict[str, ExecutedChap
             "again.qmd": "# Again\n\n" + FIGURE % "two" + BARE_FIGURE % "two",
             "sized.qmd": "---\nfig-width: 3\nfig-height: 2\n---\n\n# Sized\n\n" + SIZED,
         },
+        # a report's settings; Quarto's defaults (both true) are in smoke/execution-defaults
+        extra="execute:\n  echo: false\n  warning: false\n",
     )
     config = load_book_config(root)
     results = execute_chapters(config, config.chapters, jobs=2, use_freeze=False)

@@ -22,6 +22,7 @@ from typing import Any
 
 import pypandoc
 
+from quartowrap.assemble.conditional import resolve_conditions
 from quartowrap.errors import BuildError, UnresolvedReferenceError
 from quartowrap.model import (
     AssembledBook,
@@ -34,6 +35,7 @@ from quartowrap.model import (
     TableOutput,
     XrefEntry,
 )
+from quartowrap.project.config import document_metadata
 
 STAGE_DIR = Path(__file__).resolve().parent
 FILTER_DIR = STAGE_DIR / "filters"
@@ -321,6 +323,16 @@ def assemble_book(
     refs = [_chapter_ref(config, c.source) for c in chapters]
     with ThreadPoolExecutor(max_workers=min(4, len(chapters))) as pool:
         asts = list(pool.map(lambda c: parse_markdown(c.markdown, cache_dir=cache_dir), chapters))
+    # `when-meta`/`unless-meta` are the same for every output: resolved before numbering.
+    asts = [
+        {
+            **ast,
+            "blocks": resolve_conditions(
+                ast["blocks"], meta=document_metadata(config, c.source, c.front_matter)
+            ),
+        }
+        for ast, c in zip(asts, chapters, strict=True)
+    ]
     doc = {
         "pandoc-api-version": asts[0]["pandoc-api-version"],
         "meta": _book_meta(config),

@@ -221,7 +221,9 @@ class ExecuteModel(CellDefaults):
 
 
 class ProjectModel(_Model):
-    type: Literal["book"] | None = None
+    # book: one release of chapters; default/website: every document rendered on its own
+    # (a website's navigation is not built); manuscript renders as default.
+    type: Literal["book", "default", "website", "manuscript"] | None = None
     output_dir: str | None = Field(None, alias="output-dir")
     execute_dir: Literal["file", "project"] | None = Field(None, alias="execute-dir")
     lib_dir: str | None = Field(None, alias="lib-dir")
@@ -287,6 +289,12 @@ class BookModel(_Model):
 FormatOptions = dict[str, Any] | Literal["default"] | None
 
 
+class QuartowrapModel(_Model):
+    """Our own settings, under a key of our own so they never collide with Quarto's."""
+
+    engine: Literal["auto", "embedded", "quarto"] | None = None
+
+
 class RootModel(CellDefaults):
     """Every top-level key this engine understands (Quarto's common document options)."""
 
@@ -313,7 +321,10 @@ class RootModel(CellDefaults):
     params: dict[str, Any] | None = None
     execute: ExecuteModel | None = None
     jupyter: str | dict[str, Any] | None = None
-    engine: Literal["auto", "embedded", "quarto"] | None = None
+    # Quarto's own key (which engine executes cells): accepted so standard documents
+    # validate; `{python}` cells always run in a Jupyter kernel here.
+    engine: Literal["jupyter", "markdown", "knitr", "julia"] | None = None
+    quartowrap: QuartowrapModel | None = None
     format: str | dict[str, FormatOptions] | None = None
     kce: dict[str, Any] | None = None
     toc: bool | None = None
@@ -415,8 +426,29 @@ def _check_formats(doc: YamlDocument) -> None:
 # --------------------------------------------------------------------------------------
 
 
-def load_book_config(root: Path) -> BookConfig:
-    """Read, merge and validate the book project in `root`."""
+@dataclass(frozen=True)
+class ProjectFiles:
+    """`_quarto.yml` and the root `_metadata.yml`, validated and merged (later files win)."""
+
+    root: Path
+    merged: dict[str, Any]
+    docs: tuple[YamlDocument, ...]
+
+    @property
+    def type(self) -> str:
+        """Quarto's project type; a project without one is a `default` project."""
+        return str((self.merged.get("project") or {}).get("type") or "default")
+
+    def where(self, *key: str | int) -> SourceLocation:
+        """The location of a key in the last file that sets it."""
+        for doc in reversed(self.docs):
+            if tuple(key) in doc.lines:
+                return doc.location(key)
+        return self.docs[0].location(key[:1])
+
+
+def read_project(root: Path) -> ProjectFiles:
+    """Read and validate the project files in `root` (any project type)."""
     root = Path(root).resolve()
     project_file = root / PROJECT_FILE
     if not project_file.is_file():
@@ -432,17 +464,19 @@ def load_book_config(root: Path) -> BookConfig:
     merged: dict[str, Any] = {}
     for doc in docs:
         merged = merge_metadata(merged, doc.data)
+    return ProjectFiles(root, merged, tuple(docs))
 
-    def where(*key: str | int) -> SourceLocation:
-        """The location of a key in the last file that sets it (later files win)."""
-        for doc in reversed(docs):
-            if tuple(key) in doc.lines:
-                return doc.location(key)
-        return project.location(key[:1])
 
+def load_book_config(root: Path) -> BookConfig:
+    """Read, merge and validate the book project in `root`."""
+    files = read_project(root)
+    root, merged, where = files.root, files.merged, files.where
     project_opts = merged.get("project") or {}
-    if project_opts.get("type") != "book":
-        raise ConfigError("project type must be 'book' (project: type: book)", where("project"))
+    if files.type != "book":
+        raise ConfigError(
+            f"project type is '{files.type}', not a book (project: type: book)",
+            where("project", "type"),
+        )
     book = merged.get("book") or {}
     title = book.get("title") or merged.get("title")
     if not title:
@@ -472,7 +506,7 @@ def load_book_config(root: Path) -> BookConfig:
         execute=execute,
         formats=formats,
         kce=dict(merged.get("kce") or {}),
-        engine=merged.get("engine") or "auto",
+        engine=(merged.get("quartowrap") or {}).get("engine") or "auto",
         output_dir=Path(project_opts.get("output-dir") or "_output"),
         metadata=merged,
     )

@@ -23,6 +23,7 @@ from typing import Any
 import pypandoc
 
 from quartowrap.assemble.conditional import resolve_conditions
+from quartowrap.assemble.shortcode_results import move_contents, unresolved_shortcodes
 from quartowrap.errors import BuildError, UnresolvedReferenceError
 from quartowrap.model import (
     AssembledBook,
@@ -333,6 +334,16 @@ def assemble_book(
         }
         for ast, c in zip(asts, chapters, strict=True)
     ]
+    shortcode_warnings: list[str] = []
+    for i, ast in enumerate(asts):
+        blocks, missing = move_contents(ast["blocks"])
+        blocks, unresolved = unresolved_shortcodes(blocks)
+        source = chapters[i].source.as_posix()
+        shortcode_warnings += unresolved
+        shortcode_warnings += [
+            f"{source}: {{{{< contents {m} >}}}}: no element #{m}" for m in missing
+        ]
+        asts[i] = {**ast, "blocks": blocks}
     doc = {
         "pandoc-api-version": asts[0]["pandoc-api-version"],
         "meta": _book_meta(config),
@@ -360,6 +371,7 @@ def assemble_book(
     }
     citations = [c for c in _json_list(meta, "quartowrap-citekeys") if c["key"] in missing]
     warnings = [
+        *shortcode_warnings,
         *_locate(
             config, by_slug, _json_list(meta, "quartowrap-unresolved"), "unresolved reference"
         ),
@@ -374,7 +386,7 @@ def assemble_book(
     ]
     if strict and warnings:
         raise UnresolvedReferenceError(
-            f"{len(warnings)} unresolved reference(s) or duplicate label(s)",
+            f"{len(warnings)} unresolved reference(s), shortcode key(s) or duplicate label(s)",
             detail="\n".join(warnings),
         )
 

@@ -176,3 +176,22 @@ def test_code_fold_and_summary_are_accepted_project_wide(book: Path) -> None:
     write(book, {"_quarto.yml": BASIC + "code-summary: [not, text]\n"})
     with pytest.raises(ConfigError, match="code-summary"):
         load_book_config(book)
+
+
+def test_valid_quarto_presentation_keys_are_accepted(book: Path) -> None:
+    """Keys Quarto documents for books and HTML pages validate (they are listed as ignored in
+    docs/quarto-compat.md) instead of stopping the build as unknown."""
+    extra = (
+        "toc-location: left\nbody-classes: wide\nlightbox: true\nlang: fr\n"
+        "website:\n  navbar:\n    left: [{href: index.qmd}]\n"
+        "language:\n  crossref-fig-title: Fig.\n"
+    )
+    text = BASIC.replace(
+        '  title: "T"\n',
+        '  title: "T"\n  repo-link-target: _blank\n  page-footer: "(c) 2024"\n'
+        "  navbar:\n    left: [{text: Home, href: index.qmd}]\n",
+    )
+    write(book, {"_quarto.yml": text + extra})
+    config = load_book_config(book)
+    assert config.metadata["lightbox"] is True
+    assert config.crossref["fig-prefix"] == "Fig." and config.crossref["ch-prefix"] == "Chapitre"

@@ -125,3 +125,52 @@ def test_a_book_is_still_required_to_be_a_book_by_load_book_config(tmp_path: Pat
     _default_project(tmp_path / "p", "website")
     with pytest.raises(ConfigError, match=r"^_quarto.yml:2: project type is 'website'"):
         load_book_config(tmp_path / "p")
+
+
+def test_language_sets_crossref_words_and_dates(tmp_path: Path) -> None:
+    """`lang:` gives Quarto's translated labels; `date: today` and ISO dates print in the
+    `long` style of that language; the author's own `crossref:` words still win."""
+    doc = tmp_path / "nl.qmd"
+    doc.write_text(
+        "---\ntitle: Rapport\nlang: nl-BE\ndate: today\ncrossref:\n  tbl-prefix: Tab.\n---\n\nx\n",
+        encoding="utf-8",
+    )
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("SOURCE_DATE_EPOCH", "1700000000")  # 14 November 2023
+        config = document_config(doc)
+    assert config.date == "14 november 2023"
+    assert config.crossref["fig-prefix"] == "Figuur" and config.crossref["ch-prefix"] == "Hoofdstuk"
+    assert config.crossref["tbl-prefix"] == "Tab."
+
+
+@pytest.mark.parametrize(
+    ("value", "lang", "fmt", "expected"),
+    [
+        ("2024-03-05", None, None, "March 5, 2024"),
+        ("2024-03-05", "fr", None, "5 mars 2024"),
+        ("2024-03-05", "de", None, "5. März 2024"),
+        ("2024-03-05", None, "iso", "2024-03-05"),
+        ("2024-03-05", None, "DD/MM/YYYY", "05/03/2024"),
+        ("2022", None, None, "2022"),  # not a full date: printed as written
+        ("Spring 2024", "fr", None, "Spring 2024"),
+    ],
+)
+def test_dates_print_as_quarto_prints_them(value: str, lang: str, fmt: str, expected: str) -> None:
+    from quartowrap.project.dates import format_date
+
+    assert format_date(value, lang=lang, date_format=fmt) == expected
+
+
+@pytest.mark.slow
+def test_document_in_french_prints_french_labels_and_title_block(tmp_path: Path) -> None:
+    doc = tmp_path / "fr.qmd"
+    doc.write_text(
+        "---\ntitle: Rapport\nsubtitle: Un sous-titre\nauthor: Ann <Dupont>\n"
+        "date: 2024-03-05\nlang: fr\n---\n\nVoir @eq-a.\n\n$$x = 1$$ {#eq-a}\n",
+        encoding="utf-8",
+    )
+    render_path(doc, RenderOptions(to=("html",)), QUIET)
+    html = (tmp_path / "fr.html").read_text(encoding="utf-8")
+    assert 'data-xref-kind="eq">Équation 1</a>' in html
+    assert '<div class="subtitle">' in html and "Un sous-titre" in html
+    assert "Ann &lt;Dupont&gt; · 5 mars 2024" in html  # text, escaped, never markup

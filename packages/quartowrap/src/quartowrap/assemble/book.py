@@ -154,7 +154,30 @@ def _chapter_ref(config: BookConfig, source: Path) -> ChapterRef:
     return ChapterRef(source=source, numbered=source.stem != "index")
 
 
-def _chapter_div(ref: ChapterRef, chapter: ExecutedChapter, ast: dict[str, Any]) -> dict:
+def _title_block(config: BookConfig, chapter: ExecutedChapter) -> list[dict[str, Any]]:
+    """What Quarto prints under a title: a chapter's `subtitle`; for a lone document also
+    its authors and date (`date: today` already resolved in the configuration)."""
+    front = chapter.front_matter
+    lines: list[str] = []
+    subtitle = front.get("subtitle")
+    if isinstance(subtitle, str) and subtitle.strip():
+        lines += ["::: {.subtitle}", subtitle.strip(), ":::", ""]
+    if config.metadata.get("quartowrap-document"):
+        meta = [", ".join(config.authors)] if config.authors else []
+        meta += [config.date] if config.date else []
+        if meta:
+            # escaped: names and dates are text, never markup
+            text = " · ".join(re.sub(r"([\\`*_{}\[\]<>#+!|~^$@-])", r"\\\1", m) for m in meta)
+            lines += ["::: {.quarto-title-meta}", text, ":::"]
+    return parse_markdown("\n".join(lines))["blocks"] if lines else []
+
+
+def _chapter_div(
+    ref: ChapterRef,
+    chapter: ExecutedChapter,
+    ast: dict[str, Any],
+    title_block: list[dict[str, Any]] | None = None,
+) -> dict:
     """Wrap a chapter's blocks in the marker Div the filters and the splitter rely on."""
     blocks = list(ast["blocks"])
     title = chapter.front_matter.get("title")
@@ -162,6 +185,8 @@ def _chapter_div(ref: ChapterRef, chapter: ExecutedChapter, ast: dict[str, Any])
     if title and not (first and first["t"] == "Header" and first["c"][0] == 1):
         heading = parse_markdown(f"# {title}")["blocks"]
         blocks = heading + blocks
+    if title_block and blocks and blocks[0]["t"] == "Header":
+        blocks = [blocks[0], *title_block, *blocks[1:]]
     attrs = {
         "slug": ref.slug,
         "source": ref.source.as_posix(),
@@ -347,7 +372,10 @@ def assemble_book(
     doc = {
         "pandoc-api-version": asts[0]["pandoc-api-version"],
         "meta": _book_meta(config),
-        "blocks": [_chapter_div(r, c, a) for r, c, a in zip(refs, chapters, asts, strict=True)],
+        "blocks": [
+            _chapter_div(r, c, a, _title_block(config, c))
+            for r, c, a in zip(refs, chapters, asts, strict=True)
+        ],
     }
     result, log = _run_book_filters(doc)
     meta = result["meta"]

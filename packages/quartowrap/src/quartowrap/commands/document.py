@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from quartowrap.commands.render import _check_alt_text, _export_tables_and_figures
+from quartowrap.errors import UnresolvedReferenceError
 from quartowrap.model import AssembledBook, BookConfig, RenderOptions
 from quartowrap.progress import Progress
 from quartowrap.project.config import ProjectFiles
@@ -72,7 +73,13 @@ def render_document(
             from quartowrap.writers.html.site import last_warnings, write_html_site
 
             write_html_site(book.assembled, staging / "site", version=version, standalone=True)
-            book.warnings.extend(last_warnings())
+            written = last_warnings()
+            if written and options.strict:  # images or link targets not found
+                raise UnresolvedReferenceError(
+                    f"{len(written)} problem(s) found while writing HTML",
+                    detail="\n".join(written),
+                )
+            book.warnings.extend(written)
             _export_tables_and_figures(book.assembled, staging / "site")
             page = (staging / "site" / f"{stem}.html").read_text(encoding="utf-8")
             resources = f"{stem}_files"

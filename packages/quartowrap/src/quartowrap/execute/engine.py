@@ -444,7 +444,7 @@ def _execute(
             counts[count] = block
         outputs = [_raw_output(kind, content, block, files) for kind, content in reply.outputs]
         if reply.content.get("status") == "error" and not _allows_error(block, options):
-            raise _cell_error(reply.content, block, counts)
+            raise _cell_error(_real_error(reply), block, counts)
         cells[str(block.index)] = {"outputs": outputs}
         if injection is not None and injection[0] == block.index:
             _inject(kernel, injection[1], doc)
@@ -547,6 +547,16 @@ def _cell_error(content: dict[str, Any], cell: CodeCell, counts: dict[int, CodeC
     if cut > 0:
         frames = frames[:cut]
     return CellError(message, location, _traceback_tail(frames.splitlines()))
+
+
+def _real_error(reply: _Reply) -> dict[str, Any]:
+    """The error to report: an exception raised while IPython displayed a value (a failing
+    `_repr_html_`) leaves the reply saying `NoneType: None`; the error output has the truth."""
+    content = reply.content
+    if content.get("ename") not in (None, "", "NoneType"):
+        return content
+    errors = [c for kind, c in reply.outputs if kind == "error" and c.get("ename")]
+    return errors[-1] if errors else content
 
 
 def _first_code_line(cell: CodeCell) -> int:

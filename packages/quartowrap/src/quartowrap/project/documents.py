@@ -26,6 +26,8 @@ from quartowrap.project.config import (
     parse_yaml,
     read_project,
 )
+from quartowrap.project.dates import format_date
+from quartowrap.project.language import localised_crossref
 
 # What Quarto renders in a project (notebooks and R Markdown need engines we do not have).
 DOCUMENT_SUFFIXES = (".qmd", ".md")
@@ -124,7 +126,9 @@ def document_config(source: Path, files: ProjectFiles | None = None) -> BookConf
         meta.get("number-sections") or any(opts.get("number-sections") for opts in formats.values())
     )
     title = front.get("title") or project_meta.get("title") or rel.stem
-    date = meta.get("date")
+    date = format_date(
+        meta.get("date"), lang=meta.get("lang"), date_format=meta.get("date-format"), source=source
+    )
     version = meta.get("version")
     return BookConfig(
         root=root,
@@ -136,7 +140,7 @@ def document_config(source: Path, files: ProjectFiles | None = None) -> BookConf
         chapters=(ChapterRef(source=rel, numbered=numbered),),
         bibliography=tuple(bibliography),
         csl=csl_path,
-        crossref=dict(meta.get("crossref") or {}),
+        crossref=localised_crossref(meta),
         # Quarto freezes only in projects, and never by default.
         execute=execute_options({"freeze": False, **(meta.get("execute") or {})}),
         formats=formats,

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from quartowrap.commands.render import _check_alt_text, _export_tables_and_figures
-from quartowrap.errors import UnresolvedReferenceError
+from quartowrap.errors import BuildError, UnresolvedReferenceError
 from quartowrap.model import AssembledBook, BookConfig, RenderOptions
 from quartowrap.progress import Progress
 from quartowrap.project.config import ProjectFiles
@@ -58,6 +58,11 @@ def render_document(
 ) -> DocumentResult:
     """Render one document; raise BuildError (nothing written) on failure."""
     started = time.perf_counter()
+    if options.engine == "quarto":
+        raise BuildError(
+            f"{source.name}: --engine quarto renders books only; run `quarto render "
+            f"{source.name}` for a lone document, or use the embedded engine"
+        )
     config = document_config(source, files)
     [ref] = config.chapters
     out_dir = (config.root / config.output_dir / ref.source).parent
@@ -145,7 +150,6 @@ def render_path(target: Path, options: RenderOptions, progress: Progress) -> Non
     from dataclasses import replace
 
     from quartowrap.commands.render import render_project
-    from quartowrap.errors import BuildError
     from quartowrap.project.config import read_project
     from quartowrap.project.documents import DOCUMENT_SUFFIXES, find_project_root
 

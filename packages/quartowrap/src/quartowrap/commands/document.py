@@ -96,7 +96,9 @@ def render_document(
         if "pdf" in options.to:
             from quartowrap.writers.typst.pdf import write_pdf
 
-            write_pdf(book.assembled, staging / f"{stem}.pdf", version=version)
+            book.warnings.extend(
+                write_pdf(book.assembled, staging / f"{stem}.pdf", version=version) or []
+            )
         for item in sorted(staging.iterdir()):
             target = out_dir / item.name
             if target.is_dir():
@@ -134,6 +136,7 @@ def _assemble(config: BookConfig, options: RenderOptions, progress: Progress) ->
         data_dir=data_dir,
         use_freeze=options.use_freeze,
         jobs=1,
+        params=options.params,
         on_progress=progress.chapter,
     )
     book = assemble_book(config, executed, strict=options.strict)

@@ -177,6 +177,8 @@ def _chapter_div(
     chapter: ExecutedChapter,
     ast: dict[str, Any],
     title_block: list[dict[str, Any]] | None = None,
+    *,
+    document: bool = False,
 ) -> dict:
     """Wrap a chapter's blocks in the marker Div the filters and the splitter rely on."""
     blocks = list(ast["blocks"])
@@ -184,6 +186,8 @@ def _chapter_div(
     first = blocks[0] if blocks else None
     if title and not (first and first["t"] == "Header" and first["c"][0] == 1):
         heading = parse_markdown(f"# {title}")["blocks"]
+        if document and heading and heading[0]["t"] == "Header":
+            heading[0]["c"][1][1].append("document-title")  # never a numbered section
         blocks = heading + blocks
     if title_block and blocks and blocks[0]["t"] == "Header":
         blocks = [blocks[0], *title_block, *blocks[1:]]
@@ -193,6 +197,8 @@ def _chapter_div(
         "numbered": "true" if ref.numbered else "false",
         "appendix": "true" if ref.appendix else "false",
     }
+    if document:
+        attrs["document"] = "true"
     if ref.part:
         attrs["part"] = ref.part
     return {
@@ -373,7 +379,13 @@ def assemble_book(
         "pandoc-api-version": asts[0]["pandoc-api-version"],
         "meta": _book_meta(config),
         "blocks": [
-            _chapter_div(r, c, a, _title_block(config, c))
+            _chapter_div(
+                r,
+                c,
+                a,
+                _title_block(config, c),
+                document=bool(config.metadata.get("quartowrap-document")),
+            )
             for r, c, a in zip(refs, chapters, asts, strict=True)
         ],
     }

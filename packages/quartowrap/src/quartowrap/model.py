@@ -196,7 +196,7 @@ class RenderOptions:
 
     to: tuple[OutputFormat, ...] = ("html", "pdf")
     chapter: Path | None = None  # render only this chapter (HTML page), for fast author loops
-    engine: EngineName | None = None  # None: the project's `engine:` key, else auto
+    engine: EngineName | None = None  # None: the project's `quartowrap: engine:`, else auto
     strict: bool = False
     data_dir: Path | None = None
     use_freeze: bool = True

@@ -61,6 +61,7 @@ def test_lone_document_renders_beside_itself(tmp_path: Path) -> None:
     assert missing == []
     assert all(r.startswith("report_files/") or r == "report.html" for r in _local_references(html))
     assert not list(tmp_path.glob(".report-*")), "the staging folder must be removed"
+    assert not (tmp_path / "_freeze").exists(), "a lone document leaves only its outputs"
 
 
 def _default_project(root: Path, kind: str) -> None:

@@ -106,6 +106,8 @@ def render_document(
             item.replace(target)
             if target.suffix in (".html", ".pdf"):
                 outputs.append(target)
+    if files is None and config.execute.freeze is False:
+        _forget_results(config.root, ref.source)
     result = DocumentResult(
         config.root / ref.source, outputs, book.warnings, time.perf_counter() - started
     )
@@ -114,6 +116,20 @@ def render_document(
     for warning in result.warnings:
         progress.warn(warning)
     return result
+
+
+def _forget_results(root: Path, source: Path) -> None:
+    """A lone document leaves only its outputs beside it, as Quarto: the executed results
+    (kept under `_freeze/` while its files were written) go when freezing is off."""
+    from quartowrap.execute.freeze import FREEZE_DIR, chapter_dir
+
+    shutil.rmtree(chapter_dir(root, source), ignore_errors=True)
+    folder = chapter_dir(root, source).parent
+    while folder != root and folder.name and folder.is_dir() and not any(folder.iterdir()):
+        folder.rmdir()
+        if folder.name == FREEZE_DIR:
+            break
+        folder = folder.parent
 
 
 @dataclass

@@ -76,10 +76,10 @@ def test_merge_rules() -> None:
 def test_metadata_file_merges_over_project(book: Path) -> None:
     write(
         book,
-        {"_metadata.yml": "execute:\n  echo: true\nbibliography: extra.bib\n", "extra.bib": ""},
+        {"_metadata.yml": "execute:\n  echo: false\nbibliography: extra.bib\n", "extra.bib": ""},
     )
     config = load_book_config(book)
-    assert config.execute.echo is True
+    assert config.execute.echo is False
     assert config.execute.freeze == "auto"  # untouched default survives the merge
     assert config.bibliography == ((book / "extra.bib").resolve(),)
 
@@ -88,17 +88,17 @@ def test_directory_metadata_and_front_matter(book: Path) -> None:
     write(
         book,
         {
-            "chapters/_metadata.yml": "execute:\n  warning: true\n  echo: true\n",
+            "chapters/_metadata.yml": "execute:\n  warning: false\n  echo: false\n",
             "chapters/a.qmd": "# A\n",
         },
     )
     config = load_book_config(book)
-    meta = document_metadata(config, Path("chapters/a.qmd"), {"execute": {"echo": False}})
-    assert meta["execute"] == {"warning": True, "echo": False}
-    opts = document_execute_options(config, Path("chapters/a.qmd"), {"execute": {"echo": False}})
-    assert (opts.warning, opts.echo) == (True, False)
-    # a document outside chapters/ does not see chapters/_metadata.yml
-    assert document_execute_options(config, Path("ch1.qmd"), {}).warning is False
+    meta = document_metadata(config, Path("chapters/a.qmd"), {"execute": {"echo": True}})
+    assert meta["execute"] == {"warning": False, "echo": True}
+    opts = document_execute_options(config, Path("chapters/a.qmd"), {"execute": {"echo": True}})
+    assert (opts.warning, opts.echo) == (False, True)
+    # a document outside chapters/ does not see chapters/_metadata.yml: Quarto's defaults
+    assert document_execute_options(config, Path("ch1.qmd"), {}).warning is True
 
 
 def test_unnumbered_detection(book: Path) -> None:
@@ -121,6 +121,7 @@ def test_appendices(book: Path) -> None:
         ("execute:\n  echo: true\n  ecko: false\n", 10, "unknown key 'execute.ecko'"),
         ("format:\n  html: default\n  htm:\n    toc: true\n", 10, "unknown output format 'htm'"),
         ("engine: turbo\n", 8, "engine"),
+        ("quartowrap:\n  engine: turbo\n", 9, "quartowrap.engine"),
         ("crossref: 3\n", 8, "crossref"),
     ],
 )
@@ -175,3 +176,22 @@ def test_code_fold_and_summary_are_accepted_project_wide(book: Path) -> None:
     write(book, {"_quarto.yml": BASIC + "code-summary: [not, text]\n"})
     with pytest.raises(ConfigError, match="code-summary"):
         load_book_config(book)
+
+
+def test_valid_quarto_presentation_keys_are_accepted(book: Path) -> None:
+    """Keys Quarto documents for books and HTML pages validate (they are listed as ignored in
+    docs/quarto-compat.md) instead of stopping the build as unknown."""
+    extra = (
+        "toc-location: left\nbody-classes: wide\nlightbox: true\nlang: fr\n"
+        "website:\n  navbar:\n    left: [{href: index.qmd}]\n"
+        "language:\n  crossref-fig-title: Fig.\n"
+    )
+    text = BASIC.replace(
+        '  title: "T"\n',
+        '  title: "T"\n  repo-link-target: _blank\n  page-footer: "(c) 2024"\n'
+        "  navbar:\n    left: [{text: Home, href: index.qmd}]\n",
+    )
+    write(book, {"_quarto.yml": text + extra})
+    config = load_book_config(book)
+    assert config.metadata["lightbox"] is True
+    assert config.crossref["fig-prefix"] == "Fig." and config.crossref["ch-prefix"] == "Chapitre"

@@ -242,6 +242,30 @@ leaked attribute: `{python} hasattr(json, "KCE_LEAK")`.
 """
 
 
+RASTER = """\
+```{python}
+#| label: fig-raster-%s
+#| fig-cap: "A raster image inside the SVG"
+#| fig-alt: "Four squares"
+import matplotlib.pyplot as plt
+plt.figure(figsize=(2, 2))
+plt.imshow([[0, 1], [1, 0]])
+```
+"""
+
+
+def _embedded_png_width(svg: Path) -> int:
+    """Pixel width of the first PNG matplotlib embedded in an SVG (from its IHDR chunk)."""
+    import base64
+    import re
+    import struct
+
+    data = re.search(r'data:image/png;base64,([A-Za-z0-9+/=\s]+)"', svg.read_text())
+    assert data, "no raster image in the SVG"
+    png = base64.b64decode("".join(data.group(1).split()))
+    return struct.unpack(">I", png[16:20])[0]
+
+
 @pytest.fixture(scope="module")
 def features(tmp_path_factory: pytest.TempPathFactory) -> dict[str, ExecutedChapter]:
     root = make_book(
@@ -251,7 +275,11 @@ def features(tmp_path_factory: pytest.TempPathFactory) -> dict[str, ExecutedChap
             "isolation.qmd": ISOLATION + FIGURE % "one" + BARE_FIGURE % "one",
             "again.qmd": "# Again\n\n" + FIGURE % "two" + BARE_FIGURE % "two",
             "sized.qmd": "---\nfig-width: 3\nfig-height: 2\n---\n\n# Sized\n\n" + SIZED,
+            "dpi.qmd": "---\nfig-dpi: 30\n---\n\n# Dpi\n\n" + RASTER % "low",
+            "dpi-default.qmd": "# Dpi default\n\n" + RASTER % "default",
         },
+        # a report's settings; Quarto's defaults (both true) are in smoke/execution-defaults
+        extra="execute:\n  echo: false\n  warning: false\n",
     )
     config = load_book_config(root)
     results = execute_chapters(config, config.chapters, jobs=2, use_freeze=False)
@@ -536,3 +564,12 @@ def test_kernel_start_retries_when_a_port_was_taken(
     finally:
         pool.close()
         taken.close()
+
+
+def test_fig_dpi_sets_the_resolution_of_raster_parts(features) -> None:
+    """Quarto's `fig-dpi`: the SVG stays vector, an image inside it is rasterised at that
+    resolution (matplotlib's default is 100 dpi)."""
+    [low] = features["dpi.qmd"].figures
+    [default] = features["dpi-default.qmd"].figures
+    low_px, default_px = _embedded_png_width(low.svg), _embedded_png_width(default.svg)
+    assert low_px < 70 < 120 < default_px  # about 2 in x 0.77 of the width x dpi

@@ -249,11 +249,10 @@ def test_shortcodes_expand_from_metadata_variables_and_environment(
 @pytest.mark.parametrize(
     ("line", "message"),
     [
-        ("{{< kbd Ctrl-C >}}", r"ch\.qmd:4: unknown shortcode 'kbd'"),
-        ("{{< meta nokey >}}", r"ch\.qmd:4: .*no key 'nokey' in the document's metadata"),
-        ("{{< var nokey >}}", r"ch\.qmd:4: .*no key 'nokey' in _variables\.yml"),
-        ("{{< env KCE_T_UNSET >}}", r"ch\.qmd:4: environment variable KCE_T_UNSET is not set"),
+        ("{{< nosuch Ctrl-C >}}", r"ch\.qmd:4: unknown shortcode 'nosuch'"),
         ("Text {{< pagebreak >}}", r"ch\.qmd:4: .*pagebreak.* line of its own"),
+        ("Text {{< lipsum 2 >}}", r"ch\.qmd:4: .*lipsum.* line of its own"),
+        ("{{< placeholder wide >}}", r"ch\.qmd:4: placeholder: sizes must be whole pixels"),
         ("{{< meta who >}}", r"ch\.qmd:4: .*meta who.* is a dict"),
     ],
 )
@@ -261,9 +260,33 @@ def test_shortcode_errors_name_file_and_line(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, line: str, message: str
 ) -> None:
     monkeypatch.delenv("KCE_T_UNSET", raising=False)
-    write(tmp_path, "ch.qmd", f"---\nwho: {{a: 1}}\n---\n{line}\n")  # the shortcode: line 4
+    write(tmp_path, "ch.qmd", f"---\nwho: {{a: {{b: 1}}}}\n---\n{line}\n")  # shortcode: line 4
     with pytest.raises(ConfigError, match=message):
         parse_qmd(Path("ch.qmd"), tmp_path)
+
+
+def test_missing_keys_print_quartos_marker_with_their_location(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Quarto prints `?meta:key` and goes on; the marker carries file:line for the warning."""
+    monkeypatch.delenv("KCE_T_UNSET", raising=False)
+    text = "---\nlist: [a, b]\nx.y: dotted\n---\n{{< meta nokey >}} {{< var nokey >}}\n"
+    text += "{{< env KCE_T_UNSET >}} {{< meta list >}} {{< meta x\\.y >}}\n"
+    write(tmp_path, "ch.qmd", text)
+    prose = parse_qmd(Path("ch.qmd"), tmp_path).blocks[0].text
+    for name, key in (("meta", "nokey"), ("var", "nokey"), ("env", r"KCE\_T\_UNSET")):
+        assert f'[?{name}:{key}]{{.quartowrap-unresolved-shortcode data-source="ch.qmd:' in prose
+    assert "a, b dotted" in prose
+
+
+def test_shortcode_spread_over_lines_and_extension_shortcodes(tmp_path: Path) -> None:
+    text = "# K\n\nPress {{< kbd Ctrl-C\n  mac=Command-C >}} now.\n\n{{< lipsum 2 >}}\n"
+    write(tmp_path, "ch.qmd", text)
+    blocks = parse_qmd(Path("ch.qmd"), tmp_path).blocks
+    prose = "\n".join(b.text for b in blocks if isinstance(b, MarkdownBlock))
+    assert '<kbd aria-hidden="true" data-mac="Command-C">Ctrl-C</kbd>' in prose
+    assert "Lorem ipsum dolor sit amet" in prose and "mac=" not in prose.split("`")[-1]
+    assert prose.count("\n\n") >= 3  # two paragraphs of filler, each its own
 
 
 def test_diagram_cells_become_a_readable_code_block_with_a_note(tmp_path: Path) -> None:

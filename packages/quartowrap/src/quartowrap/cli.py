@@ -16,7 +16,17 @@ from quartowrap.progress import Progress
 
 
 def _render_parser(sub: argparse._SubParsersAction) -> None:
-    parser = sub.add_parser("render", help="render the book (HTML and PDF) into a release")
+    parser = sub.add_parser(
+        "render",
+        help="render the book (HTML and PDF) into a release, a project, or one document",
+    )
+    parser.add_argument(
+        "path",
+        nargs="?",
+        type=Path,
+        help="a document (doc.qmd → doc.html, doc.pdf beside it) or a project folder "
+        "(default: --project)",
+    )
     parser.add_argument(
         "--to", choices=["html", "pdf", "all"], default="all", help="output format (default: both)"
     )
@@ -90,7 +100,8 @@ def _params(args: argparse.Namespace) -> dict[str, object]:
 
 
 def _run_render(args: argparse.Namespace, progress: Progress) -> int:
-    from quartowrap.commands.render import RenderOptions, default_jobs, render_project
+    from quartowrap.commands.document import render_path
+    from quartowrap.commands.render import RenderOptions, default_jobs
 
     to = ("html", "pdf") if args.to == "all" else (args.to,)
     options = RenderOptions(
@@ -105,7 +116,7 @@ def _run_render(args: argparse.Namespace, progress: Progress) -> int:
         jobs=default_jobs(),
         params=_params(args),
     )
-    render_project(args.project, options, progress=progress)
+    render_path(args.path or args.project, options, progress)
     return 0
 
 

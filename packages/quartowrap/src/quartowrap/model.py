@@ -93,11 +93,15 @@ class ExecutedChapter:
 
 @dataclass(frozen=True)
 class ExecuteOptions:
-    """Quarto `execute:` options (project level; cells and front matter may override)."""
+    """Quarto `execute:` options (project level; cells and front matter may override).
 
-    echo: bool = False
+    The defaults are Quarto's (code and warnings shown), so a Quarto user's document looks
+    as Quarto renders it; a report hides them with `execute: echo: false, warning: false`.
+    """
+
+    echo: bool = True
     eval: bool = True
-    warning: bool = False
+    warning: bool = True
     error: bool = False  # True: a failing cell shows its error instead of stopping the build
     output: bool = True
     include: bool = True
@@ -121,7 +125,7 @@ class BookConfig:
     execute: ExecuteOptions = field(default_factory=ExecuteOptions)
     formats: dict[str, dict[str, Any]] = field(default_factory=dict)  # "html", "pdf" options
     kce: dict[str, Any] = field(default_factory=dict)  # house-style metadata (`kce:` block)
-    engine: EngineName = "auto"
+    engine: EngineName = "auto"  # from `quartowrap: engine:` (Quarto's `engine:` is jupyter/knitr)
     output_dir: Path = Path("_output")  # relative to root
     metadata: dict[str, Any] = field(default_factory=dict)  # the whole merged mapping
 
@@ -192,7 +196,7 @@ class RenderOptions:
 
     to: tuple[OutputFormat, ...] = ("html", "pdf")
     chapter: Path | None = None  # render only this chapter (HTML page), for fast author loops
-    engine: EngineName | None = None  # None: the project's `engine:` key, else auto
+    engine: EngineName | None = None  # None: the project's `quartowrap: engine:`, else auto
     strict: bool = False
     data_dir: Path | None = None
     use_freeze: bool = True

@@ -22,6 +22,8 @@ from typing import Any
 
 import pypandoc
 
+from quartowrap.assemble.conditional import resolve_conditions
+from quartowrap.assemble.shortcode_results import move_contents, unresolved_shortcodes
 from quartowrap.errors import BuildError, UnresolvedReferenceError
 from quartowrap.model import (
     AssembledBook,
@@ -34,6 +36,7 @@ from quartowrap.model import (
     TableOutput,
     XrefEntry,
 )
+from quartowrap.project.config import document_metadata
 
 STAGE_DIR = Path(__file__).resolve().parent
 FILTER_DIR = STAGE_DIR / "filters"
@@ -151,20 +154,51 @@ def _chapter_ref(config: BookConfig, source: Path) -> ChapterRef:
     return ChapterRef(source=source, numbered=source.stem != "index")
 
 
-def _chapter_div(ref: ChapterRef, chapter: ExecutedChapter, ast: dict[str, Any]) -> dict:
+def _title_block(config: BookConfig, chapter: ExecutedChapter) -> list[dict[str, Any]]:
+    """What Quarto prints under a title: a chapter's `subtitle`; for a lone document also
+    its authors and date (`date: today` already resolved in the configuration)."""
+    front = chapter.front_matter
+    lines: list[str] = []
+    subtitle = front.get("subtitle")
+    if isinstance(subtitle, str) and subtitle.strip():
+        lines += ["::: {.subtitle}", subtitle.strip(), ":::", ""]
+    if config.metadata.get("quartowrap-document"):
+        meta = [", ".join(config.authors)] if config.authors else []
+        meta += [config.date] if config.date else []
+        if meta:
+            # escaped: names and dates are text, never markup
+            text = " · ".join(re.sub(r"([\\`*_{}\[\]<>#+!|~^$@-])", r"\\\1", m) for m in meta)
+            lines += ["::: {.quarto-title-meta}", text, ":::"]
+    return parse_markdown("\n".join(lines))["blocks"] if lines else []
+
+
+def _chapter_div(
+    ref: ChapterRef,
+    chapter: ExecutedChapter,
+    ast: dict[str, Any],
+    title_block: list[dict[str, Any]] | None = None,
+    *,
+    document: bool = False,
+) -> dict:
     """Wrap a chapter's blocks in the marker Div the filters and the splitter rely on."""
     blocks = list(ast["blocks"])
     title = chapter.front_matter.get("title")
     first = blocks[0] if blocks else None
     if title and not (first and first["t"] == "Header" and first["c"][0] == 1):
         heading = parse_markdown(f"# {title}")["blocks"]
+        if document and heading and heading[0]["t"] == "Header":
+            heading[0]["c"][1][1].append("document-title")  # never a numbered section
         blocks = heading + blocks
+    if title_block and blocks and blocks[0]["t"] == "Header":
+        blocks = [blocks[0], *title_block, *blocks[1:]]
     attrs = {
         "slug": ref.slug,
         "source": ref.source.as_posix(),
         "numbered": "true" if ref.numbered else "false",
         "appendix": "true" if ref.appendix else "false",
     }
+    if document:
+        attrs["document"] = "true"
     if ref.part:
         attrs["part"] = ref.part
     return {
@@ -321,10 +355,39 @@ def assemble_book(
     refs = [_chapter_ref(config, c.source) for c in chapters]
     with ThreadPoolExecutor(max_workers=min(4, len(chapters))) as pool:
         asts = list(pool.map(lambda c: parse_markdown(c.markdown, cache_dir=cache_dir), chapters))
+    # `when-meta`/`unless-meta` are the same for every output: resolved before numbering.
+    asts = [
+        {
+            **ast,
+            "blocks": resolve_conditions(
+                ast["blocks"], meta=document_metadata(config, c.source, c.front_matter)
+            ),
+        }
+        for ast, c in zip(asts, chapters, strict=True)
+    ]
+    shortcode_warnings: list[str] = []
+    for i, ast in enumerate(asts):
+        blocks, missing = move_contents(ast["blocks"])
+        blocks, unresolved = unresolved_shortcodes(blocks)
+        source = chapters[i].source.as_posix()
+        shortcode_warnings += unresolved
+        shortcode_warnings += [
+            f"{source}: {{{{< contents {m} >}}}}: no element #{m}" for m in missing
+        ]
+        asts[i] = {**ast, "blocks": blocks}
     doc = {
         "pandoc-api-version": asts[0]["pandoc-api-version"],
         "meta": _book_meta(config),
-        "blocks": [_chapter_div(r, c, a) for r, c, a in zip(refs, chapters, asts, strict=True)],
+        "blocks": [
+            _chapter_div(
+                r,
+                c,
+                a,
+                _title_block(config, c),
+                document=bool(config.metadata.get("quartowrap-document")),
+            )
+            for r, c, a in zip(refs, chapters, asts, strict=True)
+        ],
     }
     result, log = _run_book_filters(doc)
     meta = result["meta"]
@@ -348,6 +411,7 @@ def assemble_book(
     }
     citations = [c for c in _json_list(meta, "quartowrap-citekeys") if c["key"] in missing]
     warnings = [
+        *shortcode_warnings,
         *_locate(
             config, by_slug, _json_list(meta, "quartowrap-unresolved"), "unresolved reference"
         ),
@@ -362,7 +426,7 @@ def assemble_book(
     ]
     if strict and warnings:
         raise UnresolvedReferenceError(
-            f"{len(warnings)} unresolved reference(s) or duplicate label(s)",
+            f"{len(warnings)} unresolved reference(s), shortcode key(s) or duplicate label(s)",
             detail="\n".join(warnings),
         )
 

@@ -252,7 +252,12 @@ def _render_embedded(
     if "HTML" in writers:
         from quartowrap.writers.html.site import last_warnings
 
-        book = replace(book, warnings=(*book.warnings, *last_warnings()))
+        written = last_warnings()
+        if written and options.strict:  # images or link targets not found
+            raise UnresolvedReferenceError(
+                f"{len(written)} problem(s) found while writing HTML", detail="\n".join(written)
+            )
+        book = replace(book, warnings=(*book.warnings, *written))
     _export_tables_and_figures(book, staging)
     return book
 

@@ -35,6 +35,7 @@ from quartowrap.execute.kernels import (
     KernelPool,
     figure_size_code,
     kernel_environment,
+    rc_code,
     release_event_loop,
     setup_code,
 )
@@ -107,6 +108,7 @@ class _Plan:
     key: str = ""
     reason: str | None = None  # why it must execute; None = static or reusable
     figure_size: tuple[float, float] | None = None
+    figure_dpi: float | None = None  # Quarto's `fig-dpi`: resolution of raster parts
     cwd: Path | None = None  # the project root, or the chapter's directory (execute-dir: file)
     frozen: freeze.FrozenResult | None = None
     code_display: dict[str, Any] = field(default_factory=dict)  # code-fold / code-summary
@@ -154,11 +156,14 @@ def execute_chapters(
         plan.code_display = _code_display(config, ref.source, doc.front_matter)
         if doc.executable and doc.has_code:
             plan.figure_size = _figure_size(config, ref.source, doc.front_matter)
+            plan.figure_dpi = _figure_dpi(config, ref.source, doc.front_matter)
             # Quarto's `project: execute-dir: file` runs a chapter in its own directory; the
             # default here is the project root (analysis code and data paths are root-relative).
             execute_dir = (config.metadata.get("project") or {}).get("execute-dir")
             plan.cwd = (root / ref.source).parent if execute_dir == "file" else root
             extra = repr((plan.figure_size, execute_dir == "file"))
+            if plan.figure_dpi is not None:  # only then, so other freeze keys stay as they were
+                extra += f" fig-dpi={plan.figure_dpi!r}"
             sizes = [
                 (c.index, _cell_figure_size(c, plan.figure_size))
                 for c in doc.cells
@@ -283,6 +288,7 @@ def _run_one(
             root,
             plan.figure_size,
             plan.cwd,
+            figure_dpi=plan.figure_dpi,
             injection=(plan.inject_after, injection_code(plan.injected)) if plan.injected else None,
             fonts=plan.fonts,
         )
@@ -392,6 +398,19 @@ def _figure_size(
 MATPLOTLIB_DEFAULT_SIZE = (6.4, 4.8)
 
 
+def _figure_dpi(config: BookConfig, source: Path, front_matter: dict[str, Any]) -> float | None:
+    """Quarto's `fig-dpi` (document, `format: html:` or project): the resolution matplotlib
+    rasterises images at inside the SVG (an `imshow`, a rasterised scatter)."""
+    meta = document_metadata(config, source, front_matter)
+    value = meta.get("fig-dpi")
+    formats = meta.get("format")
+    if value is None and isinstance(formats, dict) and isinstance(formats.get("html"), dict):
+        value = formats["html"].get("fig-dpi")
+    if isinstance(value, int | float) and not isinstance(value, bool) and value > 0:
+        return float(value)
+    return None
+
+
 def _cell_figure_size(
     cell: CodeCell, document: tuple[float, float] | None
 ) -> tuple[float, float] | None:
@@ -413,6 +432,7 @@ def _execute(
     cwd: Path | None = None,
     injection: tuple[int | None, str] | None = None,
     fonts: Sequence[Path] = (),
+    figure_dpi: float | None = None,
 ) -> tuple[dict[str, Any], dict[str, bytes], dict[str, Any]]:
     """Run a chapter's cells and inline expressions in document order.
 
@@ -422,6 +442,10 @@ def _execute(
     reply = _request(kernel, setup_code(root, figure_size, cwd, fonts), silent=True)
     if reply.content.get("status") != "ok":
         raise BuildError(f"kernel setup failed: {reply.content.get('evalue')}")
+    if figure_dpi is not None:
+        _request(
+            kernel, rc_code({"figure.dpi": figure_dpi, "savefig.dpi": figure_dpi}), silent=True
+        )
     if injection is not None and injection[0] is None:
         _inject(kernel, injection[1], doc)
     cells: dict[str, Any] = {}
@@ -452,7 +476,7 @@ def _execute(
             counts[count] = block
         outputs = [_raw_output(kind, content, block, files) for kind, content in reply.outputs]
         if reply.content.get("status") == "error" and not _allows_error(block, options):
-            raise _cell_error(reply.content, block, counts)
+            raise _cell_error(_real_error(reply), block, counts)
         cells[str(block.index)] = {"outputs": outputs}
         if injection is not None and injection[0] == block.index:
             _inject(kernel, injection[1], doc)
@@ -555,6 +579,16 @@ def _cell_error(content: dict[str, Any], cell: CodeCell, counts: dict[int, CodeC
     if cut > 0:
         frames = frames[:cut]
     return CellError(message, location, _traceback_tail(frames.splitlines()))
+
+
+def _real_error(reply: _Reply) -> dict[str, Any]:
+    """The error to report: an exception raised while IPython displayed a value (a failing
+    `_repr_html_`) leaves the reply saying `NoneType: None`; the error output has the truth."""
+    content = reply.content
+    if content.get("ename") not in (None, "", "NoneType"):
+        return content
+    errors = [c for kind, c in reply.outputs if kind == "error" and c.get("ename")]
+    return errors[-1] if errors else content
 
 
 def _first_code_line(cell: CodeCell) -> int:

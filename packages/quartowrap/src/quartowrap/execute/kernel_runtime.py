@@ -169,6 +169,18 @@ def _kernel_figure_size(size: tuple[float, float]) -> None:
         sys.modules["matplotlib"].rcParams["figure.figsize"] = size
 
 
+def _kernel_rc(values: dict[str, Any]) -> None:
+    """Set matplotlib rc values in the inline backend's rc and, if imported, rcParams."""
+    from IPython import get_ipython
+
+    cfg = get_ipython().config
+    rc = dict(cfg.InlineBackend.get("rc") or {})
+    rc.update(values)
+    cfg.InlineBackend.rc = rc
+    if "matplotlib" in sys.modules:
+        sys.modules["matplotlib"].rcParams.update(values)
+
+
 def _kernel_setup(
     root: str,
     figure_size: tuple[float, float] | None = None,

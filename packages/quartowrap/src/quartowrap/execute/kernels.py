@@ -495,6 +495,11 @@ def setup_code(
 REPORT_EXPRESSION = f"__import__('sys').modules[{RUNTIME_MODULE!r}]._kernel_report()"
 
 
+def rc_code(rc: dict[str, float]) -> str:
+    """Code that sets matplotlib rc values now and for a pyplot imported later."""
+    return f"__import__('sys').modules[{RUNTIME_MODULE!r}]._kernel_rc({rc!r})\n"
+
+
 def figure_size_code(size: tuple[float, float]) -> str:
     """Code that sets matplotlib's default figure size (inches) for the cells that follow:
     a cell's own `fig-width`/`fig-height`, then the document's size back after it."""

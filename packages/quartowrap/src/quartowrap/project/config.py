@@ -22,6 +22,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from quartowrap.errors import ConfigError
 from quartowrap.model import BookConfig, ChapterRef, ExecuteOptions, SourceLocation
+from quartowrap.project.dates import format_date
+from quartowrap.project.language import localised_crossref
 
 PROJECT_FILE = "_quarto.yml"
 METADATA_FILE = "_metadata.yml"
@@ -221,7 +223,9 @@ class ExecuteModel(CellDefaults):
 
 
 class ProjectModel(_Model):
-    type: Literal["book"] | None = None
+    # book: one release of chapters; default/website: every document rendered on its own
+    # (a website's navigation is not built); manuscript renders as default.
+    type: Literal["book", "default", "website", "manuscript"] | None = None
     output_dir: str | None = Field(None, alias="output-dir")
     execute_dir: Literal["file", "project"] | None = Field(None, alias="execute-dir")
     lib_dir: str | None = Field(None, alias="lib-dir")
@@ -282,9 +286,30 @@ class BookModel(_Model):
     navbar: dict[str, Any] | None = None
     page_footer: str | dict[str, Any] | None = Field(None, alias="page-footer")
     reader_mode: bool | None = Field(None, alias="reader-mode")
+    # Further site options of Quarto books: accepted, not applied (docs/quarto-compat.md).
+    repo_link_target: str | None = Field(None, alias="repo-link-target")
+    repo_link_rel: str | None = Field(None, alias="repo-link-rel")
+    repo_subdir: str | None = Field(None, alias="repo-subdir")
+    repo_branch: str | None = Field(None, alias="repo-branch")
+    site_path: str | None = Field(None, alias="site-path")
+    google_analytics: str | dict[str, Any] | None = Field(None, alias="google-analytics")
+    cookie_consent: bool | str | dict[str, Any] | None = Field(None, alias="cookie-consent")
+    twitter_card: bool | dict[str, Any] | None = Field(None, alias="twitter-card")
+    open_graph: bool | dict[str, Any] | None = Field(None, alias="open-graph")
+    comments: bool | dict[str, Any] | None = None
+    bread_crumbs: bool | None = Field(None, alias="bread-crumbs")
+    back_to_top_navigation: bool | None = Field(None, alias="back-to-top-navigation")
+    image: str | None = None
+    date_format: str | None = Field(None, alias="date-format")
 
 
 FormatOptions = dict[str, Any] | Literal["default"] | None
+
+
+class QuartowrapModel(_Model):
+    """Our own settings, under a key of our own so they never collide with Quarto's."""
+
+    engine: Literal["auto", "embedded", "quarto"] | None = None
 
 
 class RootModel(CellDefaults):
@@ -313,7 +338,10 @@ class RootModel(CellDefaults):
     params: dict[str, Any] | None = None
     execute: ExecuteModel | None = None
     jupyter: str | dict[str, Any] | None = None
-    engine: Literal["auto", "embedded", "quarto"] | None = None
+    # Quarto's own key (which engine executes cells): accepted so standard documents
+    # validate; `{python}` cells always run in a Jupyter kernel here.
+    engine: Literal["jupyter", "markdown", "knitr", "julia"] | None = None
+    quartowrap: QuartowrapModel | None = None
     format: str | dict[str, FormatOptions] | None = None
     kce: dict[str, Any] | None = None
     toc: bool | None = None
@@ -348,6 +376,45 @@ class RootModel(CellDefaults):
     # Quarto also accepts at a document's top level come from CellDefaults.
     description: str | None = None
     draft: bool | None = None
+    date_format: str | None = Field(None, alias="date-format")
+    language: dict[str, Any] | str | None = None
+    # Presentation options Quarto reads at the top level (HTML and typst): accepted so a
+    # Quarto project validates; the engine's fixed layout ignores them (see the docs).
+    website: dict[str, Any] | None = None
+    toc_location: Literal["left", "right", "body", "left-body", "right-body"] | None = Field(
+        None, alias="toc-location"
+    )
+    toc_expand: bool | int | None = Field(None, alias="toc-expand")
+    body_classes: str | None = Field(None, alias="body-classes")
+    lightbox: bool | Literal["auto"] | dict[str, Any] | None = None
+    page_layout: Literal["article", "full", "custom"] | None = Field(None, alias="page-layout")
+    theme: str | list[str] | dict[str, Any] | None = None
+    css: str | list[str] | None = None
+    mainfont: str | None = None
+    monofont: str | None = None
+    fontsize: str | int | float | None = None
+    linestretch: int | float | None = None
+    papersize: str | None = None
+    margin: dict[str, Any] | None = None
+    highlight_style: str | dict[str, Any] | None = Field(None, alias="highlight-style")
+    code_tools: bool | dict[str, Any] | None = Field(None, alias="code-tools")
+    code_copy: bool | Literal["hover"] | None = Field(None, alias="code-copy")
+    code_overflow: Literal["scroll", "wrap"] | None = Field(None, alias="code-overflow")
+    code_line_numbers: bool | None = Field(None, alias="code-line-numbers")
+    code_link: bool | None = Field(None, alias="code-link")
+    anchor_sections: bool | None = Field(None, alias="anchor-sections")
+    smooth_scroll: bool | None = Field(None, alias="smooth-scroll")
+    title_block_banner: bool | str | None = Field(None, alias="title-block-banner")
+    title_block_style: Literal["default", "plain", "none"] | None = Field(
+        None, alias="title-block-style"
+    )
+    html_math_method: str | dict[str, Any] | None = Field(None, alias="html-math-method")
+    fig_align: Literal["default", "left", "right", "center"] | None = Field(None, alias="fig-align")
+    fig_responsive: bool | None = Field(None, alias="fig-responsive")
+    link_external_icon: bool | None = Field(None, alias="link-external-icon")
+    link_external_newwindow: bool | None = Field(None, alias="link-external-newwindow")
+    keep_typ: bool | None = Field(None, alias="keep-typ")
+    keep_md: bool | None = Field(None, alias="keep-md")
 
 
 def _check_schema(doc: YamlDocument, *, allow_extra: bool = False) -> None:
@@ -415,8 +482,29 @@ def _check_formats(doc: YamlDocument) -> None:
 # --------------------------------------------------------------------------------------
 
 
-def load_book_config(root: Path) -> BookConfig:
-    """Read, merge and validate the book project in `root`."""
+@dataclass(frozen=True)
+class ProjectFiles:
+    """`_quarto.yml` and the root `_metadata.yml`, validated and merged (later files win)."""
+
+    root: Path
+    merged: dict[str, Any]
+    docs: tuple[YamlDocument, ...]
+
+    @property
+    def type(self) -> str:
+        """Quarto's project type; a project without one is a `default` project."""
+        return str((self.merged.get("project") or {}).get("type") or "default")
+
+    def where(self, *key: str | int) -> SourceLocation:
+        """The location of a key in the last file that sets it."""
+        for doc in reversed(self.docs):
+            if tuple(key) in doc.lines:
+                return doc.location(key)
+        return self.docs[0].location(key[:1])
+
+
+def read_project(root: Path) -> ProjectFiles:
+    """Read and validate the project files in `root` (any project type)."""
     root = Path(root).resolve()
     project_file = root / PROJECT_FILE
     if not project_file.is_file():
@@ -432,17 +520,19 @@ def load_book_config(root: Path) -> BookConfig:
     merged: dict[str, Any] = {}
     for doc in docs:
         merged = merge_metadata(merged, doc.data)
+    return ProjectFiles(root, merged, tuple(docs))
 
-    def where(*key: str | int) -> SourceLocation:
-        """The location of a key in the last file that sets it (later files win)."""
-        for doc in reversed(docs):
-            if tuple(key) in doc.lines:
-                return doc.location(key)
-        return project.location(key[:1])
 
+def load_book_config(root: Path) -> BookConfig:
+    """Read, merge and validate the book project in `root`."""
+    files = read_project(root)
+    root, merged, where = files.root, files.merged, files.where
     project_opts = merged.get("project") or {}
-    if project_opts.get("type") != "book":
-        raise ConfigError("project type must be 'book' (project: type: book)", where("project"))
+    if files.type != "book":
+        raise ConfigError(
+            f"project type is '{files.type}', not a book (project: type: book)",
+            where("project", "type"),
+        )
     book = merged.get("book") or {}
     title = book.get("title") or merged.get("title")
     if not title:
@@ -457,7 +547,12 @@ def load_book_config(root: Path) -> BookConfig:
     formats = _formats(merged.get("format"))
     authors = _authors(book.get("author") or book.get("authors") or merged.get("author"))
     version = book.get("version", merged.get("version"))
-    date = book.get("date", merged.get("date"))
+    date = format_date(
+        book.get("date", merged.get("date")),
+        lang=merged.get("lang"),
+        date_format=book.get("date-format") or merged.get("date-format"),
+        source=root / PROJECT_FILE,
+    )
     return BookConfig(
         root=root,
         title=str(title),
@@ -468,11 +563,11 @@ def load_book_config(root: Path) -> BookConfig:
         chapters=chapters,
         bibliography=bibliography,
         csl=_existing(root, csl, where("csl")) if csl else None,
-        crossref=dict(merged.get("crossref") or {}),
+        crossref=localised_crossref(merged),
         execute=execute,
         formats=formats,
         kce=dict(merged.get("kce") or {}),
-        engine=merged.get("engine") or "auto",
+        engine=(merged.get("quartowrap") or {}).get("engine") or "auto",
         output_dir=Path(project_opts.get("output-dir") or "_output"),
         metadata=merged,
     )

@@ -23,6 +23,7 @@ from typing import Any
 
 from quartowrap.errors import ConfigError
 from quartowrap.model import SourceLocation
+from quartowrap.project.shortcode_builtins import BUILTINS
 
 VARIABLES_FILE = "_variables.yml"
 SUPPORTED = ("meta", "var", "env", "pagebreak")
@@ -95,8 +96,10 @@ def _as_text(value: Any, what: str, at: SourceLocation) -> str:
         return "true" if value else "false"
     if isinstance(value, str | int | float):
         return str(value)
-    if isinstance(value, list) and all(isinstance(v, str | int | float) for v in value):
-        return ", ".join(str(v) for v in value)
+    if isinstance(value, list):
+        return ", ".join(_as_text(v, what, at) for v in value)
+    if isinstance(value, Mapping) and all(isinstance(v, str | int | float) for v in value.values()):
+        return " ".join(str(v) for v in value.values())
     if value is None:
         return ""
     raise ConfigError(f"{what} is a {type(value).__name__}, not a value that prints", at)
@@ -111,17 +114,23 @@ def _value(name: str, args: list[str], ctx: ShortcodeContext, at: SourceLocation
             return ctx.environ[key]
         if len(args) > 1:
             return args[1]
-        raise ConfigError(
-            f"environment variable {key} is not set (give a default: "
-            f'{{{{< env {key} "default" >}}}})',
-            at,
-        )
+        return unresolved_marker(name, key, at)
     source = ctx.metadata if name == "meta" else ctx.variables
     found, value = _lookup(source, key)
     if not found:
-        where = "the document's metadata" if name == "meta" else ctx.variables_file
-        raise ConfigError(f"{{{{< {name} {key} >}}}}: no key '{key}' in {where}", at)
+        return unresolved_marker(name, key, at)
     return _as_text(value, f"{{{{< {name} {key} >}}}}", at)
+
+
+UNRESOLVED_CLASS = "quartowrap-unresolved-shortcode"
+
+
+def unresolved_marker(name: str, key: str, at: SourceLocation) -> str:
+    """Quarto prints `?meta:key` in bold and goes on; the span lets the assembler warn (or,
+    under --strict, fail) naming the file and line."""
+    text = re.sub(r"([\\`*_{}\[\]<>#+!|~^$@-])", r"\\\1", f"?{name}:{key}")
+    where = str(at).replace('"', "")
+    return f'**[{text}]{{.{UNRESOLVED_CLASS} data-source="{where}"}}**'
 
 
 def _expand_line(
@@ -151,8 +160,20 @@ def _expand_line(
                 raise ConfigError("{{< pagebreak >}} must stand on a line of its own", at)
             block = list(PAGEBREAK_LINES)
             continue
+        if name in BUILTINS:
+            result = BUILTINS[name](args[1:], at)
+            if isinstance(result, str):
+                pieces.append(lead + result + trail)
+                continue
+            if in_code:
+                pieces.append(m.group(0))
+                continue
+            if text.strip() != m.group(0):
+                raise ConfigError(f"{{{{< {name} … >}}}} must stand on a line of its own", at)
+            block = result
+            continue
         if name not in ("meta", "var", "env"):
-            known = ", ".join([*SUPPORTED, "include"])
+            known = ", ".join([*SUPPORTED, *BUILTINS, "include"])
             raise ConfigError(
                 f"unknown shortcode '{name}' (this engine knows {known}; write "
                 f"{{{{{{< {name} … >}}}}}} to keep it as text)",
@@ -163,6 +184,38 @@ def _expand_line(
         return block
     pieces.append(text[last:])
     return "".join(pieces).split("\n")
+
+
+_OPEN = re.compile(r"\{\{\{?<(?![^\n]*>\}\})")
+_MAX_SHORTCODE_LINES = 20
+
+
+def _join_open_shortcodes(lines: list[Line]) -> list[Line]:
+    """A shortcode spread over several lines becomes one line at its first line's location
+    (Quarto reads `{{< video URL` + newline + `title="…" >}}` as one shortcode)."""
+    out: list[Line] = []
+    i = 0
+    while i < len(lines):
+        text, loc = lines[i]
+        end = _shortcode_end(lines, i) if "{{" in text and _OPEN.search(text) else None
+        if end is None:
+            out.append((text, loc))
+            i += 1
+            continue
+        out.append((" ".join([text, *(t.strip() for t, _ in lines[i + 1 : end + 1])]), loc))
+        i = end + 1
+    return out
+
+
+def _shortcode_end(lines: list[Line], start: int) -> int | None:
+    """The line that closes the shortcode opened on `start`, within the same paragraph."""
+    for j in range(start + 1, min(len(lines), start + _MAX_SHORTCODE_LINES)):
+        text = lines[j][0]
+        if not text.strip() or _FENCE.match(text):
+            return None
+        if ">}}" in text:
+            return j
+    return None
 
 
 _FENCE = re.compile(r"^ {0,3}(?P<fence>`{3,}|~{3,})(?P<info>.*)$")
@@ -179,6 +232,7 @@ def expand_shortcodes(lines: list[Line], ctx: ShortcodeContext) -> list[Line]:
     out: list[Line] = []
     fence: str | None = None
     skip = False
+    lines = _join_open_shortcodes(lines)
     for text, loc in lines:
         if fence is None:
             m = _FENCE.match(text)

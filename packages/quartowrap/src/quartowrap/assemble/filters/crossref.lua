@@ -268,8 +268,39 @@ local function number_chapter(div, state)
   local numbered = div.attributes["numbered"] ~= "false"
   local appendix = div.attributes["appendix"] == "true"
   local counters = {}
+  -- A lone document (not a book chapter): its title is never numbered and its highest
+  -- heading level counts from 1, as Quarto numbers `## Intro` "1" under a YAML title.
+  local document = div.attributes["document"] == "true"
+  local base = 1
+  if document then
+    base = 7
+    for _, b in ipairs(div.content) do
+      if b.t == "Header" and not b.classes:includes("document-title") and b.level < base then
+        base = b.level
+      end
+    end
+  end
+
+  local function document_number(el)
+    if not numbered or el.classes:includes("document-title")
+        or el.classes:includes("unnumbered") or el.level < base then
+      return nil
+    end
+    local depth = el.level - base + 1
+    for i = 1, depth do
+      counters[i] = counters[i] or 0
+    end
+    counters[depth] = counters[depth] + 1
+    for i = depth + 1, #counters do
+      counters[i] = nil
+    end
+    return table.concat(counters, ".", 1, depth)
+  end
 
   local function header_number(el)
+    if document then
+      return document_number(el)
+    end
     if el.level == 1 then
       if not numbered or el.classes:includes("unnumbered") then
         return nil
@@ -455,7 +486,7 @@ local function number_chapter(div, state)
         el.attributes["number"] = number
       end
       if xref_kind(el.identifier) == "sec" then
-        local label = prefix_for("sec", number, el.level, appendix)
+        local label = prefix_for("sec", number, document and 2 or el.level, appendix)
         if number then
           label = label .. " " .. number
         else

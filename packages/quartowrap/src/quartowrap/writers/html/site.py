@@ -19,6 +19,7 @@ Why the work is split the way it is:
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,7 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
+from quartowrap.assemble.conditional import resolve_conditions
 from quartowrap.model import AssembledBook
 from quartowrap.writers.frontmatter import FrontMatter, build_front_matter
 from quartowrap.writers.html.fragments import _scope_header_cells, render_fragments
@@ -83,6 +85,7 @@ def write_html_site(
     commit: str | None = None,
     front_matter: FrontMatter | None = None,
     cache_dir: Path | None = None,
+    standalone: bool = False,
 ) -> list[Path]:
     """Write the HTML site into `out_dir`; return every file written, sorted.
 
@@ -92,7 +95,17 @@ def write_html_site(
     are left alone, so a preview server watching the output sees only what changed.
     `cache_dir` (optional, e.g. `_freeze/_html`) keeps pandoc's page fragments between
     builds, so a rebuild in a new process only converts the pages that changed.
+    `standalone` writes a lone document: its page only (no lists of figures or tables, no
+    version banner), as Quarto renders a document outside a book.
     """
+    # Quarto's `.content-visible when-format=…` (metadata conditions were resolved earlier).
+    book = replace(
+        book,
+        chapters=tuple(
+            replace(c, ast={**c.ast, "blocks": resolve_conditions(c.ast["blocks"], fmt="html")})
+            for c in book.chapters
+        ),
+    )
     if front_matter is None and book.config.kce:
         front_matter = build_front_matter(book, version=version, commit=commit)
     out_dir = Path(out_dir)
@@ -147,7 +160,7 @@ def write_html_site(
     foreword = md_html[0] if fm is not None and fm.foreword_md else None
     key_messages = md_html[1:] if foreword is not None else md_html
 
-    front_pages = _front_pages(ctx, fm, foreword, key_messages)
+    front_pages = [] if standalone else _front_pages(ctx, fm, foreword, key_messages)
     pages = _reading_order(chapter_pages, front_pages)
 
     # 3. Wrap every page in the template.
@@ -155,6 +168,7 @@ def write_html_site(
     nav = _nav_groups(pages)
     site = _site_info(book, version, commit, {p.filename for p in pages})
     site["cover"] = _cover(book, fm, version)
+    site["document"] = standalone
     template = _env().get_template("page.html.j2")
     for i, page in enumerate(pages):
         prev_page = pages[i - 1] if i > 0 else None

@@ -29,6 +29,7 @@ from typing import Any
 import typst
 
 from quartowrap.assemble.book import parse_markdown, run_pandoc
+from quartowrap.assemble.conditional import resolve_conditions
 from quartowrap.errors import BuildError
 from quartowrap.model import AssembledBook
 from quartowrap.writers.frontmatter import FrontMatter, build_front_matter, section_span
@@ -156,7 +157,8 @@ def typst_source(book: AssembledBook, fm: FrontMatter, *, dated: bool = True) ->
     first = book.chapters[0].ast
     blocks = _preamble(fm, dated)
     for chapter in book.chapters:
-        blocks.extend(_chapter_blocks(chapter.ast["blocks"], fm, chapter.ref.source.as_posix()))
+        body = resolve_conditions(chapter.ast["blocks"], fmt="typst")  # `when-format`
+        blocks.extend(_chapter_blocks(body, fm, chapter.ref.source.as_posix()))
     doc = {"pandoc-api-version": first["pandoc-api-version"], "meta": {}, "blocks": blocks}
     source = run_pandoc(
         ["-f", "json", "-t", TYPST_WRITER, "--lua-filter", str(TYPST_FILTER), "--wrap=preserve"],

@@ -103,7 +103,9 @@
   function ensureIndex() {
     if (loading) return loading;
     var scripts = [];
-    if (!window.MiniSearch) scripts.push(loadScript("assets/vendor/minisearch/minisearch.umd.js"));
+    // Resources sit beside the search data (a lone document keeps them in <stem>_files/).
+    var base = input.getAttribute("data-search-data").replace(/search-data\.js$/, "");
+    if (!window.MiniSearch) scripts.push(loadScript(base + "assets/vendor/minisearch/minisearch.umd.js"));
     if (!window.KCE_SEARCH_DATA) scripts.push(loadScript(input.getAttribute("data-search-data")));
     loading = Promise.all(scripts).then(function () {
       docs = window.KCE_SEARCH_DATA || [];

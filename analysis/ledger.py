@@ -19,10 +19,11 @@ that reason.  All functions are pure: frames in, frames out.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal, InvalidOperation
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -169,28 +170,58 @@ def subclusters(actions: pd.DataFrame, super_cluster: str) -> pd.DataFrame:
     return _long(table, "row", {c: c for c in [*act.REGIONS, "Total"]})
 
 
-def reproduce(
-    professionals: pd.DataFrame,
-    patients: pd.DataFrame,
-    value_set: eq5d.ValueSet,
-    action_data: act.ActionData,
-) -> pd.DataFrame:
-    """Every ledger table rebuilt from the data: ``table, row, column, value``."""
-    sample = pacic.analysis_sample(patients)
-    actions = action_data.actions
-    builders: dict[int, Callable[[], pd.DataFrame]] = {
-        16: lambda: structures(professionals),
-        24: lambda: priorities(professionals),
-        25: lambda: characteristics(sample, value_set),
-        26: lambda: providers(sample),
-        27: lambda: informal_carers(sample),
-        **{n: (lambda s=s: pacic_items(sample, s)) for n, s in _PACIC_TABLES.items()},
-        37: lambda: facilitators_barriers(action_data.facilitators_barriers),
-        39: lambda: actions_by(actions, "dimension", list(act.DIMENSIONS)),
-        40: lambda: actions_by(actions, "super_cluster", list(act.SUPER_CLUSTERS)),
-        48: lambda: subclusters(actions, DATA_SUPER_CLUSTER),
-    }
-    parts = [builders[t.number]().assign(table=t.number) for t in TABLES]
+@dataclass(frozen=True)
+class Inputs:
+    """The data the ledger tables are rebuilt from; only what the asked tables need."""
+
+    professionals: pd.DataFrame | None = None
+    patients: pd.DataFrame | None = None
+    value_set: eq5d.ValueSet | None = None
+    action_data: act.ActionData | None = None
+
+
+#: Which input each ledger table is rebuilt from (so a chapter loads only its own data).
+PROFESSIONAL_TABLES: frozenset[int] = frozenset({16, 24})
+PATIENT_TABLES: frozenset[int] = frozenset({25, 26, 27, *_PACIC_TABLES})
+ACTION_TABLES: frozenset[int] = frozenset({37, 39, 40, 48})
+
+
+def _need(value: object, what: str) -> Any:
+    if value is None:
+        raise ValueError(f"the ledger needs {what} for the tables asked")
+    return value
+
+
+def reproduce(inputs: Inputs, numbers: Iterable[int] | None = None) -> pd.DataFrame:
+    """The ledger tables (all, or `numbers`) rebuilt: ``table, row, column, value``."""
+    chosen = [t.number for t in TABLES if numbers is None or t.number in set(numbers)]
+    sample = None
+    if PATIENT_TABLES.intersection(chosen):
+        sample = pacic.analysis_sample(_need(inputs.patients, "the patients' survey"))
+    parts = []
+    for number in chosen:
+        if number in PROFESSIONAL_TABLES:
+            pros = _need(inputs.professionals, "the professionals' survey")
+            part = structures(pros) if number == 16 else priorities(pros)
+        elif number == 25:
+            part = characteristics(sample, _need(inputs.value_set, "the EQ-5D-5L value set"))
+        elif number == 26:
+            part = providers(sample)
+        elif number == 27:
+            part = informal_carers(sample)
+        elif number in _PACIC_TABLES:
+            part = pacic_items(sample, _PACIC_TABLES[number])
+        else:
+            data = _need(inputs.action_data, "the action-point data")
+            if number == 37:
+                part = facilitators_barriers(data.facilitators_barriers)
+            elif number == 39:
+                part = actions_by(data.actions, "dimension", list(act.DIMENSIONS))
+            elif number == 40:
+                part = actions_by(data.actions, "super_cluster", list(act.SUPER_CLUSTERS))
+            else:
+                part = subclusters(data.actions, DATA_SUPER_CLUSTER)
+        parts.append(part.assign(table=number))
     out = pd.concat(parts, ignore_index=True)
     out["row"], out["column"] = out["row"].astype(str), out["column"].astype(str)
     out["value"] = pd.to_numeric(out["value"], errors="coerce").astype(float)
@@ -311,18 +342,82 @@ def decision_table(frame: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def from_data(data_dir: Path | None = None) -> pd.DataFrame:
-    """The ledger of the data directory (default: the build's), read through the codebook."""
+def from_data(data_dir: Path | None = None, numbers: Iterable[int] | None = None) -> pd.DataFrame:
+    """The ledger (all tables, or `numbers`) of the data directory, read through the codebook.
+
+    Only the inputs the asked tables need are loaded, so a chapter quoting its own tables
+    does not pay for the others.
+    """
     from quartowrap.authoring.data import load_table, load_yaml
 
-    rebuilt = reproduce(
-        load_table("survey/professionals.csv", data_dir),
-        load_table("survey/patients.csv", data_dir),
-        eq5d.ValueSet.from_mapping(load_yaml("eq5d/belgium_5l.yaml", data_dir)),
-        act.load_action_data(data_dir),
+    chosen = {t.number for t in TABLES if numbers is None or t.number in set(numbers)}
+    inputs = Inputs(
+        professionals=load_table("survey/professionals.csv", data_dir)
+        if chosen & PROFESSIONAL_TABLES
+        else None,
+        patients=load_table("survey/patients.csv", data_dir) if chosen & PATIENT_TABLES else None,
+        value_set=eq5d.ValueSet.from_mapping(load_yaml("eq5d/belgium_5l.yaml", data_dir))
+        if 25 in chosen
+        else None,
+        action_data=act.load_action_data(data_dir) if chosen & ACTION_TABLES else None,
     )
     printed = transcriptions(
-        {t.number: load_table(transcription_path(t.number), data_dir) for t in TABLES}
+        {n: load_table(transcription_path(n), data_dir) for n in sorted(chosen)}
     )
     decisions = decision_table(load_table("published/decisions.csv", data_dir))
-    return compare(printed, rebuilt, decisions)
+    return compare(printed, reproduce(inputs, chosen), decisions)
+
+
+def exactness_sentence(cells: pd.DataFrame, *, name_tables: bool = False) -> str:
+    """One sentence on how many printed cells of `cells` the rebuild gives exactly.
+
+    Replaces blanket claims ("comes out exactly"): the numbers are this build's ledger.
+    With `name_tables`, the report's table numbers are listed.
+    """
+    n = len(cells)
+    exact = int((cells["status"] == "exact").sum())
+    tables = cells["table"].nunique()
+    rest = n - exact
+    word = "table" if tables == 1 else "tables"
+    named = ""
+    if name_tables:
+        numbers = [str(t) for t in sorted(cells["table"].unique())]
+        listed = numbers[0] if len(numbers) == 1 else f"{', '.join(numbers[:-1])} and {numbers[-1]}"
+        named = f" ({word} {listed})"
+    sentence = (
+        f"{_n(exact)} of the {_n(n)} printed numbers of the {_n(tables)} published {word}"
+        f"{named} compared ({100 * exact / n:.1f}\u00a0%) come out exactly"
+    )
+    if rest == 0:
+        return sentence + "."
+    unexplained = int(((cells["status"] != "exact") & (cells["reason"] == "")).sum())
+    tail = (
+        "each of the other "
+        + ("one" if rest == 1 else _n(rest))
+        + " departs from the print for a documented reason"
+        if unexplained == 0
+        else (
+            f"the other {'one has' if rest == 1 else _n(rest) + ' have'} no documented reason yet"
+            if unexplained == rest
+            else f"{_n(unexplained)} of the other {_n(rest)} have no documented reason yet"
+        )
+    )
+    return f"{sentence}; {tail}."
+
+
+def _n(x: int) -> str:
+    return f"{int(x):,}".replace(",", "\u202f")
+
+
+def table_agreement(cells: pd.DataFrame, number: int) -> str:
+    """How table `number` compares with the print, for a source line under the table.
+
+    'identical to' only when every printed cell is exact; otherwise the count.
+    """
+    part = cells[cells["table"] == number]
+    if part.empty:
+        raise KeyError(f"table {number} is not in the ledger")
+    exact = int((part["status"] == "exact").sum())
+    if exact == len(part):
+        return f"identical to the {_n(len(part))} printed cells of"
+    return f"{_n(exact)} of the {_n(len(part))} printed cells as in"

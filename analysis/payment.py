@@ -176,6 +176,17 @@ class Criterion(StrictRecord):
     include: list[str]
     exclude: list[str]
 
+    @model_validator(mode="after")
+    def _whole_rules(self) -> Criterion:
+        """A rule with unbalanced brackets was cut at a comma of a YAML flow list."""
+        for rule in [*self.include, *self.exclude]:
+            if rule.count("(") != rule.count(")"):
+                raise ValueError(
+                    f"rule {rule!r} has unbalanced brackets: a comma inside [...] splits "
+                    "an item in YAML; quote the whole rule"
+                )
+        return self
+
 
 class Flow(StrictRecord):
     search: str

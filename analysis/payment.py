@@ -171,6 +171,9 @@ class SearchDomain(StrictRecord):
     terms: list[str] = Field(min_length=1)
 
 
+_CONTINUATIONS = frozenset({"or", "and", "except", "but", "unless"})
+
+
 class Criterion(StrictRecord):
     criterion: str
     include: list[str]
@@ -178,12 +181,15 @@ class Criterion(StrictRecord):
 
     @model_validator(mode="after")
     def _whole_rules(self) -> Criterion:
-        """A rule with unbalanced brackets was cut at a comma of a YAML flow list."""
+        """A rule cut at a comma of a YAML flow list shows unbalanced brackets or starts
+        with the conjunction that continued it ("or ...", "except ...")."""
         for rule in [*self.include, *self.exclude]:
-            if rule.count("(") != rule.count(")"):
+            broken = rule.count("(") != rule.count(")")
+            if broken or rule.split(" ", 1)[0] in _CONTINUATIONS:
+                problem = "has unbalanced brackets" if broken else "continues a previous rule"
                 raise ValueError(
-                    f"rule {rule!r} has unbalanced brackets: a comma inside [...] splits "
-                    "an item in YAML; quote the whole rule"
+                    f"rule {rule!r} {problem}: a comma inside [...] splits an item in YAML; "
+                    "quote the whole rule"
                 )
         return self
 

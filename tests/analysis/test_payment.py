@@ -264,6 +264,26 @@ def test_unquoted_rule_split_at_commas_is_rejected(tmp_path: Path) -> None:
     assert "review.yaml" in str(caught.value) and "unbalanced brackets" in str(caught.value)
 
 
+def test_rule_continuing_a_split_one_is_rejected(tmp_path: Path) -> None:
+    data_dir = _copy_data(tmp_path)
+    path = data_dir / "literature/payment/review.yaml"
+    text = path.read_text(encoding="utf-8")
+    quoted = '["published before 2018, except key earlier documents cited by 2018-2022 papers"]'
+    assert quoted in text
+    path.write_text(text.replace(quoted, quoted.replace('"', "")), encoding="utf-8")
+    with pytest.raises(DataValidationError, match="continues a previous rule"):
+        pay.load_review(data_dir)
+
+
+def test_period_criteria_are_single_rules() -> None:
+    criteria = pay.selection_criteria()
+    period = criteria[criteria["criterion"] == "Period"]
+    assert period["rule"].tolist() == [
+        "published 2018-2022, or cited by a paper published in that period",
+        "published before 2018, except key earlier documents cited by 2018-2022 papers",
+    ]
+
+
 def test_table_58_spot_checks() -> None:
     steps = pay.reform_steps()
     assert steps["step_id"].nunique() == 8

@@ -44,8 +44,35 @@ class LedgerTable:
     label: str  # cross-reference label of the flagship table (without '@')
 
 
+#: Super-cluster of each cluster table (41-50) of the report.
+SUPER_CLUSTER_TABLES: dict[int, str] = {
+    41: "Facilitate interprofessional and intersectoral collaboration at micro/meso level",
+    42: "Build skills and capacity for integrated care",
+    43: "Develop a population-based approach",
+    44: "Activate the patient as driver of integrated care",
+    45: "Define and consolidate governance, roles and responsibilities for integrated care",
+    46: "Improve, streamline macro-level decision-making",
+    47: "Restructure funding for integrated care",
+    48: "Improve access to/exchange of data, structure communication",
+    49: "Strengthen the platform for learning and innovation",
+    50: "Develop a vision for IC, build a platform for change",
+}
+_SC_LABELS = {
+    41: "collaboration",
+    42: "skills",
+    43: "population",
+    44: "patient",
+    45: "governance",
+    46: "macro",
+    47: "funding",
+    48: "data",
+    49: "innovation",
+    50: "vision",
+}
+
 #: The printed tables covered by the ledger, in report order.
 TABLES: tuple[LedgerTable, ...] = (
+    LedgerTable(15, "Professionals by region: experience, category, level", "tbl-respondents"),
     LedgerTable(16, "Professionals by type of structure and region", "tbl-structures"),
     LedgerTable(24, "Priority dimension by region", "tbl-priorities"),
     LedgerTable(25, "Patients' characteristics and HRQoL", "tbl-patient-characteristics"),
@@ -56,10 +83,14 @@ TABLES: tuple[LedgerTable, ...] = (
     LedgerTable(30, "PACIC: goal setting", "tbl-pacic-goals"),
     LedgerTable(31, "PACIC: problem solving", "tbl-pacic-problem"),
     LedgerTable(32, "PACIC: follow-up and coordination", "tbl-pacic-followup"),
+    LedgerTable(35, "Times a dimension was discussed", "tbl-dimensions-discussed"),
     LedgerTable(37, "Facilitators and barriers", "tbl-facilitators-barriers"),
     LedgerTable(39, "Actions by dimension", "tbl-actions-dimension"),
     LedgerTable(40, "Actions by super-cluster", "tbl-actions-super-cluster"),
-    LedgerTable(48, "Super-cluster: access to and exchange of data", "tbl-sc-data"),
+    *(
+        LedgerTable(n, f"Super-cluster: {name}", f"tbl-sc-{_SC_LABELS[n]}")
+        for n, name in SUPER_CLUSTER_TABLES.items()
+    ),
 )
 
 _PACIC_TABLES: dict[int, str] = {
@@ -70,7 +101,6 @@ _PACIC_TABLES: dict[int, str] = {
     32: "Follow-up/coordination",
 }
 _PACIC_COLUMNS = {**{c: c for c in pacic.VALID_CODES}, pacic.NOT_APPLICABLE: "NA", "": "no_answer"}
-DATA_SUPER_CLUSTER = "Improve access to/exchange of data, structure communication"
 
 
 def _long(frame: pd.DataFrame, row: str, columns: Mapping[str, str]) -> pd.DataFrame:
@@ -81,6 +111,27 @@ def _long(frame: pd.DataFrame, row: str, columns: Mapping[str, str]) -> pd.DataF
 
 
 # ------------------------------------------------------------------ reproduced cells
+
+
+def respondents(professionals: pd.DataFrame) -> pd.DataFrame:
+    """Table 15: respondents by experience, category and level, per region and in total."""
+    counts = survey.profile_counts(
+        professionals, ["experience", "category", "level"], groups=list(survey.REGIONS)
+    )
+    counts = counts[counts["value"] != survey.MISSING]
+    return pd.DataFrame(
+        {
+            "row": counts["variable"] + " | " + counts["value"].astype(str),
+            "column": counts["group"],
+            "value": counts["count"],
+        }
+    ).reset_index(drop=True)
+
+
+def times_discussed(groups: pd.DataFrame) -> pd.DataFrame:
+    """Table 35: how many discussion groups took up each dimension, by region."""
+    table = act.dimension_times_discussed(groups)
+    return _long(table, "dimension", {c: c for c in [*act.REGIONS, "Total"]})
 
 
 def structures(professionals: pd.DataFrame) -> pd.DataFrame:
@@ -181,9 +232,9 @@ class Inputs:
 
 
 #: Which input each ledger table is rebuilt from (so a chapter loads only its own data).
-PROFESSIONAL_TABLES: frozenset[int] = frozenset({16, 24})
+PROFESSIONAL_TABLES: frozenset[int] = frozenset({15, 16, 24})
 PATIENT_TABLES: frozenset[int] = frozenset({25, 26, 27, *_PACIC_TABLES})
-ACTION_TABLES: frozenset[int] = frozenset({37, 39, 40, 48})
+ACTION_TABLES: frozenset[int] = frozenset({35, 37, 39, 40, *SUPER_CLUSTER_TABLES})
 
 
 def _need(value: object, what: str) -> Any:
@@ -202,7 +253,8 @@ def reproduce(inputs: Inputs, numbers: Iterable[int] | None = None) -> pd.DataFr
     for number in chosen:
         if number in PROFESSIONAL_TABLES:
             pros = _need(inputs.professionals, "the professionals' survey")
-            part = structures(pros) if number == 16 else priorities(pros)
+            builder = {15: respondents, 16: structures, 24: priorities}[number]
+            part = builder(pros)
         elif number == 25:
             part = characteristics(sample, _need(inputs.value_set, "the EQ-5D-5L value set"))
         elif number == 26:
@@ -213,14 +265,16 @@ def reproduce(inputs: Inputs, numbers: Iterable[int] | None = None) -> pd.DataFr
             part = pacic_items(sample, _PACIC_TABLES[number])
         else:
             data = _need(inputs.action_data, "the action-point data")
-            if number == 37:
+            if number == 35:
+                part = times_discussed(data.groups)
+            elif number == 37:
                 part = facilitators_barriers(data.facilitators_barriers)
             elif number == 39:
                 part = actions_by(data.actions, "dimension", list(act.DIMENSIONS))
             elif number == 40:
                 part = actions_by(data.actions, "super_cluster", list(act.SUPER_CLUSTERS))
             else:
-                part = subclusters(data.actions, DATA_SUPER_CLUSTER)
+                part = subclusters(data.actions, SUPER_CLUSTER_TABLES[number])
         parts.append(part.assign(table=number))
     out = pd.concat(parts, ignore_index=True)
     out["row"], out["column"] = out["row"].astype(str), out["column"].astype(str)

@@ -8,8 +8,8 @@ the chapters use to build their tables, and classifies each cell:
 * ``exact``: the rebuilt value, rounded to the printed number of decimals, is the
   printed text;
 * ``rounding``: a decimal cell that is the rebuilt value truncated instead of rounded
-  (e.g. 144/802 = 17.955 % printed as 17.95): the count is right, only the last digit
-  differs;
+  (e.g. 144/802 = 17.955 % printed as 17.95, or an exact tie 1/32 = 3.125 % printed as
+  3.12): the count is right, only the last digit differs;
 * ``different``: anything else, including a whole-number cell off by one.
 
 A difference is never silent: ``data/published/decisions.csv`` states, per table, row and
@@ -74,6 +74,12 @@ _SC_LABELS = {
 TABLES: tuple[LedgerTable, ...] = (
     LedgerTable(15, "Professionals by region: experience, category, level", "tbl-respondents"),
     LedgerTable(16, "Professionals by type of structure and region", "tbl-structures"),
+    LedgerTable(17, "SCIROCCO maturity scores by dimension", "tbl-scirocco"),
+    LedgerTable(18, "Aims: breadth of ambition", "tbl-aims-breadth"),
+    LedgerTable(19, "Aims: citizen empowerment", "tbl-aims-citizen"),
+    LedgerTable(21, "Aims: process coordination", "tbl-aims-process"),
+    LedgerTable(22, "Aims: innovation management", "tbl-aims-innovation"),
+    LedgerTable(23, "Aims: capacity building", "tbl-aims-capacity"),
     LedgerTable(24, "Priority dimension by region", "tbl-priorities"),
     LedgerTable(25, "Patients' characteristics and HRQoL", "tbl-patient-characteristics"),
     LedgerTable(26, "Kinds of medical provider", "tbl-patient-providers"),
@@ -132,6 +138,38 @@ def times_discussed(groups: pd.DataFrame) -> pd.DataFrame:
     """Table 35: how many discussion groups took up each dimension, by region."""
     table = act.dimension_times_discussed(groups)
     return _long(table, "dimension", {c: c for c in [*act.REGIONS, "Total"]})
+
+
+#: Tables 17-23 (table 20 excluded: it reprints table 21): the items of each.
+SCORE_TABLES: dict[int, str] = {
+    17: "sc_",
+    18: "aim_breadth_of_ambition_",
+    19: "aim_citizen_empowerment_",
+    21: "aim_process_coordination_",
+    22: "aim_innovation_management_",
+    23: "aim_capacity_building_",
+}
+
+
+def scores(professionals: pd.DataFrame, number: int) -> pd.DataFrame:
+    """Tables 17-23: don't know, missing and scored answers (n), % of scored per score."""
+    prefix = SCORE_TABLES[number]
+    items = [c for c in professionals.columns if c.startswith(prefix)]
+    scale = survey.SCIROCCO_SCALE if number == 17 else survey.AIM_SCALE
+    dist = survey.item_distribution(professionals, items, scale=scale, groups=list(survey.REGIONS))
+    is_score = dist["kind"] == "score"
+    cells = pd.DataFrame(
+        {
+            "row": dist["item"],
+            "column": dist["group"] + " " + dist["response"],
+            "value": dist["percent"].where(is_score, dist["count"]),
+        }
+    )
+    scored = dist.drop_duplicates(["item", "group"])
+    scored = pd.DataFrame(
+        {"row": scored["item"], "column": scored["group"] + " scored", "value": scored["scored"]}
+    )
+    return pd.concat([cells, scored], ignore_index=True)
 
 
 def structures(professionals: pd.DataFrame) -> pd.DataFrame:
@@ -232,7 +270,7 @@ class Inputs:
 
 
 #: Which input each ledger table is rebuilt from (so a chapter loads only its own data).
-PROFESSIONAL_TABLES: frozenset[int] = frozenset({15, 16, 24})
+PROFESSIONAL_TABLES: frozenset[int] = frozenset({15, 16, 24, *SCORE_TABLES})
 PATIENT_TABLES: frozenset[int] = frozenset({25, 26, 27, *_PACIC_TABLES})
 ACTION_TABLES: frozenset[int] = frozenset({35, 37, 39, 40, *SUPER_CLUSTER_TABLES})
 
@@ -253,8 +291,10 @@ def reproduce(inputs: Inputs, numbers: Iterable[int] | None = None) -> pd.DataFr
     for number in chosen:
         if number in PROFESSIONAL_TABLES:
             pros = _need(inputs.professionals, "the professionals' survey")
-            builder = {15: respondents, 16: structures, 24: priorities}[number]
-            part = builder(pros)
+            if number in SCORE_TABLES:
+                part = scores(pros, number)
+            else:
+                part = {15: respondents, 16: structures, 24: priorities}[number](pros)
         elif number == 25:
             part = characteristics(sample, _need(inputs.value_set, "the EQ-5D-5L value set"))
         elif number == 26:

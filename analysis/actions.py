@@ -361,6 +361,28 @@ def facilitators_barriers_table(frame: pd.DataFrame) -> pd.DataFrame:
     return wide[columns]
 
 
+def examples_table(frame: pd.DataFrame) -> pd.DataFrame:
+    """Table 38: per dimension (in SCIROCCO order), the example facilitators and barriers.
+
+    One row per dimension with two list columns, in file order within each cell;
+    a dimension without examples of one kind gets an empty list.
+    """
+    order = [d for d in DIMENSIONS if d in set(frame["dimension"].astype(str))]
+    rows = []
+    for dimension in order:
+        part = frame[frame["dimension"].astype(str) == dimension]
+        rows.append(
+            {
+                "dimension": dimension,
+                **{
+                    kind: part.loc[part["kind"].astype(str) == kind, "example"].astype(str).tolist()
+                    for kind in ("facilitator", "barrier")
+                },
+            }
+        )
+    return pd.DataFrame(rows, columns=["dimension", "facilitator", "barrier"])
+
+
 def participants_table(frame: pd.DataFrame) -> pd.DataFrame:
     """Participants by professional sector and region with totals (table 36)."""
     order = list(dict.fromkeys(frame["sector"]))

@@ -171,10 +171,27 @@ class SearchDomain(StrictRecord):
     terms: list[str] = Field(min_length=1)
 
 
+_CONTINUATIONS = frozenset({"or", "and", "except", "but", "unless"})
+
+
 class Criterion(StrictRecord):
     criterion: str
     include: list[str]
     exclude: list[str]
+
+    @model_validator(mode="after")
+    def _whole_rules(self) -> Criterion:
+        """A rule cut at a comma of a YAML flow list shows unbalanced brackets or starts
+        with the conjunction that continued it ("or ...", "except ...")."""
+        for rule in [*self.include, *self.exclude]:
+            broken = rule.count("(") != rule.count(")")
+            if broken or rule.split(" ", 1)[0] in _CONTINUATIONS:
+                problem = "has unbalanced brackets" if broken else "continues a previous rule"
+                raise ValueError(
+                    f"rule {rule!r} {problem}: a comma inside [...] splits an item in YAML; "
+                    "quote the whole rule"
+                )
+        return self
 
 
 class Flow(StrictRecord):

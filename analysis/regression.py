@@ -70,6 +70,53 @@ def design_frame(
     return out
 
 
+#: Data column behind each dummy of `design_frame` (``care_type`` is derived, not a column).
+SOURCES: dict[str, str] = {
+    "male": "gender",
+    "age_55_plus": "age_band",
+    "french": "language",
+    "multiple_problems": "health_problem",
+    "no_informal_care": "informal_care",
+    "no_social_care": "social_care",
+    "several_care_types": "care_type",
+}
+
+
+def coding_table(frame: pd.DataFrame) -> pd.DataFrame:
+    """Table 33 read off the design matrix: how each answer of the data is coded.
+
+    One row per dummy term x category found in `frame`, with the value the model gives
+    it (``1``, ``0`` or ``missing``: left out as an incomplete case) and the number of
+    respondents.  Derived from `design_frame` itself, so the table cannot drift from the
+    coding the fit uses.
+    """
+    design = design_frame(frame, "eq_vas")
+    rows = []
+    for term, column in SOURCES.items():
+        source = care_type(frame).astype(str) if column == "care_type" else as_codes(frame[column])
+        source = source.fillna("").astype(str)
+        pairs = pd.DataFrame({"category": source, "coded": design[term]})
+        for (category, coded), group in pairs.groupby(
+            ["category", pairs["coded"].fillna(-1)], sort=False
+        ):
+            rows.append(
+                {
+                    "term": term,
+                    "label": TERMS[term],
+                    "variable": column,
+                    "category": category,
+                    "coded": "missing" if coded == -1 else str(int(coded)),
+                    "n": len(group),
+                }
+            )
+    out = pd.DataFrame(rows)
+    order = {"1": 0, "0": 1, "missing": 2}
+    out["_order"] = out["coded"].map(order)
+    out["_term"] = out["term"].map({t: i for i, t in enumerate(SOURCES)})
+    out = out.sort_values(["_term", "_order", "category"], kind="stable")
+    return out.drop(columns=["_order", "_term"]).reset_index(drop=True)
+
+
 def fit_model(
     frame: pd.DataFrame, hrqol: Hrqol, value_set: ValueSet | None = None
 ) -> sm.regression.linear_model.RegressionResultsWrapper:

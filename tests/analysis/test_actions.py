@@ -20,6 +20,7 @@ from analysis.actions import (
     check_consistency,
     counts_by,
     dimension_times_discussed,
+    examples_table,
     facilitators_barriers_table,
     load_action_data,
     participants_table,
@@ -484,3 +485,26 @@ def test_network_figure_colours_the_largest_communities_from_the_house_palette()
     assert drawn == [KCE_TEAL, CATEGORICAL_COLOURS[1], OTHER_COLOUR, OTHER_COLOUR]
     legend = [to_hex(h.get_color()) for h in fig.axes[0].get_legend().legend_handles]
     assert legend == [KCE_TEAL, CATEGORICAL_COLOURS[1]]
+
+
+def test_examples_table_orders_dimensions_and_keeps_kinds_apart() -> None:
+    """Table 38: dimensions in SCIROCCO order, examples in file order, kinds not mixed."""
+    frame = pd.DataFrame(
+        {
+            "dimension": ["capacity_building", "breadth_of_ambition", "breadth_of_ambition"],
+            "kind": ["barrier", "barrier", "facilitator"],
+            "example": ["c-b", "b-b", "b-f"],
+        }
+    )
+    table = examples_table(frame)
+    assert table["dimension"].tolist() == ["breadth_of_ambition", "capacity_building"]
+    assert table["facilitator"].tolist() == [["b-f"], []]
+    assert table["barrier"].tolist() == [["b-b"], ["c-b"]]
+
+
+def test_shipped_examples_cover_every_dimension_with_both_kinds() -> None:
+    from quartowrap.authoring.data import load_table
+
+    table = examples_table(load_table("actions/fb_examples.csv", DATA))
+    assert len(table) == 12
+    assert (table["facilitator"].map(len) >= 3).all() and (table["barrier"].map(len) >= 3).all()

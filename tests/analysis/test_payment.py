@@ -240,6 +240,50 @@ def test_table_55_and_flows() -> None:
     assert flows.loc["transition", "retained"] == 31
 
 
+def test_exclusion_list_with_commas_stays_one_rule() -> None:
+    """The care-role exclusion lists roles with commas: it is one criterion, not five."""
+    criteria = pay.selection_criteria()
+    scope = criteria[(criteria["criterion"] == "Scope") & (criteria["decision"] == "exclude")]
+    assert len(scope) == 3
+    roles = [r for r in scope["rule"] if "case manager" in r]
+    assert len(roles) == 1 and roles[0].startswith("reforms centred on one care role (")
+    rendered = pay.table_selection_criteria().markdown
+    assert rendered.count("case manager") == 1
+
+
+def test_unquoted_rule_split_at_commas_is_rejected(tmp_path: Path) -> None:
+    data_dir = _copy_data(tmp_path)
+    path = data_dir / "literature/payment/review.yaml"
+    text = path.read_text(encoding="utf-8")
+    quoted = '"reforms centred on one care role (care coordinator, case manager, nurse'
+    assert quoted in text
+    text = text.replace(quoted, quoted[1:]).replace('and similar)",', "and similar),", 1)
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(DataValidationError) as caught:
+        pay.load_review(data_dir)
+    assert "review.yaml" in str(caught.value) and "unbalanced brackets" in str(caught.value)
+
+
+def test_rule_continuing_a_split_one_is_rejected(tmp_path: Path) -> None:
+    data_dir = _copy_data(tmp_path)
+    path = data_dir / "literature/payment/review.yaml"
+    text = path.read_text(encoding="utf-8")
+    quoted = '["published before 2018, except key earlier documents cited by 2018-2022 papers"]'
+    assert quoted in text
+    path.write_text(text.replace(quoted, quoted.replace('"', "")), encoding="utf-8")
+    with pytest.raises(DataValidationError, match="continues a previous rule"):
+        pay.load_review(data_dir)
+
+
+def test_period_criteria_are_single_rules() -> None:
+    criteria = pay.selection_criteria()
+    period = criteria[criteria["criterion"] == "Period"]
+    assert period["rule"].tolist() == [
+        "published 2018-2022, or cited by a paper published in that period",
+        "published before 2018, except key earlier documents cited by 2018-2022 papers",
+    ]
+
+
 def test_table_58_spot_checks() -> None:
     steps = pay.reform_steps()
     assert steps["step_id"].nunique() == 8

@@ -7,7 +7,14 @@ import pandas as pd
 import pytest
 
 from analysis.pacic import ITEMS
-from analysis.regression import TERMS, design_frame, fit_model, model_table, stars
+from analysis.regression import (
+    TERMS,
+    coding_table,
+    design_frame,
+    fit_model,
+    model_table,
+    stars,
+)
 
 
 def _frame(n: int = 80, seed: int = 1) -> pd.DataFrame:
@@ -46,6 +53,24 @@ def test_dummy_coding_as_table_33() -> None:
         1, ["age_55_plus", "french", "no_informal_care", "no_social_care", "several_care_types"]
     ].tolist() == [1.0, 1.0, 1.0, 1.0, 0.0]
     assert design.loc[0, "several_care_types"] == 1.0
+
+
+def test_coding_table_lists_every_answer_with_its_code() -> None:
+    """Table 33 as the model applies it: typed expectations for a small hand-made frame."""
+    frame = _frame(6)
+    frame["gender"] = ["male", "female", "female", "other", "male", "female"]
+    frame["age_band"] = ["25-34", "55-64", "75+", "25-34", "25-34", "55-64"]
+    coding = coding_table(frame).set_index(["term", "category"])
+    assert coding.loc[("male", "male"), ["coded", "n"]].tolist() == ["1", 2]
+    assert coding.loc[("male", "female"), ["coded", "n"]].tolist() == ["0", 3]
+    assert coding.loc[("male", "other"), ["coded", "n"]].tolist() == ["missing", 1]
+    assert coding.loc[("age_55_plus", "75+"), "coded"] == "1"
+    assert coding.loc[("age_55_plus", "25-34"), ["coded", "n"]].tolist() == ["0", 3]
+    # Every respondent appears once per term.
+    assert (coding.groupby(level="term")["n"].sum() == len(frame)).all()
+    assert list(dict.fromkeys(coding.index.get_level_values("term"))) == [
+        t for t in TERMS if t != "hrqol"
+    ]
 
 
 def test_ols_matches_numpy_lstsq() -> None:

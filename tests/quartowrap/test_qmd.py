@@ -289,7 +289,13 @@ def test_shortcode_spread_over_lines_and_extension_shortcodes(tmp_path: Path) ->
     assert prose.count("\n\n") >= 3  # two paragraphs of filler, each its own
 
 
-def test_diagram_cells_become_a_readable_code_block_with_a_note(tmp_path: Path) -> None:
+def test_diagram_cells_become_a_readable_code_block_with_a_note(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without the drawing tools (quartowrap[diagrams]) the source is shown under a note."""
+    from quartowrap.project import diagrams
+
+    monkeypatch.setattr(diagrams, "available", lambda lang: False)
     write(
         tmp_path,
         "ch.qmd",

@@ -1,0 +1,53 @@
+"""Print the table model as a pandoc Table (JSON) for pandoc's HTML writer.
+
+Only printing: alignment and what never wraps come from `layout`. Text from data becomes
+`Str` nodes, which pandoc escapes; content an author wrote in markdown keeps its parsed blocks.
+Column widths are left to the browser (`ColWidthDefault`): it measures in the real fonts.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from quartowrap.tables.layout import SHORT_LABEL, Layout
+from quartowrap.tables.model import Cell, Row, Table
+from quartowrap.tables.pandoc import Node, glue, glue_all, text_inlines
+
+# left is the page's default: no inline style on every cell of a text column
+_ALIGN = {"left": "AlignDefault", "right": "AlignRight", "center": "AlignCenter"}
+_NO_ATTR: list[Any] = ["", [], []]
+
+
+def cell_blocks(cell: Cell) -> list[Node]:
+    """A cell's content as pandoc blocks: its parsed blocks, or its text (styled) as Plain."""
+    if cell.blocks is not None:
+        return glue_all(cell.blocks)
+    inlines = glue(text_inlines(cell.text))
+    if not inlines:
+        return []
+    if cell.style == "strong":
+        inlines = [{"t": "Strong", "c": inlines}]
+    elif cell.style == "emph":
+        inlines = [{"t": "Emph", "c": inlines}]
+    return [{"t": "Plain", "c": inlines}]
+
+
+def _cell(cell: Cell, group: bool, head: bool) -> list[Any]:
+    classes = []
+    if not head and not group and (cell.kind == "number" or len(cell.text) <= SHORT_LABEL):
+        classes.append("nowrap")  # "Don't know (n)", "< 0.001": never wraps
+    align = {"t": "AlignLeft"} if group else {"t": "AlignDefault"}
+    return [["", classes, []], align, 1, cell.colspan, cell_blocks(cell)]
+
+
+def _row(row: Row, head: bool = False) -> list[Any]:
+    return [_NO_ATTR, [_cell(c, row.group, head) for c in row.cells]]
+
+
+def to_pandoc(table: Table, layout: Layout, attr: list[Any], caption: list[Any]) -> Node:
+    """The pandoc Table node for `table`, with `attr` and `caption` as the document has them."""
+    colspecs = [[{"t": _ALIGN[c.align]}, {"t": "ColWidthDefault"}] for c in layout.columns]
+    head = [_NO_ATTR, [_row(r, head=True) for r in table.head]]
+    bodies = [[_NO_ATTR, table.stub, [], [_row(r) for r in table.body]]]
+    foot = [_NO_ATTR, []]
+    return {"t": "Table", "c": [attr, caption, colspecs, head, bodies, foot]}

@@ -298,11 +298,11 @@ def merge(kernel: Table, prose: Table) -> Table:
         return prose
     for mine, theirs in pairs:  # a group row keeps its text (markdown has no such row)
         for cell, parsed in zip(mine.cells, theirs.cells, strict=True):
-            cell.blocks = parsed.blocks
+            cell.blocks, cell.text = parsed.blocks, parsed.text  # as printed ("Chapter 2")
     leaf, parsed_leaf = kernel.head[-1], prose.head[-1]
     if len(leaf.cells) == len(parsed_leaf.cells):
         for cell, parsed in zip(leaf.cells, parsed_leaf.cells, strict=True):
-            cell.blocks = parsed.blocks
+            cell.blocks, cell.text = parsed.blocks, parsed.text
     explicit = kernel.align or [None] * kernel.ncols
     parsed = prose.align or [None] * kernel.ncols
     kernel.align = [a if a is not None else b for a, b in zip(explicit, parsed, strict=False)]

@@ -104,10 +104,11 @@ def from_frame(
     group: str | None = None,
     csv: str | None = None,
 ) -> Table:
-    """A DataFrame as a table: its index as the stub (when it says something, or `index`),
-    MultiIndex columns as spanners, numbers known by type; `group` (a column) opens a group
-    row at each change. The tidy CSV is the frame itself unless `csv` is given."""
-    shows_index = _shows_index(frame) if index is None else index
+    """A DataFrame as a table: its index as the stub (as a notebook shows it; `index=False`
+    hides it), MultiIndex columns as spanners, numbers known by type; `group` (a column)
+    opens a group row at each change. The tidy CSV is the frame itself, its index included
+    when it says something (named, or not 0, 1, 2, …), unless `csv` is given."""
+    shows_index = True if index is None else index
     names = [_label(n) for n in frame.index.names] if shows_index else []
     shown = [k for k, c in enumerate(frame.columns) if c != group]
     head = _header([_column_labels(frame.columns)[k] for k in shown], names)
@@ -127,7 +128,7 @@ def from_frame(
             cells.append(Cell(text, kind))
         body.append(Row(cells))
     if csv is None:
-        csv = frame.to_csv(index=shows_index, lineterminator="\n")
+        csv = frame.to_csv(index=shows_index and _shows_index(frame), lineterminator="\n")
     return Table(head, body, stub=len(names), csv=csv)
 
 

@@ -32,22 +32,42 @@ def cell_blocks(cell: Cell) -> list[Node]:
     return [{"t": "Plain", "c": inlines}]
 
 
-def _cell(cell: Cell, group: bool, head: bool) -> list[Any]:
+def _cell(cell: Cell, layout: Layout, group: bool, head: bool) -> list[Any]:
     classes = []
     if not head and not group and (cell.kind == "number" or len(cell.text) <= SHORT_LABEL):
         classes.append("nowrap")  # "Don't know (n)", "< 0.001": never wraps
-    align = {"t": "AlignLeft"} if group else {"t": "AlignDefault"}
-    return [["", classes, []], align, 1, cell.colspan, cell_blocks(cell)]
+    align = "AlignDefault"
+    if group:
+        align = "AlignLeft"
+    elif head and cell.colspan > 1:
+        align = _ALIGN[layout.spanner_align]
+    return [["", classes, []], {"t": align}, 1, cell.colspan, cell_blocks(cell)]
 
 
-def _row(row: Row, head: bool = False) -> list[Any]:
-    return [_NO_ATTR, [_cell(c, row.group, head) for c in row.cells]]
+def _row(row: Row, layout: Layout, head: bool = False) -> list[Any]:
+    return [_NO_ATTR, [_cell(c, layout, row.group, head) for c in row.cells]]
+
+
+def _bodies(table: Table, layout: Layout) -> list[Any]:
+    """One table body; with a stub, one per group, the group row as its heading row (pandoc
+    does not let a body row span the stub's row headers)."""
+    if not table.stub:
+        return [[_NO_ATTR, 0, [], [_row(r, layout) for r in table.body]]]
+    bodies: list[Any] = []
+    for row in table.body:
+        if row.group or not bodies:
+            bodies.append([_NO_ATTR, table.stub, [], []])
+        if row.group:
+            bodies[-1][2].append(_row(row, layout))
+        else:
+            bodies[-1][3].append(_row(row, layout))
+    return bodies
 
 
 def to_pandoc(table: Table, layout: Layout, attr: list[Any], caption: list[Any]) -> Node:
     """The pandoc Table node for `table`, with `attr` and `caption` as the document has them."""
     colspecs = [[{"t": _ALIGN[c.align]}, {"t": "ColWidthDefault"}] for c in layout.columns]
-    head = [_NO_ATTR, [_row(r, head=True) for r in table.head]]
-    bodies = [[_NO_ATTR, table.stub, [], [_row(r) for r in table.body]]]
+    head = [_NO_ATTR, [_row(r, layout, head=True) for r in table.head]]
+    bodies = _bodies(table, layout)
     foot = [_NO_ATTR, []]
     return {"t": "Table", "c": [attr, caption, colspecs, head, bodies, foot]}

@@ -42,6 +42,7 @@ class Layout:
     """The decided presentation of a table, shared by every printer."""
 
     columns: tuple[Column, ...]
+    spanner_align: Align = "center"  # a header cell over several columns: centred over them
 
     def widths(self, width_pt: float) -> list[float]:
         """Fractions of `width_pt` per column (summing to 1), from min/max content widths."""

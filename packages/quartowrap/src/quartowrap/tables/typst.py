@@ -71,19 +71,32 @@ def _cell_inlines(cell: Cell) -> list[Node]:
     return _no_break(inlines) if cell.kind == "number" else inlines
 
 
-def _cell(cell: Cell, *, group: bool = False, marker: list[Node] | None = None) -> list[Node]:
+def _cell(
+    cell: Cell,
+    layout: Layout,
+    *,
+    group: bool = False,
+    strong: bool = False,
+    marker: list[Node] | None = None,
+) -> list[Node]:
     body = [*(marker or []), *_cell_inlines(cell)]
+    if strong and body:  # header rows under the first (the template styles that one)
+        body = [{"t": "Strong", "c": body}]
     if group:
         return [_raw(f"table.cell(align: left, colspan: {cell.colspan})["), *body, _raw("]")]
-    if cell.colspan > 1:
-        return [_raw(f"table.cell(colspan: {cell.colspan})["), *body, _raw("]")]
+    if cell.colspan > 1:  # a spanner over the columns it groups
+        align = f"align: {layout.spanner_align}, "
+        return [_raw(f"table.cell({align}colspan: {cell.colspan})["), *body, _raw("]")]
     return [_raw("["), *body, _raw("]")]
 
 
-def _row(row: Row, marker: list[Node] | None = None) -> list[Node]:
+def _row(
+    row: Row, layout: Layout, *, strong: bool = False, marker: list[Node] | None = None
+) -> list[Node]:
     out: list[Node] = []
     for k, cell in enumerate(row.cells):
-        out += [*_cell(cell, group=row.group, marker=marker if k == 0 else None), _raw(", ")]
+        first = marker if k == 0 else None
+        out += [*_cell(cell, layout, group=row.group, strong=strong, marker=first), _raw(", ")]
     return out
 
 
@@ -113,11 +126,11 @@ def to_blocks(
         out.append(_raw(f"#kce-continued({typst_string(xref_label or '')}, {typst_string(ident)})"))
         marker = [_raw(f"#kce-table-start({typst_string(ident)});")]
     out.append(_raw("], "))
-    for row in table.head:
-        out += _row(row)
+    for k, row in enumerate(table.head):
+        out += _row(row, layout, strong=k > 0)
     out.append(_raw("),\n    table.hline(),\n"))
     for k, row in enumerate(table.body):
-        cells = _row(row, marker if k == 0 else None)
+        cells = _row(row, layout, marker=marker if k == 0 else None)
         if row.group:  # a level-2 header never stays at a column's foot without its row
             out += [_raw("    table.header(level: 2, repeat: false, "), *cells, _raw("),\n")]
         else:

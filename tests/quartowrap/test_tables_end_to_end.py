@@ -71,7 +71,8 @@ except ImportError:
 gt_frame = pd.DataFrame({{"region": ["Brussels", "Wallonia"], "level": ["Regional", "Federal"],
                           "n": [137, 5]}})
 GT(gt_frame, rowname_col="region", groupname_col="level").tab_spanner(
-    "Respondents", columns=["n"]) if GT else show_table(gt_frame)
+    "Respondents", columns=["n"]).tab_source_note(
+    "Source: constructed for this test") if GT else show_table(gt_frame)
 ```
 
 | Item | Count |
@@ -137,7 +138,7 @@ def _pdf_text(release: Path) -> str:
 
 def test_dataframe_spanners_and_stub_in_html(release: Path) -> None:
     table = _table_html(release, "tbl-frame")
-    assert re.search(r'<th[^>]*colspan="2"[^>]*>Belgium</th>', table)
+    assert re.search(r'<th[^>]*colspan="2" style="text-align: center;">Belgium</th>', table)
     assert re.search(r'<th[^>]*colspan="2"[^>]*>Brussels</th>', table)
     assert re.search(r"<th[^>]*>Yes</th>", table)  # the index is the stub: row headers
     assert 'style="text-align: right;"' in table  # number columns
@@ -162,6 +163,7 @@ def test_styler_and_gt_print_their_display_values(release: Path) -> None:
     assert re.search(r">\s*Respondents\s*<", gt_table)
     # a row group heads its rows across the whole table, stub included
     assert re.search(r'<th[^>]*colspan="2"[^>]*><strong>Regional</strong></th>', gt_table)
+    assert re.search(r"<tfoot>\s*<tr>\s*<td colspan=\"2\"[^>]*>Source: constructed", gt_table)
 
 
 def test_prose_tables_print_from_the_model(release: Path) -> None:

@@ -48,6 +48,11 @@ def _row(row: Row, layout: Layout, head: bool = False) -> list[Any]:
     return [_NO_ATTR, [_cell(c, layout, row.group, head) for c in row.cells]]
 
 
+def _notes(table: Table) -> list[str]:
+    """Notes and source, printed under the body (a table's own, e.g. a GT source note)."""
+    return [*table.notes, *([table.source] if table.source else [])]
+
+
 def _bodies(table: Table, layout: Layout) -> list[Any]:
     """One table body; with a stub, one per group, the group row as its heading row (pandoc
     does not let a body row span the stub's row headers)."""
@@ -69,5 +74,11 @@ def to_pandoc(table: Table, layout: Layout, attr: list[Any], caption: list[Any])
     colspecs = [[{"t": _ALIGN[c.align]}, {"t": "ColWidthDefault"}] for c in layout.columns]
     head = [_NO_ATTR, [_row(r, layout, head=True) for r in table.head]]
     bodies = _bodies(table, layout)
-    foot = [_NO_ATTR, []]
+    foot = [
+        _NO_ATTR,
+        [
+            _row(Row([Cell(note, colspan=table.ncols)], group=True), layout)
+            for note in _notes(table)
+        ],
+    ]
     return {"t": "Table", "c": [attr, caption, colspecs, head, bodies, foot]}

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-from quartowrap.tables.html import cell_blocks
+from quartowrap.tables.html import _notes, cell_blocks
 from quartowrap.tables.layout import Layout
 from quartowrap.tables.model import Cell, Row, Table
 from quartowrap.tables.pandoc import NBSP, Node, stringify, text_inlines
@@ -135,6 +135,10 @@ def to_blocks(
             out += [_raw("    table.header(level: 2, repeat: false, "), *cells, _raw("),\n")]
         else:
             out += [_raw("    "), *cells, _raw("\n")]
+    for note in _notes(table):  # under the last row only, not on every page
+        cell = Cell(note, colspan=table.ncols)
+        out += [_raw("    table.footer(repeat: false, "), *_cell(cell, layout, group=True)]
+        out.append(_raw("),\n"))
     out.append(_raw("  )]\n"))
     if caption or xref_label:
         caption = caption or []

@@ -119,3 +119,9 @@ def test_typst_hostile_text_prints_literally_in_a_pdf(tmp_path, hostile):
     text = " ".join(p.extract_text() for p in PdfReader(pdf).pages)
     assert '#read("/etc/passwd")' in text.replace("\u201c", '"').replace("\u201d", '"')
     assert "$x$" in text and "*y*" in text and "<script>" in text
+
+
+def test_glued_pieces_are_measured_as_one_word():
+    # "(n = 865)" cannot break (no-break spaces), so its column needs all of it
+    table = _table([["a", "1"], ["b", "865"]], head=["Item", "Total (n = 865)"])
+    assert layout(table).columns[1].min_chars == len("(n = 865)") + 1

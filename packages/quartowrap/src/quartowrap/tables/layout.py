@@ -15,6 +15,7 @@ Number columns (every filled body cell a quantity) are right-aligned, header inc
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 
 from quartowrap.tables.model import Align, Row, Table
@@ -85,7 +86,8 @@ class Layout:
 
 
 def _longest_word(text: str) -> int:
-    return max((len(word) for word in text.split()), default=0)  # NBSP is not split
+    """Length of the longest piece that cannot break: no-break spaces join pieces."""
+    return max((len(word) for word in re.split(r"[ \t\r\n]+", text)), default=0)
 
 
 def _cells_by_column(rows: list[Row]) -> list[tuple[int, str, str]]:

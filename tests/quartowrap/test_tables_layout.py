@@ -125,3 +125,13 @@ def test_glued_pieces_are_measured_as_one_word():
     # "(n = 865)" cannot break (no-break spaces), so its column needs all of it
     table = _table([["a", "1"], ["b", "865"]], head=["Item", "Total (n = 865)"])
     assert layout(table).columns[1].min_chars == len("(n = 865)") + 1
+
+
+def test_a_table_too_wide_for_its_place_lets_numbers_wrap_rather_than_overprint():
+    table = _table([[f"{k}.5 ({k}.25)" for k in range(10)]])
+    shape = layout(table)
+    assert shape.fits(740) and not shape.fits(200)
+    tight = table_typst.to_blocks(table, shape, width_pt=200)[0]["c"]
+    assert any(el.get("t") == "Space" for el in tight)  # breakable: no overprinting
+    roomy = table_typst.to_blocks(table, shape, width_pt=740)[0]["c"]
+    assert not any(el.get("t") == "Space" for el in roomy)

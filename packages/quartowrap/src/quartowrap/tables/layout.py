@@ -68,6 +68,13 @@ class Layout:
         total = sum(chars)
         return [round(c / total, 4) for c in chars]
 
+    def fits(self, width_pt: float) -> bool:
+        """Whether every column gets its minimum width in `width_pt` (then no number needs to
+        wrap; a table that does not fit is the placement's problem, and its numbers may wrap
+        rather than print over their neighbours)."""
+        need = sum(c.min_chars * CHAR_PT + INSET_PT for c in self.columns)
+        return need <= width_pt
+
     def estimated_height(self, table: Table, width_pt: float) -> float:
         """Points the table takes at `width_pt`: lines per cell from its characters, the
         tallest cell per row, with a margin for word wrapping."""

@@ -66,20 +66,23 @@ def _blocks_inlines(blocks: list[Node]) -> list[Node]:
     return out
 
 
-def _cell_inlines(cell: Cell) -> list[Node]:
+def _cell_inlines(cell: Cell, layout: Layout, width_pt: float) -> list[Node]:
     inlines = _blocks_inlines(cell_blocks(cell))
-    return _no_break(inlines) if cell.kind == "number" else inlines
+    if cell.kind == "number" and layout.fits(width_pt):
+        return _no_break(inlines)
+    return inlines
 
 
 def _cell(
     cell: Cell,
     layout: Layout,
+    width_pt: float,
     *,
     group: bool = False,
     strong: bool = False,
     marker: list[Node] | None = None,
 ) -> list[Node]:
-    body = [*(marker or []), *_cell_inlines(cell)]
+    body = [*(marker or []), *_cell_inlines(cell, layout, width_pt)]
     if strong and body:  # header rows under the first (the template styles that one)
         body = [{"t": "Strong", "c": body}]
     if group:
@@ -91,12 +94,18 @@ def _cell(
 
 
 def _row(
-    row: Row, layout: Layout, *, strong: bool = False, marker: list[Node] | None = None
+    row: Row,
+    layout: Layout,
+    width_pt: float,
+    *,
+    strong: bool = False,
+    marker: list[Node] | None = None,
 ) -> list[Node]:
     out: list[Node] = []
     for k, cell in enumerate(row.cells):
         first = marker if k == 0 else None
-        out += [*_cell(cell, layout, group=row.group, strong=strong, marker=first), _raw(", ")]
+        cell_nodes = _cell(cell, layout, width_pt, group=row.group, strong=strong, marker=first)
+        out += [*cell_nodes, _raw(", ")]
     return out
 
 
@@ -127,17 +136,20 @@ def to_blocks(
         marker = [_raw(f"#kce-table-start({typst_string(ident)});")]
     out.append(_raw("], "))
     for k, row in enumerate(table.head):
-        out += _row(row, layout, strong=k > 0)
+        out += _row(row, layout, width_pt, strong=k > 0)
     out.append(_raw("),\n    table.hline(),\n"))
     for k, row in enumerate(table.body):
-        cells = _row(row, layout, marker=marker if k == 0 else None)
+        cells = _row(row, layout, width_pt, marker=marker if k == 0 else None)
         if row.group:  # a level-2 header never stays at a column's foot without its row
             out += [_raw("    table.header(level: 2, repeat: false, "), *cells, _raw("),\n")]
         else:
             out += [_raw("    "), *cells, _raw("\n")]
     for note in _notes(table):  # under the last row only, not on every page
         cell = Cell(note, colspan=table.ncols)
-        out += [_raw("    table.footer(repeat: false, "), *_cell(cell, layout, group=True)]
+        out += [
+            _raw("    table.footer(repeat: false, "),
+            *_cell(cell, layout, width_pt, group=True),
+        ]
         out.append(_raw("),\n"))
     out.append(_raw("  )]\n"))
     if caption or xref_label:

@@ -135,3 +135,10 @@ def test_a_table_too_wide_for_its_place_lets_numbers_wrap_rather_than_overprint(
     assert any(el.get("t") == "Space" for el in tight)  # breakable: no overprinting
     roomy = table_typst.to_blocks(table, shape, width_pt=740)[0]["c"]
     assert not any(el.get("t") == "Space" for el in roomy)
+
+
+def test_a_line_break_in_a_grid_header_is_glued_like_a_space():
+    from quartowrap.tables.pandoc import glue
+
+    inlines = [{"t": "Str", "c": "pathway"}, {"t": "SoftBreak"}, {"t": "Str", "c": "(FR)"}]
+    assert glue(inlines)[1] == {"t": "Str", "c": "\u00a0"}  # printed as it is measured

@@ -29,7 +29,7 @@ def glue(inlines: list[Node]) -> list[Node]:
     """No-break spaces around "=" ("n = 137") and before a short unit ("know (n)", "(%)")."""
     out: list[Node] = []
     for i, el in enumerate(inlines):
-        if el.get("t") == "Space":
+        if el.get("t") in {"Space", "SoftBreak"}:  # a grid table's line break is a space
             nxt = inlines[i + 1] if i + 1 < len(inlines) else {}
             prev = inlines[i - 1] if i > 0 else {}
             nxt_text = nxt.get("c") if nxt.get("t") == "Str" else ""

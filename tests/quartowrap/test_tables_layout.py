@@ -142,3 +142,10 @@ def test_a_line_break_in_a_grid_header_is_glued_like_a_space():
 
     inlines = [{"t": "Str", "c": "pathway"}, {"t": "SoftBreak"}, {"t": "Str", "c": "(FR)"}]
     assert glue(inlines)[1] == {"t": "Str", "c": "\u00a0"}  # printed as it is measured
+
+
+def test_typst_label_for_every_table_with_a_printable_id():
+    table = _table([["a", "1"]])
+    assert "<tbl-u>" in _typst(table, ident="tbl-u")  # unnumbered: labelled, no "continued"
+    assert "kce-continued(" not in _typst(table, ident="tbl-u")
+    assert "<" not in _typst(table, ident="bad id").split("kind: table", 1)[1]

@@ -109,7 +109,7 @@ def _row(
     return out
 
 
-_LABEL = re.compile(r"[\w\-.:]+")
+LABEL = re.compile(r"[\w\-.:]+")  # what a typst <label> can hold as written
 
 
 def to_blocks(
@@ -124,7 +124,8 @@ def to_blocks(
     """The table as pandoc blocks for pandoc's typst writer (one Plain of raw + cell inlines)."""
     widths = ", ".join(f"{w * 100:.2f}%" for w in layout.widths(width_pt))
     aligns = "".join(f"{c.align}," for c in layout.columns)
-    numbered = bool(xref_label and ident and _LABEL.fullmatch(ident))
+    labelled = bool(ident and LABEL.fullmatch(ident))
+    numbered = bool(xref_label and labelled)
     out: list[Node] = [
         _raw(f"#figure(\n  align(left)[#table(\n    columns: ({widths}),\n    align: ({aligns}),\n")
     ]
@@ -158,6 +159,6 @@ def to_blocks(
         dash = [{"t": "Str", "c": "\u2013"}, {"t": "Space"}] if xref_label else []
         out += [_raw("  , caption: ["), *prefix, *dash, *caption, _raw("]\n")]
     out.append(_raw("  , kind: table\n  )"))
-    if numbered:
+    if labelled:
         out.append(_raw(f"\n<{ident}>"))
     return [{"t": "Plain", "c": out}, {"t": "RawBlock", "c": ["typst", TABLE_END]}]

@@ -72,7 +72,9 @@ class _Printer:
         )
         div_classes = ["quartowrap-table", *(["wide"] if own_wide else [])]
         div_kvs = [["kce-long", "1"]] if long else []
-        return {"t": "Div", "c": [[ident, div_classes, div_kvs], blocks]}
+        # typst.lua notes the id for its link check only when the label was printed
+        label = ident if table_typst.LABEL.fullmatch(ident or "") else ""
+        return {"t": "Div", "c": [[label, div_classes, div_kvs], blocks]}
 
     def walk(self, value: Any, in_wide: bool = False) -> Any:
         if isinstance(value, list):

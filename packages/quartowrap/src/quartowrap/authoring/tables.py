@@ -56,8 +56,8 @@ class MarkdownTable:
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
         payload: dict[str, Any] = {"csv": self.csv}
-        if self.model is not None:
-            payload["model"] = self.model.to_json()
+        if self.model is not None:  # its CSV is the payload's (`build.from_payload`)
+            payload["model"] = {**self.model.to_json(), "csv": None}
         return {
             "text/markdown": self.markdown,
             "text/plain": self.markdown,
@@ -363,7 +363,6 @@ def grid_table(
     csv = _csv(tidy, index)
     rows = [[row[k] for k in shown] for row in frame.itertuples(index=False)]
     table = _table_model(names, rows, None if group is None else groups, floatfmt, colalign)
-    table.csv = csv
     return MarkdownTable(markdown="\n".join(lines), csv=csv, model=table)
 
 
@@ -420,5 +419,4 @@ def show_table(
         floatfmt,
         colalign,
     )
-    table.csv = csv
     return MarkdownTable(markdown=markdown, csv=csv, model=table)

@@ -269,7 +269,7 @@ def _table_bundle(builder: str) -> Any:
             table = getattr(build, builder)(obj)
         except Exception:  # an object we cannot read shows as the library shows it
             return None
-        payload = {"csv": table.csv, "model": table.to_json()}
+        payload = {"csv": table.csv, "model": {**table.to_json(), "csv": None}}  # CSV once
         return {"text/markdown": markdown.to_pipe(table), TABLE_MIME: payload}
 
     return bundle

@@ -306,8 +306,13 @@ def test_dataframe_becomes_table_with_csv_from_cells(features) -> None:
     (table,) = ch.tables
     assert table.label == "tbl-frame"
     assert ": A frame {#tbl-frame}" in ch.markdown
-    # CSV derived from the markdown cells (index column included by to_markdown)
-    assert table.csv.splitlines() == [",a,b", "0,1,x|y", "1,2,z"]
+    # the CSV is the frame itself (its default 0, 1, … index says nothing and is left out)
+    assert table.csv.splitlines() == ["a,b", "1,x|y", "2,z"]
+    # the table model travels with it: the index shown as the stub (as a notebook shows it),
+    # numbers known by their type, "x|y" escaped in the markdown (a bare | ends a cell)
+    assert table.model is not None and table.model["stub"] == 1
+    assert [c["kind"] for c in table.model["body"][0]["cells"]] == ["text", "number", "text"]
+    assert "x\\|y" in ch.markdown
 
 
 def test_no_state_leaks_between_chapters(features) -> None:

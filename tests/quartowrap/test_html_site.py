@@ -791,12 +791,13 @@ def test_search_documents_follow_sections():
 
 
 def test_number_cells_and_table_layout():
-    from quartowrap.writers.html.tables import _layout_table, is_number_cell
+    from quartowrap.tables.model import classify
+    from quartowrap.writers.html.tables import with_layout
 
     for text in ("12", "3.92", "−1.2 [−2.0; 0.4]", "12 (4 %)", "< 0.001", "p < 0.05", "1 234"):
-        assert is_number_cell(text), text
+        assert classify(text) == "number", text
     for text in ("2, 3, 7", "", "–", "Don't know (n)", "2a", "Chapter 2"):
-        assert not is_number_cell(text), text
+        assert classify(text) != "number", text
 
     def cell(text: str, span: int = 1) -> list:
         words = [{"t": "Str", "c": w} for w in text.split(" ")]
@@ -806,10 +807,20 @@ def test_number_cells_and_table_layout():
     left, width = {"t": "AlignLeft"}, {"t": "ColWidth", "c": 0.5}
     head = [["", [], []], [[["", [], []], [cell("Row"), cell("Brussels (n = 137)")]]]]
     rows = [[["", [], []], [cell("Group", 2)]], [["", [], []], [cell("Don't know (n)"), cell("7")]]]
-    specs, head, bodies, _ = _layout_table(
-        [[[left, width], [left, width]], head, [[["", [], []], 0, [], rows]], [["", [], []], []]]
-    )
-    assert [s[0]["t"] for s in specs] == ["AlignLeft", "AlignRight"]  # numbers right
+    node = {
+        "t": "Table",
+        "c": [
+            ["", [], []],
+            [None, []],
+            [[left, width], [left, width]],
+            head,
+            [[["", [], []], 0, [], rows]],
+            [["", [], []], []],
+        ],
+    }
+    _, _, specs, head, bodies, _ = with_layout(node)["c"]
+    # numbers right; a text column keeps the page's default (left) alignment
+    assert [s[0]["t"] for s in specs] == ["AlignDefault", "AlignRight"]
     assert all(s[1] == {"t": "ColWidthDefault"} for s in specs)  # the browser sizes columns
     inlines = head[1][0][1][1][4][0]["c"]
     header = "".join(x["c"] if x["t"] == "Str" else " " for x in inlines)
@@ -817,6 +828,7 @@ def test_number_cells_and_table_layout():
     group, labels = bodies[0][3]
     assert group[1][0][1] == {"t": "AlignLeft"}  # a group row reads from the left
     assert "nowrap" in labels[1][0][0][1]  # short cells never wrap
+    assert "nowrap" in labels[1][1][0][1]  # nor do numbers
 
 
 def _callout_html(markdown: str) -> str:

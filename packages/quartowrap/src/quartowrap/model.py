@@ -49,6 +49,7 @@ class TableOutput:
     label: str  # tbl-...
     caption: str
     csv: str  # tidy UTF-8 CSV text (header row first), written verbatim to the release
+    model: dict[str, Any] | None = None  # quartowrap.tables.model.Table as JSON, when known
 
 
 @dataclass(frozen=True)

@@ -37,25 +37,31 @@ __all__ = [
     "show_table",
 ]
 
+import quartowrap.tables.model as model
 from quartowrap.authoring.markdown import escape_markdown
 from quartowrap.authoring.protocol import TABLE_MIME
 
 
 @dataclass(frozen=True)
 class MarkdownTable:
-    """A rendered table: markdown for the page, CSV for the release."""
+    """A rendered table: markdown for the page (and for Quarto), CSV for the release, and the
+    table model the renderer's writers print (`quartowrap.tables`)."""
 
     markdown: str
     csv: str
+    model: model.Table | None = None
 
     def _repr_markdown_(self) -> str:
         return self.markdown
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
+        payload: dict[str, Any] = {"csv": self.csv}
+        if self.model is not None:  # its CSV is the payload's (`build.from_payload`)
+            payload["model"] = {**self.model.to_json(), "csv": None}
         return {
             "text/markdown": self.markdown,
             "text/plain": self.markdown,
-            TABLE_MIME: {"csv": self.csv},
+            TABLE_MIME: payload,
         }
 
 
@@ -203,6 +209,52 @@ def _as_cell(value: Any, floatfmt: str) -> Cell:
     return value if isinstance(value, Cell) else Cell.text(_format(value, floatfmt))
 
 
+def _model_cell(value: Any, floatfmt: str) -> model.Cell:
+    """A shown value as a model cell: numbers by type, text by what it reads as."""
+    if isinstance(value, Cell):
+        texts = [
+            b.text
+            if isinstance(b, _Paragraph)
+            else "; ".join(b.items)
+            if isinstance(b, _Bullets)
+            else b.markup
+            for b in value.blocks
+        ]
+        text = "\n".join(texts)
+        first = value.blocks[0] if value.blocks else None
+        style = first.style if isinstance(first, _Paragraph) else "plain"
+        plain = len(value.blocks) == 1 and isinstance(first, _Paragraph)
+        return model.Cell(text, model.classify(text) if plain else "text", style)
+    text = _format(value, floatfmt)
+    if isinstance(value, int | float) and not isinstance(value, bool) and text:
+        return model.Cell(text, "number")
+    return model.Cell.of(text)
+
+
+def _table_model(
+    names: Sequence[Any],
+    rows: Sequence[Sequence[Any]],
+    groups: Sequence[Any] | None,
+    floatfmt: str,
+    colalign: Sequence[str] | None,
+) -> model.Table:
+    """The model of a shown table: the column labels, group rows, the cells."""
+    head = [model.Row([model.Cell(str(name)) for name in names])]
+    body: list[model.Row] = []
+    current: Any = object()
+    for row, group in zip(rows, groups or [None] * len(rows), strict=True):
+        if groups is not None and group != current:
+            current = group
+            if not _is_missing(group) and str(group):
+                cell = model.Cell(str(group), "text", "strong", len(names))
+                body.append(model.Row([cell], group=True))
+        body.append(model.Row([_model_cell(v, floatfmt) for v in row]))
+    align: list[model.Align | None] = [
+        a if a in ("right", "center") else None for a in (colalign or [None] * len(names))
+    ]
+    return model.Table(head, body, align=align)
+
+
 # ----------------------------------------------------------------------------- grid tables
 
 _ALIGN_MARKS = {"left": (":", "="), "right": ("=", ":"), "center": (":", ":")}
@@ -308,7 +360,10 @@ def grid_table(
         lines += row_lines(cells)
         lines.append(rule("-"))
     tidy = data if data is not None else display
-    return MarkdownTable(markdown="\n".join(lines), csv=_csv(tidy, index))
+    csv = _csv(tidy, index)
+    rows = [[row[k] for k in shown] for row in frame.itertuples(index=False)]
+    table = _table_model(names, rows, None if group is None else groups, floatfmt, colalign)
+    return MarkdownTable(markdown="\n".join(lines), csv=csv, model=table)
 
 
 # ----------------------------------------------------------------------------- pipe tables
@@ -356,4 +411,12 @@ def show_table(
         rows, headers=headers, tablefmt="pipe", disable_numparse=True, colalign=colalign
     )
     tidy = data if data is not None else display
-    return MarkdownTable(markdown=markdown, csv=_csv(tidy, index))
+    csv = _csv(tidy, index)
+    table = _table_model(
+        list(frame.columns),
+        list(frame.itertuples(index=False)),
+        None,
+        floatfmt,
+        colalign,
+    )
+    return MarkdownTable(markdown=markdown, csv=csv, model=table)

@@ -39,7 +39,7 @@ from quartowrap.project.qmd import CodeCell, QmdDocument
 FREEZE_DIR = "_freeze"
 RESULTS_NAME = "kce-embedded.json"
 FIGURE_DIR = "figure-svg"
-SCHEMA = 1
+SCHEMA = 2  # 2: table payloads carry the table model (quartowrap.tables)
 # Part of every freeze key: a new quartowrap release or Python version re-executes everything.
 ENGINE_VERSION = (
     f"quartowrap {__version__} (freeze schema {SCHEMA}; Python {platform.python_version()})"

@@ -237,14 +237,42 @@ def _kernel_setup(
     # and with it the inline backend, was never imported.
     svg = ip.display_formatter.formatters["image/svg+xml"]
     svg.for_type_by_name("matplotlib.figure", "Figure", _figure_svg)
-    # A DataFrame left as a cell's value becomes a pipe table, like `show_table`.
-    with contextlib.suppress(Exception):
-        import importlib.util
+    # A DataFrame, pandas Styler or great_tables GT left as a cell's value becomes a table
+    # with its model (quartowrap.tables), like `show_table`; registered by type name, so
+    # nothing is imported that the chapter does not use.
+    bundles = ip.display_formatter.mimebundle_formatter
+    for module, name, builder in _TABLE_TYPES:
+        bundles.for_type_by_name(module, name, _table_bundle(builder))
 
-        if importlib.util.find_spec("tabulate") is not None:
-            markdown = ip.display_formatter.formatters["text/markdown"]
-            for module in ("pandas", "pandas.core.frame"):  # pandas 3 reports "pandas"
-                markdown.for_type_by_name(module, "DataFrame", _frame_markdown)
+
+_TABLE_TYPES = (
+    ("pandas", "DataFrame", "from_frame"),  # pandas 3 reports "pandas"
+    ("pandas.core.frame", "DataFrame", "from_frame"),
+    ("pandas.io.formats.style", "Styler", "from_styler"),
+    ("great_tables.gt", "GT", "from_gt"),
+)
+_MAX_CELLS = (500, 50)  # larger frames print as text, as a notebook would cut them
+
+
+def _table_bundle(builder: str) -> Any:
+    """A display formatter: the object's table model and its markdown (None: not a table)."""
+
+    def bundle(obj: Any) -> dict[str, Any] | None:
+        frame = getattr(obj, "data", obj) if builder == "from_styler" else obj
+        shape = getattr(frame, "shape", (0, 0))
+        if shape[0] > _MAX_CELLS[0] or shape[1] > _MAX_CELLS[1]:
+            return None
+        try:
+            from quartowrap.authoring.protocol import TABLE_MIME
+            from quartowrap.tables import build, markdown
+
+            table = getattr(build, builder)(obj)
+        except Exception:  # an object we cannot read shows as the library shows it
+            return None
+        payload = {"csv": table.csv, "model": {**table.to_json(), "csv": None}}  # CSV once
+        return {"text/markdown": markdown.to_pipe(table), TABLE_MIME: payload}
+
+    return bundle
 
 
 _SVG_RC = {"svg.hashsalt": SVG_HASHSALT, "svg.fonttype": "none"}
@@ -288,17 +316,6 @@ def _figure_svg(figure: Any) -> str:
     _use_book_fonts()
     with matplotlib.rc_context({**_SVG_RC, **_KERNEL_STATE.get("font_rc", {})}):
         return print_figure(figure, "svg", bbox_inches="tight", metadata={"Date": None})
-
-
-def _frame_markdown(frame: Any) -> str | None:
-    if len(frame) > 500 or frame.shape[1] > 50:
-        return None
-
-    def escape(value: Any) -> Any:  # a bare `|` would end the pipe-table cell
-        return value.replace("|", "\\|") if isinstance(value, str) else value
-
-    frame = frame.rename(columns=escape).map(escape)
-    return frame.to_markdown()
 
 
 _MD_SPECIAL = str.maketrans({c: "\\" + c for c in "\\`*_[]<>$@#|~^"})

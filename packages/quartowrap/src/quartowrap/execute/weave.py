@@ -196,7 +196,8 @@ def _render_cell(
                             payload.get("csv") if isinstance(payload, dict) else None
                         ) or table_csv(md)
                         pieces.append(f"{md}\n\n: {cap} {{#{label}}}")
-                        tables.append(TableOutput(label, cap, csv_text))
+                        model = payload.get("model") if isinstance(payload, dict) else None
+                        tables.append(TableOutput(label, cap, csv_text, model))
                         table_done = True
                     else:
                         pieces.append(md)

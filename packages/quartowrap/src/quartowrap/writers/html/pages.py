@@ -24,7 +24,7 @@ from quartowrap.writers.html.pandoc_ast import (
     _without_kv,
     plain_text,
 )
-from quartowrap.writers.html.tables import _glue_all, _layout_table
+from quartowrap.writers.html.tables import glue_all, with_layout
 
 CALLOUT_TITLES = {
     "note": "Note",
@@ -343,9 +343,10 @@ def _resolve_fragment(ctx: _Context, ident: str, page: str, chapter: AssembledCh
 
 
 def _fix_table(ctx: _Context, node: Node) -> Node | list[Node]:
+    output = ctx.tables.get(node["c"][0][0])
+    node = with_layout(node, output.model if output else None)
     attr, (short, caption), *rest = node["c"]
-    rest = _layout_table(rest)
-    caption = _glue_all(caption)
+    caption = glue_all(caption)
     ident = attr[0]
     if not ident:
         return {"t": "Table", "c": [attr, [short, caption], *rest]}

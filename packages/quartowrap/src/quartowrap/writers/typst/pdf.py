@@ -15,7 +15,6 @@ the build date is SOURCE_DATE_EPOCH (or absent when it is unset).
 
 from __future__ import annotations
 
-import bisect
 import dataclasses
 import json
 import os
@@ -33,6 +32,7 @@ from quartowrap.assemble.conditional import resolve_conditions
 from quartowrap.errors import BuildError
 from quartowrap.model import AssembledBook
 from quartowrap.writers.frontmatter import FrontMatter, build_front_matter, section_span
+from quartowrap.writers.typst.tables import print_tables
 
 WRITER_DIR = Path(__file__).resolve().parent
 TEMPLATE = WRITER_DIR / "templates" / "kce.typ"
@@ -106,68 +106,22 @@ def _chapter_blocks(blocks: list[dict[str, Any]], fm: FrontMatter, source: str) 
     return blocks
 
 
-_GROUP_CELL = re.compile(
-    r"^(?P<indent>[ \t]*)table\.cell\(align: left, colspan: (?P<span>\d+)\)\[", re.M
-)
-_COLUMNS = re.compile(r"columns: \((?P<widths>[^()]*)\)")
-
-
-def _closing_bracket(source: str, start: int) -> int:
-    """Index of the `]` closing the `[` at `start` (typst markup: `\\[` is escaped text)."""
-    depth, i = 0, start
-    while i < len(source):
-        char = source[i]
-        if char == "\\":
-            i += 2
-            continue
-        if char == "[":
-            depth += 1
-        elif char == "]":
-            depth -= 1
-            if depth == 0:
-                return i
-        i += 1
-    raise ValueError("unbalanced brackets in a table cell of the typst source")
-
-
-def _group_rows_as_subheaders(source: str) -> str:
-    """Make every group row (one left-aligned cell across all columns, see filters/typst.lua)
-    a level-2 table header: typst then never leaves it alone at the foot of a column or page
-    without the first row of its group (it moves to the next column with that row)."""
-    tables = [(m.start(), len(m["widths"].split(","))) for m in _COLUMNS.finditer(source)]
-    out, last = [], 0
-    for match in _GROUP_CELL.finditer(source):
-        at = bisect.bisect(tables, (match.start(),)) - 1
-        if at < 0 or tables[at][1] != int(match["span"]):
-            continue  # not across the whole table: an ordinary spanning cell
-        start = match.end() - 1
-        end = _closing_bracket(source, start)
-        if source[end + 1 : end + 2] != ",":
-            continue
-        cell = source[match.start() + len(match["indent"]) : end + 1]
-        out.append(source[last : match.start()])
-        out.append(f"{match['indent']}table.header(level: 2, repeat: false, {cell}),")
-        last = end + 2
-    out.append(source[last:])
-    return "".join(out)
-
-
 def typst_source(book: AssembledBook, fm: FrontMatter, *, dated: bool = True) -> str:
     """The complete typst document (main.typ) for `book`."""
     first = book.chapters[0].ast
     blocks = _preamble(fm, dated)
+    models = {t.label: t.model for t in book.tables if t.model is not None}
     for chapter in book.chapters:
         body = resolve_conditions(chapter.ast["blocks"], fmt="typst")  # `when-format`
-        blocks.extend(_chapter_blocks(body, fm, chapter.ref.source.as_posix()))
+        body = _chapter_blocks(body, fm, chapter.ref.source.as_posix())
+        blocks.extend(print_tables(body, models))
     doc = {"pandoc-api-version": first["pandoc-api-version"], "meta": {}, "blocks": blocks}
     source = run_pandoc(
         ["-f", "json", "-t", TYPST_WRITER, "--lua-filter", str(TYPST_FILTER), "--wrap=preserve"],
         json.dumps(doc),
         "writing typst",
     )
-    # pandoc centres every table; KCE tables sit flush left under their caption.
-    source = source.replace("align(center)[#table(", "align(left)[#table(")
-    return _group_rows_as_subheaders(source)
+    return source
 
 
 def write_typst_project(

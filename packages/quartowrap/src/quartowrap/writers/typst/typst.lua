@@ -7,8 +7,8 @@ templates/typst/kce.typ:
 
 * headings with a `number` attribute get `#kce-num("3.1")` before their text;
 * tables/figures with `xref-label` get "Table N – " / "Figure N – " before the caption;
-* every table gets a first header row for "Table N (continued)" (`#kce-continued`), shown
-  only where a numbered table goes on in another column or page;
+* tables arrive printed from the table model (writers/typst/tables.py,
+  quartowrap/tables/typst.py) in a `.quartowrap-table` Div; this filter only places them;
 * images get a column-wide width (unless one is given) and their `fig-alt` as typst `alt`;
 * callout Divs become `#kce-callout(kind: ..., title: [...])[...]`;
 * `.column-page` / `.wide` Divs (and `.wide` tables/figures) span both columns;
@@ -56,68 +56,18 @@ end
 
 -- A float cannot break across pages, so wide content that may not fit on one page goes on
 -- pages of its own in one column instead (`kce-wide-page`); short content floats across
--- both columns at the top of a page (`kce-wide`).  "May not fit" is an estimate of the
--- table's height at the page width from its laid-out column widths (see layout_table):
--- lines per cell from its characters, the tallest cell per row, with a margin for word
--- wrapping, against the text area (482pt) less caption, notes and clearance.
-local LINE_PT, ROW_PT, WRAP_MARGIN, FLOAT_MAX_PT = 10.5, 7, 1.25, 360
-local WIDE_PT, CELL_CHAR_PT = 740, 3.9
-
-local function estimated_height(tbl)
-  local widths = {}
-  for i, spec in ipairs(tbl.colspecs) do
-    local frac = tonumber(spec[2]) or (1 / #tbl.colspecs)
-    widths[i] = math.max(1, (WIDE_PT * frac - 8) / CELL_CHAR_PT)
-  end
-  local height = 0
-  local function rows_height(rows)
-    for _, row in ipairs(rows) do
-      if row.cells[1] and row.cells[1].attr.classes:includes("kce-continued") then
-        goto next_row -- empty where the table starts (add_continuation_row)
-      end
-      local lines, col = 1, 1
-      for _, cell in ipairs(row.cells) do
-        local room = 0
-        for k = col, col + cell.col_span - 1 do
-          room = room + (widths[k] or 1)
-        end
-        local chars = utf8.len(pandoc.utils.stringify(cell.contents)) or 0
-        local blocks = math.max(1, #cell.contents)
-        lines = math.max(lines, math.ceil(chars * WRAP_MARGIN / room) + blocks - 1)
-        col = col + cell.col_span
-      end
-      height = height + lines * LINE_PT + ROW_PT
-      ::next_row::
-    end
-  end
-  rows_height(tbl.head.rows)
-  for _, body in ipairs(tbl.bodies) do
-    rows_height(body.head)
-    rows_height(body.body)
-  end
-  rows_height(tbl.foot.rows)
-  return height
-end
-
-local function is_long_table(tbl)
-  return estimated_height(tbl) > FLOAT_MAX_PT
-end
-
+-- both columns at the top of a page (`kce-wide`).  "May not fit" is decided with the table
+-- layout (quartowrap/tables/layout.py: estimated height at the page width), which marks
+-- the table's Div, and a wide Div holding such a table, with `kce-long`.
 local REGION = "kce-wide-page-region"
 -- closes a `#kce-wide[` float; notes that follow its table are moved inside (see Blocks)
 local WIDE_END = "] // end of kce-wide"
 -- closes a `#kce-column-figure[` float; a "Source:" note after the figure is moved inside
 local FIGURE_END = "] // end of kce-column-figure"
 
--- Short wide content floats now; long content becomes a region marker that `Blocks`
+-- Short wide content floats now; long content (`long`) becomes a region marker that `Blocks`
 -- below turns into one-column pages (merging neighbouring regions).
-local function widen(blocks)
-  local long = false
-  pandoc.Blocks(blocks):walk({
-    Table = function(t)
-      long = long or is_long_table(t)
-    end,
-  })
+local function widen(blocks, long)
   if long then
     return pandoc.Div(blocks, pandoc.Attr("", { REGION }))
   end
@@ -263,7 +213,7 @@ function Figure(el)
   end
   prefix_caption(el)
   if is_wide(el) then
-    return widen({ el })
+    return widen({ el }, false)
   end
   if nested then
     return el
@@ -275,246 +225,20 @@ function Figure(el)
   return out
 end
 
--- Table layout.  Typst sizes `auto` columns to their content, and the widths pandoc
--- takes from a pipe or grid table only echo the markdown source's line lengths, so every
--- table gets widths computed here from what its cells hold, estimated in characters of
--- the 8.5pt table font:
--- * each column needs at least its longest unbreakable word (no "Profes-/sional"), a short
---   label column (<= SHORT_LABEL characters) its whole label, a number column its longest
---   number;
--- * the rest of the width goes to the columns whose text would still wrap, in proportion
---   to how much longer it is; slack left over goes to the text columns;
--- * number columns (every filled body cell a number, a percentage, a p-value...) are
---   right-aligned, header included, so digits line up.
--- "n = 137" and "Don't know (n)" keep their pieces together (no-break spaces).
-local CHAR_PT = 3.9 -- average advance of the table font (Source Sans 3, 8.5pt, bold head)
-local INSET_PT = 8 -- horizontal cell inset (4pt each side, see kce.typ)
-local SHORT_LABEL = 16
-local LONG_CELL = 50 -- cells longer than this wrap anyway; cap what they claim
-local NBSP = "\u{00A0}"
-local NUMERIC_EXTRA = { "\u{2212}", "\u{2013}", "\u{2014}", "\u{00B1}", NBSP, "\u{2009}",
-  "\u{202F}", "\u{2264}", "\u{2265}" }
-local NEUTRAL = { [""] = true, ["-"] = true, ["\u{2013}"] = true, ["\u{2014}"] = true,
-  ["NA"] = true, ["n/a"] = true, ["\u{2026}"] = true, ["."] = true }
-
--- Spaces that must not break inside table cells and captions: around "=" ("n = 137") and
--- before a short parenthesised unit ("know (n)", "Score (%)").
-local function glue(inlines)
-  local out = pandoc.Inlines({})
-  for i, el in ipairs(inlines) do
-    local nxt, prev = inlines[i + 1], inlines[i - 1]
-    if el.t == "Space" and (
-      (nxt and nxt.t == "Str" and (nxt.text == "=" or nxt.text:match("^%(.?.?.?%)[%.,;:]?$")))
-      or (prev and prev.t == "Str" and prev.text == "=")
-    ) then
-      out:insert(pandoc.Str(NBSP))
-    else
-      out:insert(el)
-    end
-  end
-  return out
-end
-
-local function cell_text(cell)
-  return pandoc.utils.stringify(cell.contents):gsub("^%s+", ""):gsub("%s+$", "")
-end
-
-local function is_number(text)
-  -- "2, 3, 7" is a list of document numbers, read like text, not a quantity
-  if NEUTRAL[text] or not text:find("%d") or text:find("%d, %d") then
-    return false
-  end
-  for _, s in ipairs(NUMERIC_EXTRA) do
-    text = text:gsub(s, " ")
-  end
-  text = text:gsub("^[pP]%s*[<=>]", "") -- "p < 0.001"
-  return text:match("^[%d%s%.,%%%(%)%[%];:<>=%+%-%*/]*$") ~= nil
-end
-
-local function longest_word(text)
-  local best = 0
-  for word in text:gmatch("%S+") do -- NBSP is not %s: glued pieces count as one word
-    best = math.max(best, utf8.len(word) or #word)
-  end
-  return best
-end
-
--- Per column: natural (one-line) length, minimum length, and whether it holds numbers.
-local function measure(tbl)
-  local n = #tbl.colspecs
-  local cols = {}
-  for i = 1, n do
-    cols[i] = { natural = 1, minimum = 1, word = 1, numbers = 0, texts = 0 }
-  end
-  local function scan(rows, is_body)
-    for _, row in ipairs(rows) do
-      local col = 1
-      for _, cell in ipairs(row.cells) do
-        local text = cell_text(cell)
-        local len = utf8.len(text) or #text
-        local c = cols[col]
-        if c and cell.col_span == 1 then
-          c.natural = math.max(c.natural, math.min(len, LONG_CELL))
-          c.word = math.max(c.word, longest_word(text))
-          if is_body and not NEUTRAL[text] then
-            if is_number(text) then
-              c.numbers = c.numbers + 1
-              c.minimum = math.max(c.minimum, len)
-            else
-              c.texts = c.texts + 1
-            end
-          end
-        end
-        col = col + cell.col_span
-      end
-    end
-  end
-  scan(tbl.head.rows, false)
-  for _, body in ipairs(tbl.bodies) do
-    scan(body.head, false)
-    scan(body.body, true)
-  end
-  scan(tbl.foot.rows, false)
-  for _, c in ipairs(cols) do
-    c.numeric = c.numbers > 0 and c.texts == 0
-    c.minimum = math.max(c.minimum, c.word + 1) -- +1: bold and capitals run wider
-    if c.numeric then
-      c.natural = c.minimum -- its header may wrap ("Brussels / (n = 137)"); numbers never
-    elseif c.natural <= SHORT_LABEL then
-      c.minimum = c.natural
-    end
-  end
-  return cols
-end
-
-local function column_widths(cols, width_pt)
-  local n = #cols
-  local avail = (width_pt - INSET_PT * n) / CHAR_PT
-  local widths, min_sum, want_sum = {}, 0, 0
-  for i, c in ipairs(cols) do
-    widths[i] = c.minimum
-    min_sum = min_sum + c.minimum
-    want_sum = want_sum + (c.natural - math.min(c.natural, c.minimum))
-  end
-  local extra = avail - min_sum
-  if extra > 0 and want_sum > 0 then
-    local share = math.min(1, extra / want_sum)
-    for i, c in ipairs(cols) do
-      widths[i] = widths[i] + share * (c.natural - math.min(c.natural, c.minimum))
-    end
-    extra = extra - share * want_sum
-  end
-  if extra > 0 then -- slack: to the text columns (all columns if there are none)
-    local weight = 0
-    for _, c in ipairs(cols) do
-      weight = weight + (c.numeric and 0 or c.natural)
-    end
-    for i, c in ipairs(cols) do
-      local w = weight > 0 and (c.numeric and 0 or c.natural / weight) or 1 / n
-      widths[i] = widths[i] + extra * w
-    end
-  end
-  local total, chars = 0, {}
-  for i = 1, n do
-    chars[i] = widths[i] + INSET_PT / CHAR_PT
-    total = total + chars[i]
-  end
-  for i = 1, n do
-    widths[i] = math.floor(chars[i] / total * 10000 + 0.5) / 10000
-  end
-  return widths
-end
-
--- pandoc's typst writer puts a cell's first list marker right after the cell's "[" and
--- indents that item's continuation lines less than the marker, so typst ends the first
--- item at its first line break. Lists inside table cells become explicit list calls.
-local function list_call(fn, items)
-  local parts = {}
-  for _, item in ipairs(items) do
-    local body = pandoc.write(pandoc.Pandoc(item), "typst")
-    table.insert(parts, "[" .. (body:gsub("%s+$", "")) .. "]")
-  end
-  return pandoc.RawBlock("typst", "#" .. fn .. "(" .. table.concat(parts, ", ") .. ")")
-end
-
-local cell_lists = {
-  BulletList = function(l) return list_call("list", l.content) end,
-  OrderedList = function(l) return list_call("enum", l.content) end,
-}
-
-local function layout_table(tbl, width_pt)
-  tbl = tbl:walk({ Inlines = glue })
-  local cols = measure(tbl)
-  local widths = column_widths(cols, width_pt)
-  for i = 1, #tbl.colspecs do
-    local align = tbl.colspecs[i][1]
-    if cols[i].numeric and align ~= "AlignCenter" then
-      align = "AlignRight"
-    elseif align == "AlignDefault" then
-      align = "AlignLeft"
-    end
-    tbl.colspecs[i] = { align, widths[i] }
-  end
-  -- a group row ("Federal: policy documents" across all columns) reads from the left,
-  -- whatever the alignment of the column it starts in
-  local function left_spans(rows)
-    for _, row in ipairs(rows) do
-      for _, cell in ipairs(row.cells) do
-        if cell.col_span > 1 and cell.alignment == "AlignDefault" then
-          cell.alignment = "AlignLeft"
-        end
-      end
-    end
-  end
-  for _, body in ipairs(tbl.bodies) do
-    left_spans(body.head)
-    left_spans(body.body)
-  end
-  return tbl:walk(cell_lists) -- after measuring: widths come from the lists' words
-end
-
--- "Table N (continued)" above the repeated header on every page or column a table flows
--- onto: every table's header gets a first row across all columns (kce-continued, empty for
--- unnumbered tables, so that row 1 is always the real header the template styles), and a
--- numbered table's first body cell carries a marker (kce-table-start) whose position tells
--- the continuation row whether it is laid out where the table starts.  The marker sits in the
--- first body row, not before the table: typst may move the header and that row on to the
--- next column while the figure itself starts in the previous one.
-local function add_continuation_row(tbl)
-  local label, id = tbl.attributes["xref-label"], tbl.identifier
-  local content = {}
-  if label and id ~= "" then
-    local call = "#kce-continued(" .. typst_string(label) .. ", " .. typst_string(id) .. ")"
-    content = { pandoc.Plain({ pandoc.RawInline("typst", call) }) }
-    local first = tbl.bodies[1] and (tbl.bodies[1].head[1] or tbl.bodies[1].body[1])
-    local cell = first and first.cells[1]
-    if cell then
-      local marker = pandoc.RawInline("typst", "#kce-table-start(" .. typst_string(id) .. ");")
-      local block = cell.contents[1]
-      if block and (block.t == "Plain" or block.t == "Para") then
-        block.content:insert(1, marker)
-      else
-        cell.contents:insert(1, pandoc.Plain({ marker }))
-      end
-    end
-  end
-  local cell = pandoc.Cell(content, "AlignDefault", 1, #tbl.colspecs, { class = "kce-continued" })
-  tbl.head.rows:insert(1, pandoc.Row({ cell }))
-  return tbl
-end
-
-function Table(el)
-  local wide = is_wide(el) or el.attributes["kce-in-wide"] ~= nil
-  el.attributes["kce-in-wide"] = nil
-  el = add_continuation_row(layout_table(el, wide and PAGE_PT or COLUMN_PT))
-  prefix_caption(el)
-  if is_wide(el) then
-    return widen({ el })
-  end
-  return el
-end
+-- a table printed from the model (writers/typst/tables.py): its label is raw typst, so it is
+-- noted for the link check; a page-wide one floats or gets pages of its own
+local TABLE_END = "// end of table"
 
 function Div(el)
+  if el.classes:includes("quartowrap-table") then
+    if el.identifier ~= "" then
+      panel_ids[el.identifier] = true
+    end
+    if el.classes:includes("wide") then
+      return widen(el.content, el.attributes["kce-long"] ~= nil)
+    end
+    return el.content
+  end
   if el.classes:includes("callout") and el.attributes["callout-type"] then
     local title_div, body_div = el.content[1], el.content[2]
     local out = pandoc.Blocks({
@@ -536,7 +260,7 @@ function Div(el)
     return wrap("#kce-table-notes", el.content)
   end
   if is_wide(el) then
-    return widen(el.content)
+    return widen(el.content, el.attributes["kce-long"] ~= nil)
   end
 end
 
@@ -554,12 +278,10 @@ local function starts_as_note(block)
 end
 
 local function is_table_like(block)
-  if block.t == "Table" then
-    return true
-  end
-  -- a wide table arrives wrapped: a RawBlock "]" closes it
+  -- a table ends with TABLE_END; a wide one arrives wrapped: a RawBlock "]" closes it
   return block.t == "RawBlock"
-    and (block.text == "]" or block.text == WIDE_END or block.text == FIGURE_END)
+    and (block.text == "]" or block.text == WIDE_END or block.text == FIGURE_END
+      or block.text == TABLE_END)
 end
 
 local function is_region(block)
@@ -651,19 +373,12 @@ function Blocks(blocks)
   return out
 end
 
--- First pass: a table inside a `.column-page` / `.wide` Div is laid out for the page width;
--- a figure inside such a Div (it floats with the Div) or inside a callout box stays where it
--- is instead of becoming a column float of its own.
-local function mark_wide_tables(div)
+-- First pass: a figure inside a `.column-page` / `.wide` Div (it floats with the Div) or
+-- inside a callout box stays where it is instead of becoming a column float of its own.
+local function mark_nested_figures(div)
   local wide = is_wide(div)
   if wide or div.classes:includes("callout") then
     return div:walk({
-      Table = function(t)
-        if wide then
-          t.attributes["kce-in-wide"] = "1"
-        end
-        return t
-      end,
       Figure = function(f)
         f.attributes["kce-nested"] = wide and "wide" or "box"
         return f
@@ -737,7 +452,7 @@ end
 return {
   { Span = EquationSpan },
   { Inlines = EquationInlines },
-  { Div = mark_wide_tables },
-  { Header = Header, Figure = Figure, Table = Table, Div = Div, Blocks = Blocks },
+  { Div = mark_nested_figures },
+  { Header = Header, Figure = Figure, Div = Div, Blocks = Blocks },
   { Pandoc = Pandoc },
 }

@@ -1,0 +1,164 @@
+"""Print the table model as typst: the table frame as raw typst, the cells as pandoc inlines.
+
+The frame (`#figure(table(columns, align, table.header(...), ...))`) is written here as
+`RawInline` typst holding only numbers, keywords and escaped strings; every cell's text stays
+a pandoc inline between the raw pieces, so pandoc's typst writer escapes it (`#`, `$`, `*`,
+`<`, `@`). Group rows are level-2 table headers (typst keeps them with their first row);
+number cells never wrap (no-break spaces); a numbered table's header starts with the
+"Table N (continued)" row of the template (`kce-continued`).
+"""
+
+from __future__ import annotations
+
+import re
+
+from quartowrap.tables.html import _notes, cell_blocks
+from quartowrap.tables.layout import Layout
+from quartowrap.tables.model import Cell, Row, Table
+from quartowrap.tables.pandoc import NBSP, Node, stringify, text_inlines
+
+TABLE_END = "// end of table"  # a RawBlock after every table: notes that follow go with it
+
+
+def typst_string(text: str) -> str:
+    """A typst string literal (for raw typst code)."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _raw(text: str) -> Node:
+    return {"t": "RawInline", "c": ["typst", text]}
+
+
+def _no_break(inlines: list[Node]) -> list[Node]:
+    """A number cell's spaces as no-break spaces: "12 (4 %)" stays on one line."""
+    return [{"t": "Str", "c": NBSP} if el.get("t") == "Space" else el for el in inlines]
+
+
+def _list_call(fn: str, items: list[list[Node]]) -> list[Node]:
+    out = [_raw(f"#{fn}(")]
+    for k, item in enumerate(items):
+        out += [_raw(", [" if k else "["), *_blocks_inlines(item), _raw("]")]
+    out.append(_raw(")"))
+    return out
+
+
+def _blocks_inlines(blocks: list[Node]) -> list[Node]:
+    """Cell blocks as one run of inlines: paragraphs apart, lists as `#list(...)` calls
+    (pandoc's own list markup breaks inside a table cell)."""
+    out: list[Node] = []
+    for block in blocks:
+        t = block.get("t")
+        if out:
+            out.append(_raw("\n\n"))
+        if t in {"Plain", "Para"}:
+            out += block["c"]
+        elif t == "BulletList":
+            out += _list_call("list", block["c"])
+        elif t == "OrderedList":
+            out += _list_call("enum", block["c"][1])
+        elif t == "LineBlock":
+            for k, line in enumerate(block["c"]):
+                out += ([_raw(" \\ ")] if k else []) + line
+        elif t == "Div":
+            out += _blocks_inlines(block["c"][1])
+        else:  # anything else in a cell prints as its text
+            out += text_inlines(stringify(block))
+    return out
+
+
+def _cell_inlines(cell: Cell, layout: Layout, width_pt: float) -> list[Node]:
+    inlines = _blocks_inlines(cell_blocks(cell))
+    if cell.kind == "number" and layout.fits(width_pt):
+        return _no_break(inlines)
+    return inlines
+
+
+def _cell(
+    cell: Cell,
+    layout: Layout,
+    width_pt: float,
+    *,
+    group: bool = False,
+    strong: bool = False,
+    marker: list[Node] | None = None,
+) -> list[Node]:
+    body = [*(marker or []), *_cell_inlines(cell, layout, width_pt)]
+    if strong and body:  # header rows under the first (the template styles that one)
+        body = [{"t": "Strong", "c": body}]
+    if group:
+        return [_raw(f"table.cell(align: left, colspan: {cell.colspan})["), *body, _raw("]")]
+    if cell.colspan > 1:  # a spanner over the columns it groups
+        align = f"align: {layout.spanner_align}, "
+        return [_raw(f"table.cell({align}colspan: {cell.colspan})["), *body, _raw("]")]
+    return [_raw("["), *body, _raw("]")]
+
+
+def _row(
+    row: Row,
+    layout: Layout,
+    width_pt: float,
+    *,
+    strong: bool = False,
+    marker: list[Node] | None = None,
+) -> list[Node]:
+    out: list[Node] = []
+    for k, cell in enumerate(row.cells):
+        first = marker if k == 0 else None
+        cell_nodes = _cell(cell, layout, width_pt, group=row.group, strong=strong, marker=first)
+        out += [*cell_nodes, _raw(", ")]
+    return out
+
+
+LABEL = re.compile(r"[\w\-.:]+")  # what a typst <label> can hold as written
+
+
+def to_blocks(
+    table: Table,
+    layout: Layout,
+    *,
+    width_pt: float,
+    ident: str = "",
+    xref_label: str | None = None,
+    caption: list[Node] | None = None,
+) -> list[Node]:
+    """The table as pandoc blocks for pandoc's typst writer (one Plain of raw + cell inlines)."""
+    widths = ", ".join(f"{w * 100:.2f}%" for w in layout.widths(width_pt))
+    aligns = "".join(f"{c.align}," for c in layout.columns)
+    labelled = bool(ident and LABEL.fullmatch(ident))
+    numbered = bool(xref_label and labelled)
+    out: list[Node] = [
+        _raw(f"#figure(\n  align(left)[#table(\n    columns: ({widths}),\n    align: ({aligns}),\n")
+    ]
+    # row 0: "Table N (continued)" where the table goes on (empty where it starts)
+    out.append(_raw(f"    table.header(table.cell(colspan: {table.ncols})["))
+    marker: list[Node] | None = None
+    if numbered:
+        out.append(_raw(f"#kce-continued({typst_string(xref_label or '')}, {typst_string(ident)})"))
+        marker = [_raw(f"#kce-table-start({typst_string(ident)});")]
+    out.append(_raw("], "))
+    for k, row in enumerate(table.head):
+        out += _row(row, layout, width_pt, strong=k > 0)
+    out.append(_raw("),\n    table.hline(),\n"))
+    for k, row in enumerate(table.body):
+        cells = _row(row, layout, width_pt, marker=marker if k == 0 else None)
+        if row.group:  # a level-2 header never stays at a column's foot without its row
+            out += [_raw("    table.header(level: 2, repeat: false, "), *cells, _raw("),\n")]
+        else:
+            out += [_raw("    "), *cells, _raw("\n")]
+    for note in _notes(table):  # under the last row only, not on every page
+        cell = Cell(note, colspan=table.ncols)
+        out += [
+            _raw("    table.footer(repeat: false, "),
+            *_cell(cell, layout, width_pt, group=True),
+        ]
+        out.append(_raw("),\n"))
+    out.append(_raw("  )]\n"))
+    if caption or xref_label:
+        caption = caption or []
+        prefix = [*text_inlines(xref_label), {"t": "Space"}] if xref_label else []
+        dash = [{"t": "Str", "c": "\u2013"}, {"t": "Space"}] if xref_label else []
+        out += [_raw("  , caption: ["), *prefix, *dash, *caption, _raw("]\n")]
+    out.append(_raw("  , kind: table\n  )"))
+    if labelled:
+        out.append(_raw(f"\n<{ident}>"))
+    return [{"t": "Plain", "c": out}, {"t": "RawBlock", "c": ["typst", TABLE_END]}]

@@ -1,5 +1,7 @@
 """The reviewer's workflow end to end: release 1.0.0, change a data value, release 1.1.0,
 and the diff between the two names exactly the table cells and sentences that changed.
+Each release publishes the authors' `## Unreleased` changelog entry in the book's "Version
+history" appendix — and never a commit subject.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from pypdf import PdfReader
 from quartowrap.commands.diff import diff_releases, render_text
 from quartowrap.commands.release import make_release
 
@@ -24,10 +27,40 @@ def _git(cwd: Path, *args: str) -> str:
     ).stdout.strip()
 
 
+HISTORY = """# Version history {.unnumbered}
+
+{{< include ../CHANGELOG.md >}}
+"""
+COMMITS = ("First draft of the mini book", "Correct one score in the North")
+
+
+def _release_text(release: Path) -> str:
+    """Everything a reader of the release sees: its HTML pages and the PDF's text."""
+    pages = [p.read_text(encoding="utf-8") for p in sorted((release / "html").glob("*.html"))]
+    [pdf] = release.glob("*.pdf")
+    return "\n".join([*pages, *(page.extract_text() for page in PdfReader(pdf).pages)])
+
+
+def _add_history_appendix(project: Path) -> None:
+    (project / "chapters" / "version-history.qmd").write_text(HISTORY)
+    config = project / "_quarto.yml"
+    config.write_text(
+        config.read_text().replace(
+            "    - references.qmd\n",
+            "    - references.qmd\n  appendices:\n    - chapters/version-history.qmd\n",
+        )
+    )
+    (project / "CHANGELOG.md").write_text(
+        "<!-- What changed, for readers. -->\n\n## Unreleased\n\n"
+        "- First edition, with regional mean scores.\n"
+    )
+
+
 def test_two_releases_and_their_diff(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     project = tmp_path / "book"
     shutil.copytree(FIXTURE, project, ignore=shutil.ignore_patterns("_output", "_freeze"))
     (project / ".gitignore").write_text("_output/\n_freeze/\n.quartowrap/\n")
+    _add_history_appendix(project)
     _git(project, "init", "-q")
     _git(project, "add", ".")
     _git(project, "commit", "-qm", "First draft of the mini book")
@@ -40,7 +73,13 @@ def test_two_releases_and_their_diff(tmp_path: Path, monkeypatch: pytest.MonkeyP
     assert first == project / "_output" / "1.0.0"
     assert _git(project, "tag", "--list") == "v1.0.0"
     assert 'version: "1.0.0"' in (project / "_quarto.yml").read_text()
-    assert "## Version 1.0.0 (2026-01-01)" in (project / "CHANGELOG.md").read_text()
+    assert (project / "CHANGELOG.md").read_text() == (
+        "<!-- What changed, for readers. -->\n\n## 1.0.0 – 2026-01-01\n\n"
+        "- First edition, with regional mean scores.\n"
+    )
+    seen = _release_text(first)
+    assert "First edition, with regional mean scores." in seen
+    assert "1.0.0 – 2026-01-01" in seen and COMMITS[0] not in seen
     assert json.loads((first / "manifest.json").read_text())["version"] == "1.0.0"
 
     data = project / "data" / "small.csv"
@@ -48,11 +87,22 @@ def test_two_releases_and_their_diff(tmp_path: Path, monkeypatch: pytest.MonkeyP
     region, group, score = lines[1].split(",")
     lines[1] = f"{region},{group},{int(score) + 4}"
     data.write_text("\n".join(lines) + "\n")
+    changelog = project / "CHANGELOG.md"
+    changelog.write_text(
+        changelog.read_text().replace(
+            "## 1.0.0", "## Unreleased\n\n### Fixed\n\n- One score in the North.\n\n## 1.0.0"
+        )
+    )
     _git(project, "commit", "-qam", "Correct one score in the North")
     second = make_release(project, "1.1.0", date="2026-02-01")
-    changelog = (project / "CHANGELOG.md").read_text()
-    assert changelog.index("Version 1.1.0") < changelog.index("Version 1.0.0")
-    assert "- Correct one score in the North" in changelog
+    text = changelog.read_text()
+    assert text.index("## 1.1.0 – 2026-02-01\n\n### Fixed\n\n- One score") < text.index(
+        "## 1.0.0 – 2026-01-01"
+    )
+    seen = _release_text(second)
+    assert "One score in the North." in seen and "First edition" in seen
+    for subject in COMMITS:
+        assert subject not in text and subject not in seen
 
     diff = diff_releases(project / "_output", "1.0.0", "1.1.0")
     changed = {t.label: t for t in diff.changed_tables}

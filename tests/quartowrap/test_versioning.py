@@ -6,7 +6,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from quartowrap.commands.release import add_changelog_entry, make_release, set_book_version
+from quartowrap.commands.release import make_release, set_book_version
 from quartowrap.errors import BuildError
 
 
@@ -47,22 +47,3 @@ def test_set_book_version_keeps_comments(tmp_path: Path) -> None:
     other.write_text("book:\n  title: T\n")
     set_book_version(other, "2.0.0")
     assert other.read_text() == 'book:\n  version: "2.0.0"\n  title: T\n'
-
-
-def test_changelog_entries_are_newest_first(tmp_path: Path) -> None:
-    log = tmp_path / "CHANGELOG.md"
-    add_changelog_entry(log, "1.0.0", ["First chapter"], "2026-01-01")
-    add_changelog_entry(log, "1.1.0", ["Fix table 17"], "2026-02-01")
-    text = log.read_text()
-    assert text.index("## Version 1.1.0 (2026-02-01)") < text.index("## Version 1.0.0")
-    assert "- Fix table 17" in text and "- First chapter" in text
-
-
-def test_first_entry_replaces_the_placeholder(tmp_path: Path) -> None:
-    log = tmp_path / "CHANGELOG.md"
-    log.write_text("No version of this report has been released yet.\n")
-    add_changelog_entry(log, "1.0.0", ["Use *all* data"], "2026-03-01")
-    text = log.read_text()
-    assert text.startswith("## Version 1.0.0 (2026-03-01)")
-    assert "released yet" not in text
-    assert "- Use \\*all\\* data" in text  # commit subjects are escaped, never markup

@@ -68,6 +68,9 @@ def build_parser() -> argparse.ArgumentParser:
     release = sub.add_parser("release", help="commit, tag and render a versioned release")
     release.add_argument("version", help="semantic version, e.g. 1.1.0")
     release.add_argument("--project", type=Path, default=Path("."))
+    release.add_argument(
+        "--dry-run", action="store_true", help="show what the release would do; change nothing"
+    )
     diff = sub.add_parser("diff", help="compare two releases: chapters and table cells")
     diff.add_argument("old", help="older release version (a directory in _output/)")
     diff.add_argument("new", help="newer release version")
@@ -99,6 +102,18 @@ def _params(args: argparse.Namespace) -> dict[str, object]:
     return values
 
 
+def _run_release(args: argparse.Namespace, progress: Progress) -> int:
+    from quartowrap.commands.release import make_release, plan_release
+
+    if args.dry_run:
+        print(plan_release(args.project, args.version).describe())
+        return 0
+    release_dir = make_release(args.project, args.version)
+    progress.done(f"Released {args.version}: {release_dir}")
+    progress.line("Next: describe the coming changes under `## Unreleased` in CHANGELOG.md.")
+    return 0
+
+
 def _run_render(args: argparse.Namespace, progress: Progress) -> int:
     from quartowrap.commands.document import render_path
     from quartowrap.commands.render import RenderOptions, default_jobs
@@ -128,10 +143,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "render":
             return _run_render(args, progress)
         if args.command == "release":
-            from quartowrap.commands.release import make_release
-
-            progress.done(f"Released {args.version}: {make_release(args.project, args.version)}")
-            return 0
+            return _run_release(args, progress)
         if args.command == "diff":
             return _run_diff(args, progress)
         if args.command == "preview":

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from html.parser import HTMLParser
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 import pytest
 
@@ -17,9 +18,11 @@ class _Anchors(HTMLParser):
         self.ids: set[str] = set()
         self.hrefs: list[str] = []
         self.images: list[str] = []
+        self.resources: list[str] = []  # every href/src: links, stylesheets, scripts, images
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         values = dict(attrs)
+        self.resources += [str(values[key]) for key in ("href", "src") if values.get(key)]
         if values.get("id"):
             self.ids.add(str(values["id"]))
         if tag == "a" and values.get("href"):
@@ -56,6 +59,35 @@ def broken_links(site: Path) -> tuple[list[str], int]:
     return problems, checked
 
 
+def links_leaving_site(site: Path) -> tuple[list[str], int]:
+    """(problems, links checked): every relative link of every page — pages, downloads,
+    the PDF, stylesheets, scripts, images — must name a file inside `site`, so that serving
+    the site's folder alone works."""
+    root = site.resolve()
+    problems: list[str] = []
+    checked = 0
+    for page in sorted(site.rglob("*.html")):
+        parser = _Anchors()
+        parser.feed(page.read_text(encoding="utf-8"))
+        for link in parser.resources:
+            parts = urlsplit(link)
+            if parts.scheme or parts.netloc or not parts.path:
+                continue  # external, mailto:, data: or a same-page #anchor
+            checked += 1
+            target = (page.parent / unquote(parts.path)).resolve()
+            name = page.relative_to(site).as_posix()
+            if not target.is_relative_to(root):
+                problems.append(f"{name}: {link} leaves the site")
+            elif not target.is_file():
+                problems.append(f"{name}: {link} does not exist")
+    return problems, checked
+
+
 @pytest.fixture()
 def check_links() -> Callable[[Path], tuple[list[str], int]]:
     return broken_links
+
+
+@pytest.fixture()
+def check_self_contained() -> Callable[[Path], tuple[list[str], int]]:
+    return links_leaving_site

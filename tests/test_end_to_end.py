@@ -165,3 +165,72 @@ def test_one_chapter_render_keeps_book_wide_numbers(built: Built, tmp_path: Path
     for label in later:
         assert numbers[label] in page, f"{label} keeps its number {numbers[label]}"
     assert not list(result.release_dir.glob("*.pdf"))
+
+
+# --- a release that can be published as it is ------------------------------------------
+
+
+def test_release_files_are_readable_by_others(built: Built) -> None:
+    """Permissions follow the umask (0644/0755 under 022), not mkdtemp's drwx------."""
+    from quartowrap.publish.release import current_umask
+
+    mask = current_umask()
+    wrong = [
+        f"{path.relative_to(built.release)}: {oct(path.stat().st_mode & 0o777)}"
+        for path in [built.release, *built.release.rglob("*")]
+        if (path.stat().st_mode & 0o777) != ((0o777 if path.is_dir() else 0o666) & ~mask)
+    ]
+    assert wrong == []
+
+
+def test_the_html_folder_alone_is_the_site(built: Built, check_self_contained) -> None:  # type: ignore[no-untyped-def]
+    site = built.release / "html"
+    problems, checked = check_self_contained(site)
+    assert problems == [] and checked > 0
+    html = (site / "01-data.html").read_text(encoding="utf-8")
+    assert 'href="tables/tbl-means.csv"' in html, "downloads are links inside html/"
+    assert (site / "tables" / "tbl-means.csv").read_bytes() == (
+        built.release / "tables" / "tbl-means.csv"
+    ).read_bytes()
+
+
+def test_every_page_links_to_the_pdf(built: Built) -> None:
+    [pdf] = built.release.glob("*.pdf")
+    site = built.release / "html"
+    assert (site / pdf.name).read_bytes() == pdf.read_bytes()
+    pages = sorted(site.glob("*.html"))
+    assert pages
+    for page in pages:
+        assert f'href="{pdf.name}"' in page.read_text(encoding="utf-8"), page.name
+
+
+def test_every_pdf_page_of_a_development_build_is_marked_draft(built: Built) -> None:
+    assert "+dev" in built.result.version
+    [pdf] = built.release.glob("*.pdf")
+    pages = [page.extract_text() or "" for page in PdfReader(pdf).pages]
+    unmarked = [
+        i + 1
+        for i, text in enumerate(pages)
+        if "Draft — not a published version" not in " ".join(text.split())
+    ]
+    assert len(pages) > 3 and unmarked == []
+
+
+def test_latest_follows_the_tree_from_dirty_back_to_clean(built: Built, tmp_path: Path) -> None:
+    project = tmp_path / "book"
+    shutil.copytree(built.project, project, symlinks=True)
+    latest = project / "_output" / "latest"
+    chapter = project / "chapters" / "03-discussion.qmd"
+    original = chapter.read_text()
+
+    def render() -> RenderResult:
+        return render_project(project, RenderOptions(to=("html",)), progress=_quiet())
+
+    clean = render()
+    chapter.write_text(original + "\nA sentence that is not committed.\n")
+    dirty = render()
+    assert dirty.version.endswith(".dirty") and latest.resolve() == dirty.release_dir.resolve()
+    chapter.write_text(original)
+    again = render()
+    assert again.version == clean.version
+    assert latest.resolve() == again.release_dir.resolve() == clean.release_dir.resolve()

@@ -80,6 +80,7 @@ def test_two_releases_and_their_diff(tmp_path: Path, monkeypatch: pytest.MonkeyP
     seen = _release_text(first)
     assert "First edition, with regional mean scores." in seen
     assert "1.0.0 – 2026-01-01" in seen and COMMITS[0] not in seen
+    assert "not a published version" not in seen, "a tagged release is not marked as a draft"
     assert json.loads((first / "manifest.json").read_text())["version"] == "1.0.0"
 
     data = project / "data" / "small.csv"

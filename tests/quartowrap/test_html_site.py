@@ -372,12 +372,13 @@ def test_every_internal_link_points_at_an_existing_page_and_id(site):
     for page in out.glob("*.html"):
         for tag, attrs in parse(page).tags:
             href = attrs.get("href") if tag in {"a", "link"} else None
-            if not href or href.startswith("../"):
+            assert not href or not href.startswith("../"), f"{page.name}: {href} leaves the site"
+            if not href:
                 continue
             assert not re.match(r"^[a-z]+:", href), f"{page.name}: external link {href}"
             file, _, frag = href.partition("#")
             target = file or page.name
-            if target.startswith("assets/"):
+            if target.startswith(("assets/", "tables/", "figures/")):
                 assert (out / target).is_file(), href
                 continue
             assert target in ids, f"{page.name}: {href} -> missing page"
@@ -413,24 +414,28 @@ def test_tables_have_numbered_caption_header_cells_and_csv_link(site):
     assert caption_text.startswith("Table 1 – Costs by region")
     assert html.count('<th scope="col"') == 2
     assert "<th>" not in html
-    assert '<a class="download" href="../tables/tbl-costs.csv">Download CSV</a>' in html
+    assert '<a class="download" href="tables/tbl-costs.csv">Download CSV</a>' in html
     # a table without CSV data behind it gets no download link
     surveys = text_of(out / "03-surveys.html")
     assert "Table 2 – PACIC items" in re.sub(r"<[^>]+>", "", surveys)
-    assert "../tables/tbl-pacic.csv" not in surveys
+    assert "tables/tbl-pacic.csv" not in surveys
 
 
 def test_every_linked_csv_is_a_table_or_figure_of_the_book(site):
     book, out, _ = site
     linked = set()
     for page in out.glob("*.html"):
-        linked |= set(re.findall(r'href="\.\./(tables|figures)/([^"]+)"', text_of(page)))
+        linked |= set(re.findall(r'href="(tables|figures)/([^"]+)"', text_of(page)))
     assert linked == {
         ("tables", "tbl-costs.csv"),
         ("figures", "fig-maturity.svg"),
         ("figures", "fig-maturity.csv"),
     }
     assert {t.label for t in book.tables} == {"tbl-costs"}
+    # the downloads live inside the site, so serving the site's folder alone works
+    for folder, name in linked:
+        assert (out / folder / name).is_file(), f"{folder}/{name}"
+    assert (out / "tables" / "tbl-costs.csv").read_text() == book.tables[0].csv
 
 
 def test_figures_are_copied_into_the_site_with_caption_and_alt_text(site):

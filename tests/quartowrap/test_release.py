@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 from quartowrap.publish.release import (
+    is_development_version,
     publish,
     resolve_version,
     staging_directory,
@@ -74,3 +76,29 @@ def test_versions_follow_release_tags(tmp_path: Path) -> None:
     _git(tmp_path, "commit", "-qam", "two")
     version = resolve_version(tmp_path, None)
     assert version.startswith("1.0.0+dev.1.g") and not version.endswith(".dirty")
+
+
+def test_published_files_follow_the_umask_not_mkdtemp(tmp_path: Path) -> None:
+    out = tmp_path / "_output"
+    previous = os.umask(0o022)
+    try:
+        with staging_directory(out) as staging:
+            (staging / "html").mkdir()
+            private = staging / "html" / "page.html"
+            private.write_text("x")
+            private.chmod(0o600)  # as a tool's private temporary file would be
+            script = staging / "run.sh"
+            script.write_text("#!/bin/sh\n")
+            script.chmod(0o700)
+            release = publish(staging, out, "1.0.0")
+    finally:
+        os.umask(previous)
+    modes = {p.name: p.stat().st_mode & 0o777 for p in [release, *release.rglob("*")]}
+    assert modes == {"1.0.0": 0o755, "html": 0o755, "page.html": 0o644, "run.sh": 0o755}
+
+
+def test_development_versions_are_drafts() -> None:
+    assert not is_development_version("1.0.0")
+    assert not is_development_version("2.1.0-rc.1")
+    for version in ("1.0.0+dev.3.gabc1234", "0.0.0+dev", "1.0.0+dev.0.gabc.dirty", "preview"):
+        assert is_development_version(version), version

@@ -32,12 +32,14 @@ from quartowrap.progress import Progress
 from quartowrap.publish.release import (
     build_epoch,
     git_state,
+    is_development_version,
     iso_date,
     normalise_mtimes,
     publish,
     resolve_version,
     sha256_file,
     staging_directory,
+    update_latest_link,
     write_checksums,
     write_manifest,
 )
@@ -128,6 +130,8 @@ def render_project(
         )
         previous = buildcache.reusable(root, output_root / version, build_print)
         if previous is not None:
+            if options.version != "preview":
+                update_latest_link(output_root, version)
             seconds = time.perf_counter() - started
             progress.done(
                 f"Release {version} is up to date ({output_root / version}, {seconds:.1f} s)"
@@ -228,18 +232,30 @@ def _render_embedded(
     commit = git_state(config.root).commit
     book = _check_alt_text(book, strict=options.strict)
     writers: dict[str, Callable[[], None]] = {}
+    pdf_path = staging / f"{book_slug(config)}-{version}.pdf"
+    with_pdf = "pdf" in options.to and options.chapter is None
     if "html" in options.to:
         from quartowrap.writers.html.site import write_html_site
 
         html_cache = config.root / ".quartowrap" / "html"
         writers["HTML"] = lambda: write_html_site(
-            book, staging / "html", version=version, commit=commit, cache_dir=html_cache
+            book,
+            staging / "html",
+            version=version,
+            commit=commit,
+            cache_dir=html_cache,
+            pdf=pdf_path.name if with_pdf else None,
         )
-    if "pdf" in options.to and options.chapter is None:
+    if with_pdf:
         from quartowrap.writers.typst.pdf import write_pdf
 
-        pdf_path = staging / f"{book_slug(config)}-{version}.pdf"
-        writers["PDF (typst)"] = lambda: write_pdf(book, pdf_path, version=version, commit=commit)
+        writers["PDF (typst)"] = lambda: write_pdf(
+            book,
+            pdf_path,
+            version=version,
+            commit=commit,
+            draft=is_development_version(version),
+        )
     # The two writers share nothing but the (immutable) book and spend their time in pandoc
     # and typst, so they run side by side.
     stage = progress.stage("Writing " + " and ".join(writers))
@@ -249,6 +265,8 @@ def _render_embedded(
     stage.finish()
     writer_warnings = list(results.get("PDF (typst)") or [])  # e.g. why it is not PDF/UA-1
     book = replace(book, warnings=(*book.warnings, *writer_warnings))
+    if "HTML" in writers and with_pdf:
+        _place_in_site(pdf_path, staging / "html" / pdf_path.name)
     if "HTML" in writers:
         from quartowrap.writers.html.site import last_warnings
 
@@ -260,6 +278,14 @@ def _render_embedded(
         book = replace(book, warnings=(*book.warnings, *written))
     _export_tables_and_figures(book, staging)
     return book
+
+
+def _place_in_site(source: Path, target: Path) -> None:
+    """The PDF inside `html/` as well, so the site links to it (a hard link: no copy)."""
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copyfile(source, target)
 
 
 def _check_alt_text(book: AssembledBook, *, strict: bool) -> AssembledBook:

@@ -44,6 +44,7 @@ MANIFEST_PACKAGES = (
     "typst",
 )
 _SEMVER = re.compile(r"^\d+\.\d+\.\d+(?:[-+][0-9A-Za-z.+-]+)?$")
+SEMVER_PLAIN = re.compile(r"^\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?$")
 
 
 def sha256_file(path: Path) -> str:
@@ -105,6 +106,15 @@ def resolve_version(root: Path, configured: str | None) -> str:
         return f"{base}+dev"
     count = _git(root, "rev-list", "--count", "HEAD") or "0"
     return f"{base}+dev.{count}.g{state.short}" + (".dirty" if state.dirty else "")
+
+
+def is_development_version(version: str) -> bool:
+    """A build that is not a tagged release (`+dev…`, `….dirty`, no tag): a draft.
+
+    `resolve_version` gives a plain `X.Y.Z` (or a pre-release `X.Y.Z-rc.1`) only to a clean
+    tree at a release tag; everything else carries build metadata after a `+`.
+    """
+    return not SEMVER_PLAIN.match(version) or "dev" in version or "dirty" in version
 
 
 def build_epoch(root: Path) -> int:
@@ -176,6 +186,31 @@ def staging_directory(output_root: Path) -> Iterator[Path]:
         shutil.rmtree(staging, ignore_errors=True)
 
 
+def current_umask() -> int:
+    """The process umask (reading it means setting it, so it is set straight back)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def apply_umask(release_dir: Path, umask: int | None = None) -> None:
+    """Give a build the permissions of ordinary files: 0644/0755 under umask 022.
+
+    The staging directory comes from `mkdtemp` (drwx------) and some tools write private
+    temporary files, so without this a web server running as another user cannot read a
+    release.  Files keep an executable bit only when they had one.
+    """
+    mask = current_umask() if umask is None else umask
+    for path in [release_dir, *release_dir.rglob("*")]:
+        if path.is_symlink():
+            continue
+        if path.is_dir():
+            path.chmod(0o777 & ~mask)
+        else:
+            executable = path.stat().st_mode & 0o100
+            path.chmod((0o777 if executable else 0o666) & ~mask)
+
+
 def publish(staging: Path, output_root: Path, version: str, *, link_latest: bool = True) -> Path:
     """Move a finished build into `<output_root>/<version>/`, replacing an older build of it.
 
@@ -185,6 +220,7 @@ def publish(staging: Path, output_root: Path, version: str, *, link_latest: bool
     if not version or "/" in version or version.startswith("."):
         raise BuildError(f"invalid release version {version!r}")
     target = output_root / version
+    apply_umask(staging)
     aside: Path | None = None
     if target.exists():
         aside = output_root / f".previous-{version}-{os.getpid()}"
@@ -200,12 +236,16 @@ def publish(staging: Path, output_root: Path, version: str, *, link_latest: bool
     if aside is not None:
         shutil.rmtree(aside, ignore_errors=True)
     if link_latest:
-        _update_latest_link(output_root, version)
+        update_latest_link(output_root, version)
     return target
 
 
-def _update_latest_link(output_root: Path, version: str) -> None:
-    """`_output/latest` points at the newest build, for people and scripts."""
+def update_latest_link(output_root: Path, version: str) -> None:
+    """`_output/latest` points at the newest successful build of the current tree.
+
+    Called on every successful build, including one that reuses an intact release, so
+    that after a dirty build and a revert `latest` leaves the `….dirty` build.
+    """
     link = output_root / "latest"
     temp = output_root / f".latest-{os.getpid()}"
     try:

@@ -356,7 +356,7 @@ def _fix_table(ctx: _Context, node: Node) -> Node | list[Node]:
     table = {"t": "Table", "c": [_without_kv(attr, *_INTERNAL_KV), [short, caption], *rest]}
     extra = []
     if ident in ctx.tables:
-        extra.append(_download_links([(f"../tables/{ident}.csv", "Download CSV")]))
+        extra.append(_download_links([(f"tables/{ident}.csv", "Download CSV")]))
     return {"t": "Div", "c": [["", ["table-wrap"], []], [table, *extra]]}
 
 
@@ -376,9 +376,9 @@ def _fix_figure(ctx: _Context, node: Node) -> Node:
         if label:
             caption = _prefix_caption(caption, label)
     if output is not None:
-        links = [(f"../figures/{ident}.svg", "Download SVG")]
+        links = [(f"figures/{ident}.svg", "Download SVG")]
         if output.csv:
-            links.append((f"../figures/{ident}.csv", "Download CSV"))
+            links.append((f"figures/{ident}.csv", "Download CSV"))
         body = [*body, _download_links(links)]
     attr = _without_kv(attr, *_INTERNAL_KV, "subfig-label", "parent")
     if "quarto-layout-panel" not in attr[1]:

@@ -86,6 +86,7 @@ def write_html_site(
     front_matter: FrontMatter | None = None,
     cache_dir: Path | None = None,
     standalone: bool = False,
+    pdf: str | None = None,
 ) -> list[Path]:
     """Write the HTML site into `out_dir`; return every file written, sorted.
 
@@ -97,6 +98,9 @@ def write_html_site(
     builds, so a rebuild in a new process only converts the pages that changed.
     `standalone` writes a lone document: its page only (no lists of figures or tables, no
     version banner), as Quarto renders a document outside a book.
+    `pdf` names the book's PDF, which the caller places inside `out_dir`: every page links
+    to it.  The site is self-contained — the CSV/SVG downloads are written inside `out_dir`
+    too — so serving `out_dir` alone works.
     """
     # Quarto's `.content-visible when-format=…` (metadata conditions were resolved earlier).
     book = replace(
@@ -169,6 +173,7 @@ def write_html_site(
     site = _site_info(book, version, commit, {p.filename for p in pages})
     site["cover"] = _cover(book, fm, version)
     site["document"] = standalone
+    site["pdf"] = pdf
     template = _env().get_template("page.html.j2")
     for i, page in enumerate(pages):
         prev_page = pages[i - 1] if i > 0 else None
@@ -193,6 +198,7 @@ def write_html_site(
                 files[out_dir / "assets" / rel] = src.read_bytes()
     for dest, src in sorted(ctx.copies.items()):
         files[dest] = src.read_bytes()
+    files.update(_downloads(book, out_dir))
 
     for path, data in sorted(files.items()):
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -203,6 +209,17 @@ def write_html_site(
 
 
 _last_warnings: list[str] = []
+
+
+def _downloads(book: AssembledBook, out_dir: Path) -> dict[Path, bytes]:
+    """The data behind each table and figure, inside the site (`tables/`, `figures/`)."""
+    files = {out_dir / "tables" / f"{t.label}.csv": t.csv.encode("utf-8") for t in book.tables}
+    for figure in book.figures:
+        if figure.svg.is_file():
+            files[out_dir / "figures" / f"{figure.label}.svg"] = figure.svg.read_bytes()
+        if figure.csv is not None:
+            files[out_dir / "figures" / f"{figure.label}.csv"] = figure.csv.encode("utf-8")
+    return files
 
 
 def last_warnings() -> list[str]:

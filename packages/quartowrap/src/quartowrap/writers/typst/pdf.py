@@ -50,13 +50,19 @@ def _markdown_blocks(markdown: str) -> list[dict[str, Any]]:
     return parse_markdown(markdown)["blocks"]
 
 
-def _preamble(fm: FrontMatter, dated: bool) -> list[dict[str, Any]]:
-    """Template import, cover, colophon and front matter as raw typst around pandoc blocks."""
+def _preamble(fm: FrontMatter, dated: bool, draft: str | None = None) -> list[dict[str, Any]]:
+    """Template import, cover, colophon and front matter as raw typst around pandoc blocks.
+
+    `draft` is the mark printed on every page of a development build (the template's
+    `draft:` parameter); a JSON string literal is a valid typst string for such text.
+    """
+    mark = "none" if draft is None else json.dumps(draft, ensure_ascii=False)
     blocks = [
         _raw(
             '#import "kce.typ": *\n'
             '#let fm = json("frontmatter.json")\n'
-            "#show: kce-report.with(fm)\n" + ("" if dated else "#set document(date: none)\n")
+            f"#show: kce-report.with(fm, draft: {mark})\n"
+            + ("" if dated else "#set document(date: none)\n")
         ),
         _raw("#kce-cover(fm)\n#kce-colophon(fm)"),
         _raw("#kce-front(fm, foreword: " + ("[" if fm.foreword_md else "none")),
@@ -106,10 +112,12 @@ def _chapter_blocks(blocks: list[dict[str, Any]], fm: FrontMatter, source: str) 
     return blocks
 
 
-def typst_source(book: AssembledBook, fm: FrontMatter, *, dated: bool = True) -> str:
+def typst_source(
+    book: AssembledBook, fm: FrontMatter, *, dated: bool = True, draft: str | None = None
+) -> str:
     """The complete typst document (main.typ) for `book`."""
     first = book.chapters[0].ast
-    blocks = _preamble(fm, dated)
+    blocks = _preamble(fm, dated, draft)
     models = {t.label: t.model for t in book.tables if t.model is not None}
     for chapter in book.chapters:
         body = resolve_conditions(chapter.ast["blocks"], fmt="typst")  # `when-format`
@@ -124,8 +132,19 @@ def typst_source(book: AssembledBook, fm: FrontMatter, *, dated: bool = True) ->
     return source
 
 
+def draft_mark(version: str) -> str:
+    """What every page of a development build's PDF says, so a draft is never mistaken for
+    the report."""
+    return f"Draft — not a published version ({version})"
+
+
 def write_typst_project(
-    book: AssembledBook, directory: Path, *, version: str, commit: str | None = None
+    book: AssembledBook,
+    directory: Path,
+    *,
+    version: str,
+    commit: str | None = None,
+    draft: bool = False,
 ) -> Path:
     """Write main.typ, kce.typ and frontmatter.json into `directory`; return main.typ."""
     dated = "SOURCE_DATE_EPOCH" in os.environ
@@ -137,7 +156,8 @@ def write_typst_project(
         encoding="utf-8",
     )
     main = directory / "main.typ"
-    main.write_text(typst_source(book, fm, dated=dated), encoding="utf-8")
+    mark = draft_mark(version) if draft else None
+    main.write_text(typst_source(book, fm, dated=dated, draft=mark), encoding="utf-8")
     return main
 
 
@@ -214,14 +234,16 @@ def write_pdf(
     version: str,
     commit: str | None = None,
     keep_source: Path | None = None,
+    draft: bool = False,
 ) -> list[str]:
     """Render `book` to `out_pdf` (written atomically); return warnings.
 
-    `keep_source` keeps the .typ files.
+    `keep_source` keeps the .typ files; `draft` prints the development-build mark on every
+    page.
     """
     with tempfile.TemporaryDirectory(prefix="quartowrap-typst-") as tmp:
         directory = keep_source or Path(tmp)
-        main = write_typst_project(book, directory, version=version, commit=commit)
+        main = write_typst_project(book, directory, version=version, commit=commit, draft=draft)
         standards, explicit = pdf_standards(book.config.formats)
         pdf, warnings = compile_typst(main, standards, explicit=explicit)
     out_pdf.parent.mkdir(parents=True, exist_ok=True)

@@ -234,3 +234,50 @@ def test_latest_follows_the_tree_from_dirty_back_to_clean(built: Built, tmp_path
     again = render()
     assert again.version == clean.version
     assert latest.resolve() == again.release_dir.resolve() == clean.release_dir.resolve()
+
+
+# --- errors that point at the author's line ---------------------------------------------
+
+
+def _break_first_chapter(built: Built, tmp_path: Path, code: str) -> Path:
+    project = tmp_path / "typo"
+    shutil.copytree(built.project, project, ignore=shutil.ignore_patterns("_output"))
+    chapter = project / "chapters" / "01-data.qmd"
+    text = chapter.read_text()
+    anchor = "means = mean_by_region(scores)\n"
+    chapter.write_text(text.replace(anchor, anchor + code, 1))
+    return project
+
+
+def test_a_mistyped_column_shows_the_line_a_caret_and_a_suggestion(
+    built: Built, tmp_path: Path
+) -> None:
+    project = _break_first_chapter(built, tmp_path, 'if True:\n    low = scores["scroe"] < 3\n')
+    line = 1 + (project / "chapters" / "01-data.qmd").read_text().splitlines().index(
+        '    low = scores["scroe"] < 3'
+    )
+    with pytest.raises(CellError) as failure:
+        render_project(project, RenderOptions(to=("html",)), progress=_quiet())
+    shown = str(failure.value)
+    assert shown.splitlines()[:4] == [
+        f"chapters/01-data.qmd:{line}: KeyError: 'scroe'",
+        f'{line:>6} | low = scores["scroe"] < 3',
+        "       |       ^^^^^^^^^^^^^^^",
+        "  did you mean 'score'?",
+    ]
+    assert "site-packages" not in shown and "pandas" not in shown
+    assert "inside installed packages hidden" in shown
+    assert "pandas" in failure.value.traceback, "--traceback still has every frame"
+
+
+def test_an_error_in_a_project_module_shows_the_way_there(built: Built, tmp_path: Path) -> None:
+    project = _break_first_chapter(
+        built, tmp_path, 'mean_by_region(scores.drop(columns="region"))\n'
+    )
+    with pytest.raises(CellError) as failure:
+        render_project(project, RenderOptions(to=("html",)), progress=_quiet())
+    shown = str(failure.value)
+    assert "helpers/summary.py:10, in mean_by_region()" in shown
+    assert 'out = frame.groupby("region", sort=False, as_index=False)["score"].mean()' in shown
+    assert "its columns: 'group', 'score'" in shown
+    assert "site-packages" not in shown

@@ -397,7 +397,16 @@ def test_error_in_function_from_earlier_cell_and_included_file(tmp_path: Path) -
     )
     # the deepest frame in the chapter's own code: inside f, defined in ch.qmd
     assert str(err).startswith("ch.qmd:5: ZeroDivisionError: division by zero")
-    assert "Cell In" in err.detail
+    # the way there, in the author's files: the call in the included file, then f's line
+    assert err.detail.splitlines() == [
+        "  _inc.qmd:5",
+        "     5 | f(0)",
+        "       | ^^^^",
+        "  ch.qmd:5, in f()",
+        "     5 | return 1 / x",
+        "       |        ^^^^^",
+    ]
+    assert "Cell In" in err.traceback, "IPython's full traceback is kept for --traceback"
 
 
 def test_syntax_error_and_inline_error(tmp_path: Path) -> None:

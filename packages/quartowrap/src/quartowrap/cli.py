@@ -59,6 +59,15 @@ def _render_parser(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--output-dir", type=Path, help="release root (default: _output)")
     parser.add_argument("--project", type=Path, default=Path("."), help="project root")
     parser.add_argument("--quiet", action="store_true", help="print only warnings and errors")
+    _traceback_flag(parser)
+
+
+def _traceback_flag(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--traceback",
+        action="store_true",
+        help="on a cell error, also print the full traceback (library frames included)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -71,6 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
     release.add_argument(
         "--dry-run", action="store_true", help="show what the release would do; change nothing"
     )
+    _traceback_flag(release)
     diff = sub.add_parser("diff", help="compare two releases: chapters and table cells")
     diff.add_argument("old", help="older release version (a directory in _output/)")
     diff.add_argument("new", help="newer release version")
@@ -153,6 +163,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 0
     except BuildError as error:
         progress.error(str(error))
+        full = getattr(error, "traceback", "")
+        if full and getattr(args, "traceback", False):
+            progress.line(f"Full traceback:\n{full}")
         return 1
     except KeyboardInterrupt:
         progress.error("interrupted; the previous release is untouched")

@@ -24,7 +24,22 @@ class ConfigError(BuildError):
 
 
 class CellError(BuildError):
-    """A code cell (or inline expression) raised while executing."""
+    """A code cell (or inline expression) raised while executing.
+
+    `detail` is the short form an author reads (their lines, hidden library frames);
+    `traceback` keeps IPython's full traceback for `--traceback`.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        location: SourceLocation | None = None,
+        detail: str = "",
+        *,
+        traceback: str = "",
+    ):
+        super().__init__(message, location, detail)
+        self.traceback = traceback
 
 
 class UnresolvedReferenceError(BuildError):

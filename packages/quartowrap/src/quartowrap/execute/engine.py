@@ -16,7 +16,6 @@ import base64
 import json
 import os
 import queue
-import re
 import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
@@ -27,9 +26,11 @@ from typing import Any, Literal
 import quartowrap.execute.freeze as freeze
 from quartowrap.authoring.protocol import DATA_DIR_ENV, TABLE_MIME
 from quartowrap.errors import BuildError, CellError
+from quartowrap.execute.cell_errors import cell_error
 from quartowrap.execute.import_scan import preload_candidates
 from quartowrap.execute.kernel_runtime import _inside_project as inside_project
 from quartowrap.execute.kernels import (
+    ERROR_EXPRESSION,
     REPORT_EXPRESSION,
     Kernel,
     KernelPool,
@@ -74,7 +75,6 @@ KEPT_MIMES = (TABLE_MIME, "text/markdown", "text/html", "text/plain")
 TRACEBACK_TAIL = 12
 
 # Warnings name the cell's temporary file (`/tmp/ipykernel_<pid>/<hash>.py`): not reproducible.
-_CELL_FRAME = re.compile(r"Cell In\[(\d+)\], line (\d+)")
 
 
 @dataclass(frozen=True)
@@ -476,7 +476,7 @@ def _execute(
             counts[count] = block
         outputs = [_raw_output(kind, content, block, files) for kind, content in reply.outputs]
         if reply.content.get("status") == "error" and not _allows_error(block, options):
-            raise _cell_error(_real_error(reply), block, counts)
+            raise cell_error(_real_error(reply), block, counts, _error_report(kernel), root)
         cells[str(block.index)] = {"outputs": outputs}
         if injection is not None and injection[0] == block.index:
             _inject(kernel, injection[1], doc)
@@ -564,21 +564,14 @@ def _traceback_tail(lines: Sequence[str]) -> str:
     return "\n".join(rows[-TRACEBACK_TAIL:])
 
 
-def _cell_error(content: dict[str, Any], cell: CodeCell, counts: dict[int, CodeCell]) -> CellError:
-    """`file:line: Type: message`, the line being that of the failing statement."""
-    traceback = [_strip_ansi(t) for t in content.get("traceback", [])]
-    location = cell.location_of(_first_code_line(cell))
-    for match in _CELL_FRAME.finditer("\n".join(traceback)):
-        owner = counts.get(int(match.group(1)))
-        if owner is not None:
-            location = owner.location_of(int(match.group(2)))
-    message = f"{content.get('ename', 'Error')}: {content.get('evalue', '')}".rstrip(": ")
-    # IPython's traceback ends by repeating the message: keep only the frames above it.
-    frames = "\n".join(traceback)
-    cut = frames.rfind(message.splitlines()[0]) if message else -1
-    if cut > 0:
-        frames = frames[:cut]
-    return CellError(message, location, _traceback_tail(frames.splitlines()))
+def _error_report(kernel: Kernel) -> dict[str, Any] | None:
+    """The kernel's account of the error that just happened (frames, missing column)."""
+    try:
+        reply = _request(kernel, "", silent=True, user_expressions={"e": ERROR_EXPRESSION})
+        text = _expression_text(reply.content.get("user_expressions", {}).get("e"))
+        return json.loads(text) if text else None
+    except (_KernelDied, ValueError, SyntaxError):
+        return None
 
 
 def _real_error(reply: _Reply) -> dict[str, Any]:
@@ -589,11 +582,6 @@ def _real_error(reply: _Reply) -> dict[str, Any]:
         return content
     errors = [c for kind, c in reply.outputs if kind == "error" and c.get("ename")]
     return errors[-1] if errors else content
-
-
-def _first_code_line(cell: CodeCell) -> int:
-    options = len(cell.source.splitlines()) - len(cell.code.splitlines())
-    return options + 1
 
 
 def _raw_output(

@@ -191,6 +191,7 @@ def _kernel_setup(
     from IPython import get_ipython
 
     ip = get_ipython()
+    _KERNEL_STATE["root"] = root
     if root not in sys.path:
         sys.path.insert(0, root)
     os.chdir(cwd or root)
@@ -344,3 +345,67 @@ def _kernel_report() -> str:
         if file:
             modules[name] = os.path.abspath(file)
     return json.dumps({"files": sorted(_KERNEL_STATE.get("opened", ())), "modules": modules})
+
+
+# --------------------------------------------------------------------------------------
+# A failed cell, described for its author
+# --------------------------------------------------------------------------------------
+
+_RENDERER_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _kernel_error_report() -> str:
+    """The last error (IPython keeps it in `sys.last_value`) as JSON: every frame with its
+    position and whether it is the author's (a cell or a project module) or library code,
+    plus the closest column names when a data frame was asked for a column it lacks."""
+    from IPython import get_ipython
+
+    value = getattr(sys, "last_value", None)
+    tb = getattr(sys, "last_traceback", None)
+    if value is None or tb is None:
+        return json.dumps(None)
+    import traceback
+
+    root = _KERNEL_STATE.get("root") or os.getcwd()
+    cells = dict(getattr(get_ipython().compile, "_filename_map", {}))
+    frames = []
+    for summary in traceback.extract_tb(tb):
+        path = os.path.realpath(summary.filename)
+        cell = cells.get(summary.filename)
+        author = cell is not None or (
+            _inside_project(path, root) and not path.startswith(_RENDERER_DIR + os.sep)
+        )
+        frames.append(
+            {
+                "file": os.path.relpath(path, root) if author and cell is None else path,
+                "name": summary.name,
+                "line": summary.lineno,
+                "end_line": getattr(summary, "end_lineno", None),
+                "col": getattr(summary, "colno", None),
+                "end_col": getattr(summary, "end_colno", None),
+                "code": summary.line or "",
+                "cell": cell,
+                "author": author,
+            }
+        )
+    return json.dumps({"frames": frames, "columns": _missing_column(value, tb)})
+
+
+def _missing_column(value: BaseException, tb: Any) -> dict[str, Any] | None:
+    """For `frame["experiance"]`: the key and the frame's closest column names (difflib)."""
+    if not isinstance(value, KeyError) or len(value.args) != 1:
+        return None
+    key = value.args[0]
+    if not isinstance(key, str):
+        return None
+    while tb is not None:
+        owner = tb.tb_frame.f_locals.get("self")
+        if type(owner).__module__.startswith("pandas") and hasattr(owner, "columns"):
+            import difflib
+
+            names = [str(name) for name in owner.columns]
+            lowered = {name.lower(): name for name in reversed(names)}
+            close = difflib.get_close_matches(key.lower(), list(lowered), n=3, cutoff=0.6)
+            return {"key": key, "close": [lowered[c] for c in close], "names": names[:30]}
+        tb = tb.tb_next
+    return None

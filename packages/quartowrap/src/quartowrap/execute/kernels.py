@@ -493,6 +493,7 @@ def setup_code(
 
 
 REPORT_EXPRESSION = f"__import__('sys').modules[{RUNTIME_MODULE!r}]._kernel_report()"
+ERROR_EXPRESSION = f"__import__('sys').modules[{RUNTIME_MODULE!r}]._kernel_error_report()"
 
 
 def rc_code(rc: dict[str, float]) -> str:

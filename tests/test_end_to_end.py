@@ -281,3 +281,22 @@ def test_an_error_in_a_project_module_shows_the_way_there(built: Built, tmp_path
     assert 'out = frame.groupby("region", sort=False, as_index=False)["score"].mean()' in shown
     assert "its columns: 'group', 'score'" in shown
     assert "site-packages" not in shown
+
+
+def test_warnings_are_printed_once_each_before_the_summary(built: Built, tmp_path: Path) -> None:
+    import io
+
+    project = tmp_path / "warned"
+    shutil.copytree(built.project, project, ignore=shutil.ignore_patterns("_output"))
+    chapter = project / "chapters" / "03-discussion.qmd"
+    chapter.write_text(chapter.read_text() + "\nSee @tbl-nothing and again @tbl-nothing.\n")
+    out = io.StringIO()
+    render_project(project, RenderOptions(to=("html",)), progress=Progress(out, plain=True))
+    lines = out.getvalue().splitlines()
+    warnings = [line for line in lines if line.startswith("warning: ")]
+    assert any("unresolved reference @tbl-nothing" in w for w in warnings)
+    assert len(warnings) == len(set(warnings)), "each warning once"
+    summary = next(i for i, line in enumerate(lines) if line.startswith("Release "))
+    assert summary == len(lines) - 1, "the summary is the last line"
+    assert all(lines.index(w) < summary for w in warnings)
+    assert not any("index.qmd" in line for line in lines), "no code: not reported"

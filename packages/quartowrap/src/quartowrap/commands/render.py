@@ -133,11 +133,11 @@ def render_project(
             if options.version != "preview":
                 update_latest_link(output_root, version)
             seconds = time.perf_counter() - started
+            for warning in previous:
+                progress.warn(warning)
             progress.done(
                 f"Release {version} is up to date ({output_root / version}, {seconds:.1f} s)"
             )
-            for warning in previous:
-                progress.warn(warning)
             return RenderResult(output_root / version, version, engine, previous, seconds, executed)
 
     with staging_directory(output_root) as staging:
@@ -150,7 +150,7 @@ def render_project(
             book: AssembledBook | None = None
         else:
             book = _render_embedded(config, options, staging, version, executed, progress)
-            warnings = list(book.warnings)
+            warnings = list(dict.fromkeys(book.warnings))  # each once
         _write_manifest(
             root, config, staging, version, engine, executed, book, data_dir, options.params
         )
@@ -162,9 +162,9 @@ def render_project(
         buildcache.remember(root, release_dir, build_print, warnings)
 
     seconds = time.perf_counter() - started
-    progress.done(f"Release {version} written to {release_dir} in {seconds:.1f} s")
     for warning in warnings:
         progress.warn(warning)
+    progress.done(f"Release {version} written to {release_dir} in {seconds:.1f} s")
     return RenderResult(release_dir, version, engine, warnings, seconds, executed)
 
 
@@ -185,6 +185,8 @@ def _execute(
     (freeze: true), so the whole book is assembled with its book-wide numbering.
     """
     from quartowrap.execute.engine import execute_chapters
+
+    progress.plan(ref.source for ref in config.chapters)
 
     def run(
         book: BookConfig, refs: tuple[ChapterRef, ...], use_freeze: bool

@@ -79,16 +79,20 @@ TRACEBACK_TAIL = 12
 
 @dataclass(frozen=True)
 class ChapterProgress:
-    """A progress event: a chapter `started` executing, was `executed`, or reused (`frozen`).
+    """A progress event: a chapter `started` executing, reached a `cell`, was `executed`, or
+    was reused (`frozen`); a chapter without code is `static` (nothing to execute).
 
-    Chapters without code report `executed` with zero seconds.  `reason` says why a chapter
-    executed (e.g. "data file changed: data/x.csv").
+    `reason` says why a chapter executed (e.g. "data file changed: data/x.csv"); `cell` is
+    (n, of) for the n-th of the chapter's evaluated cells; `expected` is how long the
+    chapter took last time (from its freeze), for an estimate of the time left.
     """
 
     source: Path
-    status: Literal["started", "executed", "frozen"]
+    status: Literal["started", "cell", "executed", "frozen", "static"]
     seconds: float = 0.0
     reason: str | None = None
+    cell: tuple[int, int] | None = None
+    expected: float | None = None
 
 
 ProgressCallback = Callable[[ChapterProgress], None]
@@ -187,7 +191,7 @@ def execute_chapters(
     for i, plan in enumerate(plans):
         if plan.reason is None:
             results[i] = _from_store(config, plan)
-            status = "frozen" if plan.frozen is not None else "executed"
+            status = "frozen" if plan.frozen is not None else "static"
             notify(ChapterProgress(plan.ref.source, status, 0.0))
     if to_run:
         results.update(_run_all(config, plans, to_run, data_dir, jobs, notify))
@@ -277,9 +281,14 @@ def _run_one(
 ) -> ExecutedChapter:
     root = config.root
     source = plan.ref.source
-    notify(ChapterProgress(source, "started", 0.0, plan.reason))
+    expected = plan.frozen.seconds if plan.frozen is not None and plan.frozen.seconds else None
+    notify(ChapterProgress(source, "started", 0.0, plan.reason, expected=expected))
     start = time.monotonic()
     kernel = pool.acquire()
+
+    def on_cell(n: int, of: int) -> None:
+        notify(ChapterProgress(source, "cell", time.monotonic() - start, plan.reason, (n, of)))
+
     try:
         raw, files, report = _execute(
             kernel,
@@ -291,6 +300,7 @@ def _run_one(
             figure_dpi=plan.figure_dpi,
             injection=(plan.inject_after, injection_code(plan.injected)) if plan.injected else None,
             fonts=plan.fonts,
+            on_cell=on_cell,
         )
     finally:
         kernel.close()
@@ -433,11 +443,13 @@ def _execute(
     injection: tuple[int | None, str] | None = None,
     fonts: Sequence[Path] = (),
     figure_dpi: float | None = None,
+    on_cell: Callable[[int, int], None] | None = None,
 ) -> tuple[dict[str, Any], dict[str, bytes], dict[str, Any]]:
     """Run a chapter's cells and inline expressions in document order.
 
     `injection` is (index of the parameters cell or None, code): the parameter values run
-    right after that cell, or before the first cell.
+    right after that cell, or before the first cell.  `on_cell(n, of)` is told before the
+    n-th evaluated cell starts (progress).
     """
     reply = _request(kernel, setup_code(root, figure_size, cwd, fonts), silent=True)
     if reply.content.get("status") != "ok":
@@ -452,6 +464,8 @@ def _execute(
     inline: list[dict[str, Any] | None] = []
     files: dict[str, bytes] = {}
     counts: dict[int, CodeCell] = {}
+    total = sum(1 for b in doc.blocks if isinstance(b, CodeCell) and _cell_options(options, b).eval)
+    number = 0
     for block in doc.blocks:
         if isinstance(block, MarkdownBlock):
             inline.extend(_inline(kernel, block, options, counts))
@@ -459,6 +473,9 @@ def _execute(
         cell_opts = _cell_options(options, block)
         if not cell_opts.eval:
             continue
+        number += 1
+        if on_cell is not None:
+            on_cell(number, total)
         cell_size = _cell_figure_size(block, figure_size)
         try:
             if cell_size is not None:

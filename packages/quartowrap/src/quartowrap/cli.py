@@ -86,7 +86,8 @@ def build_parser() -> argparse.ArgumentParser:
     diff.add_argument("new", help="newer release version")
     diff.add_argument("--output-dir", type=Path, default=Path("_output"))
     preview = sub.add_parser("preview", help="serve the HTML and re-render on every change")
-    preview.add_argument("--port", type=int, default=4848)
+    preview.add_argument("--port", type=int, default=4848, help="busy: the next free one")
+    preview.add_argument("--no-browser", action="store_true", help="do not open a browser")
     preview.add_argument("--data-dir", type=Path)
     preview.add_argument("--project", type=Path, default=Path("."))
     return parser
@@ -159,7 +160,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "preview":
             from quartowrap.commands.preview import run_preview
 
-            run_preview(args.project, port=args.port, data_dir=args.data_dir)
+            run_preview(
+                args.project, port=args.port, data_dir=args.data_dir, browser=not args.no_browser
+            )
             return 0
     except BuildError as error:
         progress.error(str(error))

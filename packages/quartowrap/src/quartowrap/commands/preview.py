@@ -9,11 +9,13 @@ server and reloads when a build finishes; a failed build is shown over the page 
 
 from __future__ import annotations
 
+import errno
 import functools
 import http.server
 import json
 import threading
 import time
+import webbrowser
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -150,7 +152,9 @@ class Previewer:
 
     def watch_paths(self) -> list[Path]:
         paths = [self.root / name for name in WATCHED if (self.root / name).exists()]
-        paths += sorted(self.root.glob("*.qmd"))
+        # Root-level chapters, bibliographies and citation styles (`bibliography: refs.bib`).
+        for pattern in ("*.qmd", "*.bib", "*.csl"):
+            paths += sorted(self.root.glob(pattern))
         return paths
 
     def watch(self, stop: threading.Event) -> None:
@@ -160,25 +164,47 @@ class Previewer:
         for _changes in watch(*self.watch_paths(), stop_event=stop, debounce=300):
             self.build()
 
-    def serve(self, host: str = "127.0.0.1", port: int = 4848) -> http.server.ThreadingHTTPServer:
+    def serve(
+        self, host: str = "127.0.0.1", port: int = 4848, *, tries: int = 20
+    ) -> http.server.ThreadingHTTPServer:
+        """A server on `port`, or on the next free one when it is busy (another preview)."""
         self.site.mkdir(parents=True, exist_ok=True)
         handler = type(
             "BoundPreviewHandler", (PreviewHandler,), {"state": self.state, "site": self.site}
         )
         factory = functools.partial(handler, directory=str(self.site))
-        return http.server.ThreadingHTTPServer((host, port), factory)
+        for candidate in range(port, port + tries) if port else [0]:
+            try:
+                return http.server.ThreadingHTTPServer((host, candidate), factory)
+            except OSError as busy:
+                if busy.errno != errno.EADDRINUSE:
+                    raise
+        raise BuildError(
+            f"ports {port}–{port + tries - 1} are all in use; choose another with --port"
+        )
 
 
-def run_preview(root: Path, *, port: int = 4848, data_dir: Path | None = None) -> None:
-    """Blocking: first build, then serve and watch until interrupted."""
+def run_preview(
+    root: Path, *, port: int = 4848, data_dir: Path | None = None, browser: bool = True
+) -> None:
+    """Blocking: take a port, first build, then serve and watch until interrupted.
+
+    The port is taken before the first build, so a busy one is known at once (the next free
+    port is used and said so) instead of after a full render.
+    """
     previewer = Previewer(root, data_dir=data_dir)
-    previewer.build()
     server = previewer.serve(port=port)
+    actual = server.server_address[1]
+    if port and actual != port:
+        previewer.progress.line(f"Port {port} is in use (another preview?); using {actual}.")
+    previewer.build()
     stop = threading.Event()
     watcher = threading.Thread(target=previewer.watch, args=(stop,), daemon=True)
     watcher.start()
-    url = f"http://127.0.0.1:{server.server_address[1]}/"
+    url = f"http://127.0.0.1:{actual}/"
     previewer.progress.done(f"Preview at {url} (Ctrl+C to stop)")
+    if browser:
+        threading.Thread(target=webbrowser.open, args=(url,), daemon=True).start()
     try:
         server.serve_forever()
     except KeyboardInterrupt:

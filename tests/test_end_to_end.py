@@ -300,3 +300,43 @@ def test_warnings_are_printed_once_each_before_the_summary(built: Built, tmp_pat
     assert summary == len(lines) - 1, "the summary is the last line"
     assert all(lines.index(w) < summary for w in warnings)
     assert not any("index.qmd" in line for line in lines), "no code: not reported"
+
+
+# --- the author's fast loop: one chapter, the freeze, the PDF kept -----------------------
+
+
+def test_one_chapter_render_uses_the_freeze_and_keeps_the_pdf(built: Built, tmp_path: Path) -> None:
+    import io
+
+    project = tmp_path / "loop"
+    shutil.copytree(built.project, project, symlinks=True)
+    version = built.result.version
+    release = project / "_output" / version
+    [pdf] = release.glob("*.pdf")
+    pdf_bytes = pdf.read_bytes()
+    chapter = Path("chapters/02-results.qmd")
+
+    def render_chapter() -> tuple[RenderResult, str]:
+        out = io.StringIO()
+        result = render_project(
+            project,
+            RenderOptions(to=("html",), chapter=chapter, version=version),
+            progress=Progress(out, plain=True),
+        )
+        return result, out.getvalue()
+
+    result, log = render_chapter()
+    assert "chapters/02-results.qmd: reused (freeze)" in log and "executed" not in log
+    assert result.release_dir == release
+    assert pdf.read_bytes() == pdf_bytes, "the PDF of the same sources is kept"
+    assert (release / "html" / pdf.name).is_file()
+    assert f'href="{pdf.name}"' in (release / "html" / "02-results.html").read_text()
+    assert not [w for w in result.warnings if "PDF is kept" in w]
+
+    source = project / chapter
+    source.write_text(source.read_text().replace('print("done:",', 'print("finished:",'))
+    result, log = render_chapter()
+    assert "chapters/02-results.qmd: executed in" in log
+    assert "finished: 3" in (release / "html" / "02-results.html").read_text()
+    assert pdf.read_bytes() == pdf_bytes, "the other format is not deleted"
+    assert [w for w in result.warnings if "PDF is kept" in w], "…and said to be older"

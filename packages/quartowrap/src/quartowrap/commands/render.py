@@ -7,6 +7,7 @@ and only the release step is shared.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -149,7 +150,8 @@ def render_project(
             warnings: list[str] = []
             book: AssembledBook | None = None
         else:
-            book = _render_embedded(config, options, staging, version, executed, progress)
+            kept = _pdf_to_keep(config, options, output_root / version, version, executed)
+            book = _render_embedded(config, options, staging, version, executed, progress, kept)
             warnings = list(dict.fromkeys(book.warnings))  # each once
         _write_manifest(
             root, config, staging, version, engine, executed, book, data_dir, options.params
@@ -180,9 +182,10 @@ def _execute(
 ) -> list[ExecutedChapter]:
     """Execute the book's chapters (or reuse them from freeze), in reading order.
 
-    With `--chapter`, as with `quarto render chapter.qmd` in a book, that chapter always
-    executes and the others are taken from their stored results whenever these exist
-    (freeze: true), so the whole book is assembled with its book-wide numbering.
+    With `--chapter` (`quarto render chapter.qmd` in a book) that chapter executes only
+    when its code or inputs changed (the freeze decides, as for a whole-book render;
+    `--no-freeze` forces it) and the others are taken from their stored results whenever
+    these exist (freeze: true), so the whole book is assembled with its book-wide numbering.
     """
     from quartowrap.execute.engine import execute_chapters
 
@@ -213,7 +216,7 @@ def _execute(
         metadata={**config.metadata, "execute": execute},
     )
     results = {ref: chapter for ref, chapter in zip(others, run(stored, others, True), strict=True)}
-    results[selected] = run(config, (selected,), False)[0]
+    results[selected] = run(config, (selected,), options.use_freeze)[0]
     return [results[ref] for ref in config.chapters]
 
 
@@ -224,6 +227,7 @@ def _render_embedded(
     version: str,
     executed: list[ExecutedChapter],
     progress: Progress,
+    kept_pdf: KeptPdf | None = None,
 ) -> AssembledBook:
     from quartowrap.assemble.book import assemble_book
 
@@ -246,7 +250,7 @@ def _render_embedded(
             version=version,
             commit=commit,
             cache_dir=html_cache,
-            pdf=pdf_path.name if with_pdf else None,
+            pdf=pdf_path.name if with_pdf or kept_pdf else None,
         )
     if with_pdf:
         from quartowrap.writers.typst.pdf import write_pdf
@@ -267,7 +271,11 @@ def _render_embedded(
     stage.finish()
     writer_warnings = list(results.get("PDF (typst)") or [])  # e.g. why it is not PDF/UA-1
     book = replace(book, warnings=(*book.warnings, *writer_warnings))
-    if "HTML" in writers and with_pdf:
+    if kept_pdf is not None and not with_pdf:
+        _place_in_site(kept_pdf.path, pdf_path)
+        if not kept_pdf.same_sources:
+            book = replace(book, warnings=(*book.warnings, KEPT_PDF_WARNING))
+    if "HTML" in writers and pdf_path.is_file():
         _place_in_site(pdf_path, staging / "html" / pdf_path.name)
     if "HTML" in writers:
         from quartowrap.writers.html.site import last_warnings
@@ -280,6 +288,48 @@ def _render_embedded(
         book = replace(book, warnings=(*book.warnings, *written))
     _export_tables_and_figures(book, staging)
     return book
+
+
+KEPT_PDF_WARNING = (
+    "the PDF is kept from the previous build of this version, whose sources differ; "
+    "`quartowrap render` (or `--to pdf`) brings it up to date"
+)
+
+
+@dataclass(frozen=True)
+class KeptPdf:
+    """The PDF of the release being replaced, carried into a build that writes no PDF."""
+
+    path: Path
+    same_sources: bool
+
+
+def _pdf_to_keep(
+    config: BookConfig,
+    options: RenderOptions,
+    previous: Path,
+    version: str,
+    executed: list[ExecutedChapter],
+) -> KeptPdf | None:
+    """An HTML-only or one-chapter build updates the release in place: the PDF already in
+    it stays (and is linked from the pages) instead of being deleted with the old folder.
+    `same_sources` tells whether it was built from the chapters and data of this build."""
+    if "pdf" in options.to and options.chapter is None:
+        return None  # this build writes the PDF itself
+    pdf = previous / f"{book_slug(config)}-{version}.pdf"
+    if not pdf.is_file():
+        return None
+    try:
+        manifest = json.loads((previous / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return KeptPdf(pdf, same_sources=False)
+    data_dir = options.data_dir.resolve() if options.data_dir else None
+    same = (
+        manifest.get("git_commit") == git_state(config.root).commit
+        and manifest.get("chapters") == _chapter_hashes(config.root, config)
+        and manifest.get("data_files") == _data_files(config.root, executed, data_dir)
+    )
+    return KeptPdf(pdf, same_sources=same)
 
 
 def _place_in_site(source: Path, target: Path) -> None:
@@ -348,15 +398,8 @@ def _write_manifest(
 ) -> None:
     epoch = build_epoch(root)
     state = git_state(root)
-    data_files: dict[str, str] = {}
-    for chapter in executed:
-        for name, digest in chapter.dependencies.data_files.items():
-            data_files[_relative(Path(name), root, data_dir)] = digest
-    chapters = {
-        ref.source.as_posix(): sha256_file(root / ref.source)
-        for ref in config.chapters
-        if (root / ref.source).is_file()
-    }
+    data_files = _data_files(root, executed, data_dir)
+    chapters = _chapter_hashes(root, config)
     tables = [
         {"label": t.label, "caption": t.caption, "csv": f"tables/{t.label}.csv"}
         for t in (book.tables if book else ())
@@ -383,13 +426,32 @@ def _write_manifest(
             "data_dir": "data" if data_dir is None else _relative(data_dir, root, None),
             "params": dict(sorted((params or {}).items())),
             "chapters": chapters,
-            "data_files": dict(sorted(data_files.items())),
+            "data_files": data_files,
             "tables": tables,
             "figures": figures,
             "report_number": config.kce.get("report-number"),
         },
     )
     write_checksums(staging)
+
+
+def _chapter_hashes(root: Path, config: BookConfig) -> dict[str, str]:
+    return {
+        ref.source.as_posix(): sha256_file(root / ref.source)
+        for ref in config.chapters
+        if (root / ref.source).is_file()
+    }
+
+
+def _data_files(
+    root: Path, executed: list[ExecutedChapter], data_dir: Path | None
+) -> dict[str, str]:
+    """Every data file the chapters read, project-relative, with its SHA-256."""
+    data_files: dict[str, str] = {}
+    for chapter in executed:
+        for name, digest in chapter.dependencies.data_files.items():
+            data_files[_relative(Path(name), root, data_dir)] = digest
+    return dict(sorted(data_files.items()))
 
 
 def default_jobs() -> int:

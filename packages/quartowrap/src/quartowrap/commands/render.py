@@ -328,6 +328,8 @@ def _pdf_to_keep(
         manifest.get("git_commit") == git_state(config.root).commit
         and manifest.get("chapters") == _chapter_hashes(config.root, config)
         and manifest.get("data_files") == _data_files(config.root, executed, data_dir)
+        and manifest.get("params", {})
+        == json.loads(json.dumps(dict(sorted((options.params or {}).items())), default=str))
     )
     return KeptPdf(pdf, same_sources=same)
 

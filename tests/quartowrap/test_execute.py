@@ -415,6 +415,14 @@ def test_error_in_function_from_earlier_cell_and_included_file(tmp_path: Path) -
 def test_syntax_error_and_inline_error(tmp_path: Path) -> None:
     err = run_failing(tmp_path / "a", {"ch.qmd": "# Ch\n\n```{python}\nx = 1\ny = (\n```\n"})
     assert str(err).startswith("ch.qmd:5: SyntaxError:")
+    err = run_failing(
+        tmp_path / "c", {"ch.qmd": "# Ch\n\n```{python}\nx = 1\nif x <> 1: pass\n```\n"}
+    )
+    assert str(err).splitlines() == [
+        "ch.qmd:5: SyntaxError: invalid syntax",  # no name of the kernel's temporary file
+        "     5 | if x <> 1: pass",
+        "       |      ^^",
+    ]
     err = run_failing(tmp_path / "b", {"ch.qmd": "# Ch\n\nText\n\nValue `{python} nope + 1`.\n"})
     assert str(err).startswith("ch.qmd:5: NameError: name 'nope' is not defined")
 

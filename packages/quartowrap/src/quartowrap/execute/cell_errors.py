@@ -18,6 +18,7 @@ from typing import Any
 
 from quartowrap.errors import CellError
 from quartowrap.execute.weave import _strip_ansi
+from quartowrap.model import SourceLocation
 from quartowrap.project.qmd import CodeCell
 
 _CELL_FRAME = re.compile(r"Cell In\[(\d+)\], line (\d+)")
@@ -45,6 +46,8 @@ def cell_error(
         owner = counts.get(int(match.group(1)))
         if owner is not None:
             location = owner.location_of(int(match.group(2)))
+    if report and report.get("syntax"):
+        return _syntax_error(report["syntax"], cell, location, full)
     if not report or not report.get("frames"):
         return CellError(message, location, _tail(full, message), traceback=full)
     shown: list[tuple[str, str, int, dict[str, Any]]] = []  # where, code, line, frame
@@ -77,6 +80,30 @@ def cell_error(
             f"  ({hidden} frame{plural} inside installed packages hidden; `--traceback` shows them)"
         )
     return CellError(message, location, "\n".join(lines), traceback=full)
+
+
+def _syntax_error(
+    syntax: dict[str, Any], cell: CodeCell, location: SourceLocation, full: str
+) -> CellError:
+    """`file:line: SyntaxError: msg` for the line Python could not read, with a caret;
+    without the name of the kernel's temporary file for the cell."""
+    number = syntax.get("line")
+    source = cell.source.splitlines()
+    if isinstance(number, int) and 0 < number <= len(source):
+        location = cell.location_of(number)
+        code = source[number - 1]
+    else:
+        code = syntax.get("text") or ""
+    offset, end = syntax.get("offset"), syntax.get("end_offset")
+    frame: dict[str, Any] = {"line": 1, "end_line": 1}
+    if isinstance(offset, int) and offset > 0:
+        # SyntaxError counts characters from 1; the caret needs UTF-8 byte offsets from 0.
+        stop = end if isinstance(end, int) and end > offset else offset + 1
+        frame["col"] = len(code[: offset - 1].encode("utf-8"))
+        frame["end_col"] = len(code[: stop - 1].encode("utf-8"))
+    message = f"SyntaxError: {syntax.get('msg') or 'invalid syntax'}"
+    detail = "\n".join(_snippet(code, location.line, frame))
+    return CellError(message, location, detail, traceback=full)
 
 
 def _snippet(code: str, number: int, frame: dict[str, Any]) -> list[str]:

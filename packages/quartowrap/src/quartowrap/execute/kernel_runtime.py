@@ -388,7 +388,16 @@ def _kernel_error_report() -> str:
                 "author": author,
             }
         )
-    return json.dumps({"frames": frames, "columns": _missing_column(value, tb)})
+    syntax = None
+    if isinstance(value, SyntaxError):  # raised compiling the cell: no frame of the author's
+        syntax = {
+            "msg": value.msg,
+            "line": value.lineno,
+            "offset": value.offset,
+            "end_offset": getattr(value, "end_offset", None),
+            "text": value.text,
+        }
+    return json.dumps({"frames": frames, "columns": _missing_column(value, tb), "syntax": syntax})
 
 
 def _missing_column(value: BaseException, tb: Any) -> dict[str, Any] | None:

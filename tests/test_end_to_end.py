@@ -289,12 +289,17 @@ def test_warnings_are_printed_once_each_before_the_summary(built: Built, tmp_pat
     project = tmp_path / "warned"
     shutil.copytree(built.project, project, ignore=shutil.ignore_patterns("_output"))
     chapter = project / "chapters" / "03-discussion.qmd"
-    chapter.write_text(chapter.read_text() + "\nSee @tbl-nothing and again @tbl-nothing.\n")
+    chapter.write_text(
+        chapter.read_text() + "\nSee @tbl-nothing and again @tbl-nothing [@nobody2020].\n"
+    )
     out = io.StringIO()
     render_project(project, RenderOptions(to=("html",)), progress=Progress(out, plain=True))
     lines = out.getvalue().splitlines()
     warnings = [line for line in lines if line.startswith("warning: ")]
     assert any("unresolved reference @tbl-nothing" in w for w in warnings)
+    cited = [w for w in warnings if "nobody2020" in w]
+    assert len(cited) == 1, "a missing citation is reported once, not again as a broken link"
+    assert cited[0].endswith(": unresolved citation @nobody2020")
     assert len(warnings) == len(set(warnings)), "each warning once"
     summary = next(i for i, line in enumerate(lines) if line.startswith("Release "))
     assert summary == len(lines) - 1, "the summary is the last line"

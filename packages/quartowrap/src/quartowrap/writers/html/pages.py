@@ -337,7 +337,13 @@ def _resolve_fragment(ctx: _Context, ident: str, page: str, chapter: AssembledCh
         entry = ctx.book.xrefs.get(ident)
         target = f"{entry.chapter}.html" if entry else None
     if target is None:
-        ctx.warnings.append(f"{chapter.ref.source.as_posix()}: link to unknown id #{ident}")
+        # A citation whose key is missing links to `#ref-<key>`: it is reported once, as an
+        # unresolved citation, not a second time as a broken link.
+        cited = ident.startswith("ref-") and any(
+            w.endswith(f": unresolved citation @{ident[4:]}") for w in ctx.book.warnings
+        )
+        if not cited:
+            ctx.warnings.append(f"{chapter.ref.source.as_posix()}: link to unknown id #{ident}")
         return f"#{ident}"
     return f"#{ident}" if target == page else f"{target}#{ident}"
 

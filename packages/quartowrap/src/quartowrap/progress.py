@@ -164,9 +164,13 @@ class Progress:
             self._live = None
 
     # -- stages, warnings, the end ----------------------------------------------------------
-    def stage(self, name: str) -> Stage:
+    def idle(self) -> None:
+        """No chapter is running any more (also after a failure): end the live display."""
         self._state.running.clear()
         self._stop_live()
+
+    def stage(self, name: str) -> Stage:
+        self.idle()
         return Stage(self, name, time.perf_counter())
 
     def warn(self, text: str) -> None:

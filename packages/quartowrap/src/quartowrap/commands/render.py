@@ -114,7 +114,10 @@ def render_project(
     executed: list[ExecutedChapter] = []
     build_print: str | None = None
     if engine == "embedded":
-        executed = _execute(config, options, data_dir, progress)
+        try:
+            executed = _execute(config, options, data_dir, progress)
+        finally:
+            progress.idle()
         build_print = buildcache.fingerprint(
             config,
             executed,

@@ -110,7 +110,7 @@ def test_progress_events(mini) -> None:
     for e in events:
         by_source.setdefault(e.source.as_posix(), []).append(e.status)
     # chapter 1 has two cells: each is announced before it runs, with its number
-    assert by_source["chapters/01-data.qmd"] == ["started", "cell", "cell", "executed"]
+    assert by_source["chapters/01-data.qmd"] == ["queued", "started", "cell", "cell", "executed"]
     cells = [e.cell for e in events if e.status == "cell" and e.source.name == "01-data.qmd"]
     assert cells == [(1, 2), (2, 2)]
     assert by_source["index.qmd"] == ["static"], "a chapter without code is not 'executed'"

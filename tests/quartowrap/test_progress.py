@@ -52,14 +52,31 @@ def test_quiet_still_prints_warnings_and_errors_once() -> None:
     ]
 
 
-def test_the_live_line_shows_chapter_cell_and_time_left() -> None:
+def test_the_live_lines_show_chapter_cell_and_time_left() -> None:
     progress = Progress(io.StringIO(), plain=True)  # the live text, without a terminal
     progress.plan(BOOK)
+    progress.chapter(ChapterProgress(BOOK[1], "queued", expected=30.0))
+    progress.chapter(ChapterProgress(BOOK[2], "queued", expected=10.0))
     progress.chapter(ChapterProgress(BOOK[1], "started", expected=30.0))
     progress.chapter(ChapterProgress(BOOK[1], "cell", 0.1, cell=(14, 52)))
-    [line] = progress._status_lines().splitlines()
-    assert line.startswith("[2/3] chapters/01-data.qmd  cell 14/52  0.")
-    assert re.search(r"  0\.\d s, ~(29|30) s left$", line), line
+    chapter, overall = progress._status_lines().splitlines()
+    assert chapter.startswith("[2/3] chapters/01-data.qmd  cell 14/52  0.")
+    assert re.search(r"  0\.\d s, ~(29|30) s left$", chapter), chapter
+    # (30 s still to run here + 10 s not started) over two workers
+    assert re.fullmatch(r"executed 0 of 2 chapters, ~(19|20) s left", overall), overall
+    progress.chapter(ChapterProgress(BOOK[1], "executed", 30.0))
+    assert progress._status_lines() == ""  # nothing running: no live display
+    progress.chapter(ChapterProgress(BOOK[2], "started"))
+    assert progress._status_lines().splitlines()[-1].startswith("executed 1 of 2 chapters")
+
+
+def test_no_estimate_for_a_chapter_never_run_before() -> None:
+    progress = Progress(io.StringIO(), plain=True)
+    progress.plan(BOOK)
+    progress.chapter(ChapterProgress(BOOK[1], "queued"))
+    progress.chapter(ChapterProgress(BOOK[2], "queued", expected=10.0))
+    progress.chapter(ChapterProgress(BOOK[1], "started"))
+    assert progress._status_lines().splitlines()[-1] == "executed 0 of 2 chapters"
 
 
 def test_a_terminal_gets_a_live_display_that_ends_before_the_summary() -> None:

@@ -43,6 +43,8 @@ class _Running:
 @dataclass
 class _State:
     order: dict[str, int] = field(default_factory=dict)
+    queued: dict[str, float | None] = field(default_factory=dict)  # source -> last run's time
+    finished: int = 0  # chapters executed in this build
     running: dict[str, _Running] = field(default_factory=dict)
     warnings: dict[str, None] = field(default_factory=dict)  # ordered set
 
@@ -101,6 +103,9 @@ class Progress:
         status = getattr(event, "status", "")
         seconds = getattr(event, "seconds", 0.0) or 0.0
         running = self._state.running
+        if status == "queued":
+            self._state.queued[source] = getattr(event, "expected", None)
+            return
         if status == "started":
             running[source] = _Running(
                 time.perf_counter(),
@@ -118,6 +123,9 @@ class Progress:
                 self._refresh()
             return
         running.pop(source, None)
+        if source in self._state.queued:
+            del self._state.queued[source]
+            self._state.finished += 1
         self._refresh()
         if status == "static":
             return  # nothing to execute: nothing to report
@@ -136,7 +144,22 @@ class Progress:
             if run.expected and run.expected - elapsed >= 1:
                 left = f", ~{run.expected - elapsed:.0f} s left"
             rows.append(f"{self._label(source)}{cell}  {elapsed:.1f} s{left}")
+        total = len(self._state.queued) + self._state.finished
+        if rows and total > 1:
+            rows.append(f"executed {self._state.finished} of {total} chapters{self._time_left()}")
         return "\n".join(rows)
+
+    def _time_left(self) -> str:
+        """The whole execution's time left, from each chapter's last run (two at a time)."""
+        now = time.perf_counter()
+        left = 0.0
+        for source, expected in self._state.queued.items():
+            if expected is None:
+                return ""  # a chapter never run before: no honest estimate
+            run = self._state.running.get(source)
+            left += max(0.0, expected - (now - run.started)) if run else expected
+        workers = max(1, min(2, len(self._state.queued)))
+        return f", ~{left / workers:.0f} s left" if left / workers >= 1 else ""
 
     def _refresh(self) -> None:
         """Show (or update, or end) the live display of the chapters running now."""

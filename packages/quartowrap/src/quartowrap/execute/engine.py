@@ -79,8 +79,8 @@ TRACEBACK_TAIL = 12
 
 @dataclass(frozen=True)
 class ChapterProgress:
-    """A progress event: a chapter `started` executing, reached a `cell`, was `executed`, or
-    was reused (`frozen`); a chapter without code is `static` (nothing to execute).
+    """A progress event: a chapter is `queued` to execute, `started`, reached a `cell`, was
+    `executed`, or was reused (`frozen`); a chapter without code is `static`.
 
     `reason` says why a chapter executed (e.g. "data file changed: data/x.csv"); `cell` is
     (n, of) for the n-th of the chapter's evaluated cells; `expected` is how long the
@@ -88,7 +88,7 @@ class ChapterProgress:
     """
 
     source: Path
-    status: Literal["started", "cell", "executed", "frozen", "static"]
+    status: Literal["queued", "started", "cell", "executed", "frozen", "static"]
     seconds: float = 0.0
     reason: str | None = None
     cell: tuple[int, int] | None = None
@@ -193,6 +193,12 @@ def execute_chapters(
             results[i] = _from_store(config, plan)
             status = "frozen" if plan.frozen is not None else "static"
             notify(ChapterProgress(plan.ref.source, status, 0.0))
+    for i in to_run:  # announced first, so progress can count them and estimate the time
+        frozen = plans[i].frozen
+        last = frozen.seconds if frozen is not None and frozen.seconds else None
+        notify(
+            ChapterProgress(plans[i].ref.source, "queued", reason=plans[i].reason, expected=last)
+        )
     if to_run:
         results.update(_run_all(config, plans, to_run, data_dir, jobs, notify))
     return [results[i] for i in range(len(plans))]

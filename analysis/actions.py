@@ -18,7 +18,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from quartowrap.authoring.data import DataProblem, DataValidationError, load_table
 
-from analysis.figures import CATEGORICAL_COLOURS, OTHER_COLOUR
+from analysis.figures import CATEGORICAL_COLOURS, OTHER_COLOUR, figure_width, use_style
 
 __all__ = [
     "DIMENSIONS",
@@ -416,33 +416,41 @@ def vsm_table(vsm: pd.DataFrame, actions: pd.DataFrame, level: str) -> pd.DataFr
 def dimension_heatmap(
     actions: pd.DataFrame, short_names: dict[str, str] = SUPER_CLUSTER_SHORT
 ) -> Figure:
-    """Actions by super-cluster (rows) and dimension (columns), as in figure 11."""
+    """Actions by super-cluster (rows) and dimension (columns), as in figure 11, drawn at
+    `figure_width()` (a text column): dimensions by their abbreviation, counts in the cells."""
+    use_style()
     table = pd.crosstab(actions["super_cluster"], actions["dimension"])
     table = table.reindex(index=list(short_names), columns=list(DIMENSION_ABBREVIATIONS))
     table = table.fillna(0).astype(int)
-    fig = Figure(figsize=(9, 5.2), layout="constrained")
+    fig = Figure(figsize=(figure_width(), 0.26 * table.shape[0] + 1.5), layout="constrained")
     ax = fig.subplots()
     image = ax.imshow(table.to_numpy(), cmap="GnBu", aspect="auto")
     ax.set_xticks(range(table.shape[1]), [DIMENSION_ABBREVIATIONS[c] for c in table.columns])
     ax.set_yticks(range(table.shape[0]), [short_names[s] for s in table.index])
-    ax.tick_params(axis="x", labelrotation=0, labelsize=8)
-    ax.tick_params(axis="y", labelsize=8)
+    # Two-letter abbreviations fit a cell across; a longer one ("Multiple") is turned.
+    for label in ax.get_xticklabels():
+        if len(label.get_text()) > 3:
+            label.set_rotation(90)
+    ax.tick_params(axis="both", labelsize=8, length=0)
     top = table.to_numpy().max()
     for (i, j), value in np.ndenumerate(table.to_numpy()):
         if value:
             colour = "white" if value > top / 2 else "black"
-            ax.text(j, i, str(value), ha="center", va="center", fontsize=7, color=colour)
+            ax.text(j, i, str(value), ha="center", va="center", fontsize=7.5, color=colour)
     ax.set_xlabel("SCIROCCO dimension under which the action was proposed")
-    fig.colorbar(image, ax=ax, shrink=0.8, label="Actions")
+    fig.colorbar(image, ax=ax, shrink=0.8, aspect=30, pad=0.02, label="Actions")
     return fig
 
 
 def network_figure(graph: nx.Graph, labels: np.ndarray, seed: int = 359, top: int = 12) -> Figure:
-    """Similarity network, nodes coloured by community (the `top` largest; others grey)."""
+    """Similarity network, nodes coloured by community (the `top` largest; others grey),
+    drawn at `figure_width()` with the legend in a row of columns under the drawing."""
+    use_style()
     position = nx.spring_layout(graph, seed=seed, weight="weight", iterations=50)
     palette = CATEGORICAL_COLOURS
     colours = [palette[label % len(palette)] if label < top else OTHER_COLOUR for label in labels]
-    fig = Figure(figsize=(8, 6.5), layout="constrained")
+    width = figure_width()
+    fig = Figure(figsize=(width, 0.95 * width), layout="constrained")
     ax = fig.subplots()
     nx.draw_networkx_edges(graph, position, ax=ax, width=0.4, alpha=0.35, edge_color="#7f7f7f")
     nx.draw_networkx_nodes(graph, position, ax=ax, node_size=14, node_color=colours, linewidths=0.0)
@@ -450,6 +458,13 @@ def network_figure(graph: nx.Graph, labels: np.ndarray, seed: int = 359, top: in
         Line2D([], [], marker="o", linestyle="", color=palette[i], label=f"Community {i + 1}")
         for i in range(min(top, int(labels.max()) + 1))
     ]
-    ax.legend(handles=handles, loc="lower left", fontsize=7, ncols=2, frameon=False)
+    fig.legend(
+        handles=handles,
+        loc="outside lower center",
+        ncols=4,
+        frameon=False,
+        handletextpad=0.2,
+        columnspacing=1.0,
+    )
     ax.set_axis_off()
     return fig

@@ -59,7 +59,9 @@ GROUP_COLOURS: dict[str, str] = {
     "Total": KCE_DARK,
 }
 STYLE: dict[str, object] = {
-    "font.family": "DejaVu Sans",
+    # The generic family: the renderer puts the book's own typeface first in its list, so
+    # figure text prints in the PDF's font (DejaVu Sans, matplotlib's default, elsewhere).
+    "font.family": "sans-serif",
     "font.size": 8.5,
     "axes.edgecolor": "#4d4d4d",
     "axes.linewidth": 0.6,
@@ -87,6 +89,7 @@ __all__ = [
     "PALETTE",
     "STYLE",
     "box_plots",
+    "figure_width",
     "group_colour",
     "ordinal_colours",
     "spider_chart",
@@ -94,6 +97,17 @@ __all__ = [
     "stacked_bars_overview",
     "use_style",
 ]
+
+
+def figure_width(width: float | None = None) -> float:
+    """The width (inches) a figure is drawn at: `width` if given, else matplotlib's default.
+
+    A figure is drawn at the width it prints at, so its text prints at the size set here.
+    The renderer sets the default from Quarto's `fig-width` (the PDF text column, in
+    `_quarto.yml`) or a cell's own `fig-width` (page-wide figures, `column: page`); builders
+    take it from here instead of fixing inches, and let their height follow their content.
+    """
+    return float(width if width is not None else mpl.rcParams["figure.figsize"][0])
 
 
 def use_style() -> None:
@@ -123,6 +137,11 @@ def _percent_table(
         .reindex(index=list(rows), columns=list(scale))
         .fillna(0.0)
     )
+
+
+def _names(scale: Sequence[str], labels: Mapping[str, str] | None) -> list[str]:
+    """The legend's names of the scale values (the value itself where none is given)."""
+    return [(labels or {}).get(value, value) for value in scale]
 
 
 def _stack(ax: Axes, table: pd.DataFrame, scale: Sequence[str], colours: Sequence[str]) -> None:
@@ -162,8 +181,8 @@ def spider_chart(
         .fillna(0)
     )
     angles = np.linspace(0, 2 * np.pi, len(items), endpoint=False)
-    # Drawn near the width of a text column, so 9-point labels print at about 9 points.
-    fig = Figure(figsize=(5.4, 5.2))
+    width = figure_width()
+    fig = Figure(figsize=(width, 0.96 * width))
     ax = fig.add_subplot(projection="polar")
     ax.set_theta_offset(np.pi / 2)
     ax.set_theta_direction(-1)
@@ -214,7 +233,7 @@ def spider_chart(
         )
     ax.set_ylim(0, outer)
     ax.set_yticks(values)
-    ax.set_yticklabels([f"{v:g}" for v in values], color=KCE_GREY, fontsize=7)
+    ax.set_yticklabels([f"{v:g}" for v in values], color=KCE_GREY, fontsize=8)
     ax.set_rlabel_position(180 / len(items))  # scale numbers between the first two axes
     ax.grid(color="#d9d9d9", linewidth=0.6)
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.1), ncols=2)
@@ -233,8 +252,7 @@ def box_plots(
     use_style()
     items = list(dict.fromkeys(summary["item"]))
     groups = list(groups or dict.fromkeys(summary["group"]))
-    # About a text column wide, so the 8.5-point labels print near their size.
-    fig = Figure(figsize=(5.6, 0.3 * len(items) * max(1, len(groups) / 2.5) + 1))
+    fig = Figure(figsize=(figure_width(), 0.3 * len(items) * max(1, len(groups) / 2.5) + 1))
     ax = fig.subplots()
     height = 0.8 / len(groups)
     for g_index, group in enumerate(groups):
@@ -300,15 +318,17 @@ def stacked_bars(
     wrap: int = 48,
     legend_title: str = "Score",
     xlabel: str = "% of scored answers",
+    scale_labels: Mapping[str, str] | None = None,
 ) -> Figure:
-    """100 % stacked horizontal bars of scores per item and group (tables 18–23 as bars)."""
+    """100 % stacked horizontal bars of scores per item and group, one panel per item
+    (tables 18–23 as bars); `scale_labels` names the answer categories in the legend."""
 
     use_style()
     scores = distribution[distribution["kind"] == "score"]
     items = list(dict.fromkeys(scores["item"]))
     groups = list(groups or dict.fromkeys(scores["group"]))
     colours = ordinal_colours(len(scale))
-    fig = Figure(figsize=(7.2, 0.28 * len(groups) * len(items) + 0.5 * len(items) + 0.6))
+    fig = Figure(figsize=(figure_width(), 0.28 * len(groups) * len(items) + 0.5 * len(items) + 0.6))
     axes = fig.subplots(len(items), 1, sharex=True, squeeze=False)
     for ax, item in zip(axes[:, 0], items, strict=True):
         table = _percent_table(scores[scores["item"] == item], "group", groups, scale)
@@ -322,7 +342,7 @@ def stacked_bars(
     handles, names = axes[0, 0].get_legend_handles_labels()
     fig.legend(
         handles,
-        names,
+        [(scale_labels or {}).get(name, name) for name in names],
         title=legend_title,
         ncol=len(scale),
         loc="upper center",
@@ -339,14 +359,20 @@ def stacked_bars_overview(
     group: str = "Total",
     scale: Sequence[str] = ("0", "1", "2", "3", "4"),
     wrap: int = 95,
-    legend_title: str = "Score",
+    legend_title: str | None = "Score",
     xlabel: str = "% of scored answers",
-    width: float = 10.0,
+    width: float | None = None,
+    scale_labels: Mapping[str, str] | None = None,
+    legend_columns: int | None = None,
+    row: float = 0.2,
 ) -> Figure:
-    """One 100 % stacked bar per item for a single group, all items on one axis.
+    """One 100 % stacked bar per item for a single group, all items on one axis: many items
+    stay readable in one compact chart where a panel per item would not.
 
     Item labels are shown in full, wrapped at `wrap` characters (a shortened policy aim
-    cannot be matched to its table); the default `width` suits a page-wide figure.
+    cannot be matched to its table); `width` defaults to `figure_width()`; `scale_labels`
+    names the answer categories in the legend (as the caption does); `row` is the height
+    (inches) of one bar with a one-line label, smaller to fit a figure under wide floats.
     """
 
     use_style()
@@ -358,9 +384,13 @@ def stacked_bars_overview(
     lines = sum(label.count("\n") + 1 for label in wrapped)
     # 0.2 inch per bar keeps a page-wide figure of some twenty aims within a landscape page.
     extra = lines - len(items)
-    fig = Figure(figsize=(width, 0.2 * len(items) + 0.13 * extra + 1.1), layout="constrained")
+    fixed = 1.1 if legend_title else 0.95  # legend above, axis and its label below
+    fig = Figure(
+        figsize=(figure_width(width), row * len(items) + 0.13 * extra + fixed),
+        layout="constrained",
+    )
     ax = fig.subplots()
-    _stack(ax, table, scale, colours)
+    _stack(ax, table.rename(columns=dict(scale_labels or {})), _names(scale, scale_labels), colours)
     ax.set_yticks(range(len(items)))
     ax.set_yticklabels(wrapped, fontsize=8.5, linespacing=0.95)
     ax.invert_yaxis()
@@ -369,7 +399,7 @@ def stacked_bars_overview(
     ax.set_xlabel(xlabel)
     ax.legend(
         title=legend_title,
-        ncol=len(scale),
+        ncol=legend_columns or len(scale),
         loc="lower center",
         bbox_to_anchor=(0.5, 1.0),
         fontsize=8.5,

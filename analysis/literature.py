@@ -44,6 +44,7 @@ from analysis.figures import (
     KCE_DARK,
     KCE_GREY,
     KCE_TEAL,
+    figure_width,
     group_colour,
     use_style,
 )
@@ -525,16 +526,17 @@ def research_questions_table(data: PolicyData) -> MarkdownTable:
 # ---------------------------------------------------------------------------- figures
 
 
-_CHARS_PER_YEAR = 9.0  # label characters that fit in one year of the 10-inch timeline
+_CHARS_PER_YEAR = 10.5  # label characters (Source Sans 3, 9 pt) in a year of a 10-inch timeline
 
 
 def timeline_figure(data: PolicyData) -> Figure:
     """Figure 3: milestones of federal integrated-care policy, key documents marked.
 
     Events come from timeline.csv; those that are key documents carry their number.  The
-    figure is drawn for a full page width: one row per event, and each label runs from its
-    marker towards the side with more room (later events leftwards, into the empty lower
-    left), wrapped to fit, so no label needs room beyond the years shown.
+    figure is drawn at `figure_width()` (the chapter gives it the page width): one row per
+    event, and each label runs from its marker towards the side with more room (later
+    events leftwards, into the empty lower left), wrapped to fit, so no label needs room
+    beyond the years shown.
     """
     use_style()
     events = data.timeline.sort_values(
@@ -543,7 +545,11 @@ def timeline_figure(data: PolicyData) -> Figure:
     first, last = int(events["year"].min()), int(events["year"].max())
     x_min, x_max = first - 0.6, last + 0.6
     years = list(range(first, last + 1))
-    fig = Figure(figsize=(10.0, 0.32 * len(events) + 0.7), layout="constrained")
+    width = figure_width()
+    chars_per_year = _CHARS_PER_YEAR * width / 10.0
+    # 0.31 inch a row leaves room for two-line labels and keeps some sixteen events within
+    # the height a page-wide figure may take.
+    fig = Figure(figsize=(width, 0.31 * len(events) + 0.6), layout="constrained")
     ax = fig.subplots()
     y = list(range(len(events)))[::-1]
     for yi, event in zip(y, events.itertuples(index=False), strict=True):
@@ -558,7 +564,7 @@ def timeline_figure(data: PolicyData) -> Figure:
         ax.text(
             event.year + (0.22 if rightwards else -0.22),
             yi,
-            textwrap.fill(label, max(24, min(80, int(_CHARS_PER_YEAR * (room - 0.3))))),
+            textwrap.fill(label, max(24, min(80, int(chars_per_year * (room - 0.3))))),
             ha="left" if rightwards else "right",
             va="center",
             fontsize=9,
@@ -587,7 +593,8 @@ def documents_by_level_year_figure(data: PolicyData) -> Figure:
     years = list(range(int(wide.index.min()), int(wide.index.max()) + 1))
     levels = levels_with_documents(data)
     wide = wide.reindex(index=years, columns=levels, fill_value=0)
-    fig = Figure(figsize=(7, 3.6), layout="constrained")
+    width = figure_width()
+    fig = Figure(figsize=(width, 0.52 * width), layout="constrained")
     ax = fig.subplots()
     bottom = pd.Series(0.0, index=wide.index)
     for k, level in enumerate(levels):
@@ -606,5 +613,5 @@ def documents_by_level_year_figure(data: PolicyData) -> Figure:
     ax.yaxis.get_major_locator().set_params(integer=True)
     for side in ("right", "top"):
         ax.spines[side].set_visible(False)
-    ax.legend(frameon=False, fontsize=8, ncols=2)
+    ax.legend(frameon=False, ncols=2)
     return fig

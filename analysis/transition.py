@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
@@ -23,7 +24,7 @@ from quartowrap.authoring.data import StrictRecord, load_validated_yaml
 from quartowrap.authoring.tables import Cell, MarkdownTable, grid_table
 
 from analysis.citations import join_refs
-from analysis.figures import GRID_COLOUR, KCE_ORANGE, KCE_TEAL, use_style
+from analysis.figures import GRID_COLOUR, KCE_ORANGE, KCE_TEAL, figure_width, use_style
 
 __all__ = [
     "PanelSummary",
@@ -544,27 +545,32 @@ def territory_figures(data_dir: Path | None = None) -> pd.Series:
 
 
 def figure_territory_sizes(sizes: pd.DataFrame) -> Figure:
-    """Territory sizes on a log scale: ranges as bars, single figures as diamonds.
+    """Territory sizes on a log scale: ranges as bars, single figures as diamonds, drawn at
+    `figure_width()` (the chapter gives it the page width, so every label fits one line).
 
     Colour tells existing zones (as the report describes them) from the sizes experts put
     forward in the World Cafés.
     """
     use_style()
     colours = {"report": KCE_TEAL, "world_cafe": KCE_ORANGE}
-    # Drawn at about the width of a PDF column, so its text prints near its nominal size.
-    fig = Figure(figsize=(5.2, 0.55 * len(sizes) + 1.4))
+    width = figure_width()
+    # Labels take at most about two-fifths of the width (some 18 characters an inch at
+    # 8.5 pt); each row is as tall as its label, so wrapped labels never meet.
+    labels = [textwrap.fill(str(label), max(24, int(width * 7))) for label in sizes["label"]]
+    pitch = np.array([0.13 + 0.14 * (label.count("\n") + 1) for label in labels])
+    centres = np.cumsum(pitch) - pitch / 2
+    fig = Figure(figsize=(width, float(pitch.sum()) + 0.85))
     ax = fig.subplots()
-    for y, row in enumerate(sizes.itertuples()):
+    for y, row in zip(centres, sizes.itertuples(), strict=True):
         colour = colours[row.source]
         if row.low == row.high:
             ax.plot(row.low, y, "D", color=colour, markersize=7)
         else:
-            ax.plot([row.low, row.high], [y, y], color=colour, linewidth=7, solid_capstyle="butt")
+            ax.plot([row.low, row.high], [y, y], color=colour, linewidth=6, solid_capstyle="butt")
     ax.set_xscale("log")
     ax.set_xlim(sizes["low"].min() / 2, sizes["high"].max() * 2)
-    labels = [textwrap.fill(str(label), 26) for label in sizes["label"]]
-    ax.set_yticks(range(len(sizes)), labels)
-    ax.invert_yaxis()
+    ax.set_yticks(centres, labels)
+    ax.set_ylim(float(pitch.sum()), 0.0)
     ax.set_xlabel("Inhabitants (logarithmic scale)")
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
     ax.grid(axis="x", color=GRID_COLOUR, linewidth=0.6)
@@ -577,8 +583,8 @@ def figure_territory_sizes(sizes: pd.DataFrame) -> Figure:
             [], [], color=colours["world_cafe"], linewidth=7, label="Put forward in the World Cafés"
         ),
     ]
-    fig.legend(handles=handles, loc="upper center", ncols=2, frameon=False, fontsize=8)
-    fig.tight_layout(rect=(0, 0, 1, 0.92))
+    fig.legend(handles=handles, loc="upper center", ncols=2, frameon=False)
+    fig.tight_layout(rect=(0, 0, 1, 1 - 0.3 / fig.get_figheight()))
     return fig
 
 

@@ -1,10 +1,13 @@
-"""Shared test helpers: checking a rendered HTML site the way a reader's clicks would."""
+"""Shared test helpers: checking a rendered HTML site the way a reader's clicks would, and
+the size at which a PDF prints its text."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import pytest
@@ -91,3 +94,38 @@ def check_links() -> Callable[[Path], tuple[list[str], int]]:
 @pytest.fixture()
 def check_self_contained() -> Callable[[Path], tuple[list[str], int]]:
     return links_leaving_site
+
+
+def printed_size(char: dict[str, Any]) -> float:
+    """The size (pt) a pdfplumber glyph prints at, rotated text included.
+
+    pdfplumber's `size` is the glyph box's height on the page, which for text turned 90°
+    (an axis label) is the glyph's advance, not its size. The box is the glyph's advance by
+    its font size in text space, turned and scaled by the text matrix, so the font size on
+    the page follows from the box side that runs along the text's vertical.
+    """
+    a, b = char["matrix"][0], char["matrix"][1]
+    scale = math.hypot(a, b) or 1.0
+    cos, sin = abs(a) / scale, abs(b) / scale
+    advance = char.get("adv", 0.0) * scale
+    if cos >= sin:
+        return (char["height"] - sin * advance) / cos
+    return (char["width"] - cos * advance) / sin
+
+
+def small_glyphs(pdf: Path, limit: float) -> list[tuple[int, str, float]]:
+    """(page, glyph, size) of every visible glyph of `pdf` that prints under `limit` pt."""
+    import pdfplumber
+
+    found: list[tuple[int, str, float]] = []
+    with pdfplumber.open(pdf) as document:
+        for number, page in enumerate(document.pages, start=1):
+            for char in page.chars:
+                if char["text"].strip() and (size := printed_size(char)) < limit:
+                    found.append((number, char["text"], round(size, 2)))
+    return found
+
+
+@pytest.fixture()
+def glyphs_under() -> Callable[[Path, float], list[tuple[int, str, float]]]:
+    return small_glyphs

@@ -11,6 +11,7 @@ import json
 import re
 import shutil
 import subprocess
+from collections import Counter
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -122,3 +123,29 @@ def test_pdf_is_tagged_and_declares_pdf_ua_1(flagship: RenderResult) -> None:
     xmp = reader.trailer["/Root"]["/Metadata"].get_object().get_data().decode()
     assert "<pdfuaid:part>1</pdfuaid:part>" in xmp
     assert "/StructTreeRoot" in reader.trailer["/Root"]
+
+
+def test_no_glyph_prints_under_6_pt(flagship: RenderResult, glyphs_under) -> None:  # type: ignore[no-untyped-def]
+    """Figures are drawn at the width they print at: none is shrunk until its text is tiny."""
+    [pdf] = flagship.release_dir.glob("kce-report-359-*.pdf")
+    small = glyphs_under(pdf, 6.0)
+    pages = Counter(page for page, _, _ in small)
+    assert small == [], f"{len(small)} glyphs under 6 pt, per page: {dict(pages)}"
+
+
+def test_pacic_figure_legend_names_the_answers_as_the_caption_does(
+    flagship: RenderResult,
+) -> None:
+    svg = (flagship.release_dir / "figures" / "fig-pacic-items.svg").read_text(encoding="utf-8")
+    for answer in ("Never", "Generally not", "Sometimes", "Most of the time", "Always"):
+        assert f">{answer}<" in svg or f"<!-- {answer} -->" in svg, answer
+
+
+def test_html_figures_carry_the_book_font(flagship: RenderResult) -> None:
+    """An <img> SVG cannot use the page's fonts: each figure embeds the faces it uses."""
+    figures = sorted((flagship.release_dir / "html" / "figures").glob("*.svg"))
+    assert figures
+    for svg in figures:
+        text = svg.read_text(encoding="utf-8")
+        assert "'Source Sans 3'" in text, f"{svg.name}: figure text not in the book font"
+        assert 'src: url("data:font/woff2;base64,' in text, f"{svg.name}: font not embedded"

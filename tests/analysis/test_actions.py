@@ -483,8 +483,11 @@ def test_network_figure_colours_the_largest_communities_from_the_house_palette()
     nodes = next(c for c in fig.axes[0].collections if len(c.get_offsets()) == 4)
     drawn = [to_hex(c) for c in nodes.get_facecolors()]
     assert drawn == [KCE_TEAL, CATEGORICAL_COLOURS[1], OTHER_COLOUR, OTHER_COLOUR]
-    legend = [to_hex(h.get_color()) for h in fig.axes[0].get_legend().legend_handles]
-    assert legend == [KCE_TEAL, CATEGORICAL_COLOURS[1]]
+    (legend,) = fig.legends  # under the drawing, for the whole figure
+    assert [to_hex(h.get_color()) for h in legend.legend_handles] == [
+        KCE_TEAL,
+        CATEGORICAL_COLOURS[1],
+    ]
 
 
 def test_examples_table_orders_dimensions_and_keeps_kinds_apart() -> None:

@@ -3,9 +3,12 @@ over the data or off the page.  Geometry is measured after drawing with the Agg 
 
 from __future__ import annotations
 
+import matplotlib as mpl
 import numpy as np
 import pandas as pd
+from matplotlib import font_manager
 from matplotlib.backends.backend_agg import FigureCanvasAgg
+from quartowrap.writers.typst.pdf import FONT_DIR
 
 from analysis import literature as lit
 from analysis import survey
@@ -53,16 +56,32 @@ def test_spider_dimension_labels_lie_outside_the_outer_circle() -> None:
         assert np.hypot(nearest_x - centre[0], nearest_y - centre[1]) > radius_px
 
 
+PAGE_WIDTH = 10.28  # inches: the page-wide figure cell's fig-width (chapters/01-introduction.qmd)
+
+
+def _as_in_the_book() -> dict[str, object]:
+    """The rc the book's kernel draws in: its font first (registered here), page width."""
+    families = []
+    for path in sorted(FONT_DIR.glob("*.[ot]tf")):
+        font_manager.fontManager.addfont(str(path))
+        families.append(font_manager.FontProperties(fname=path).get_name())
+    return {
+        "font.sans-serif": [*dict.fromkeys(families), *mpl.rcParams["font.sans-serif"]],
+        "figure.figsize": (PAGE_WIDTH, 4.8),
+    }
+
+
 def test_timeline_labels_stay_inside_the_years_shown() -> None:
     data = lit.load_policy_data()
-    fig = lit.timeline_figure(data)
-    FigureCanvasAgg(fig).draw()
-    renderer = fig.canvas.get_renderer()
-    (ax,) = fig.axes
-    x0, x1 = ax.get_xlim()
-    left, right = ax.transData.transform([(x0, 0), (x1, 0)])[:, 0]
-    assert len(ax.texts) == len(data.timeline)
-    boxes = [t.get_window_extent(renderer) for t in ax.texts]
+    with mpl.rc_context(_as_in_the_book()):  # fonts resolve at drawing: measure inside
+        fig = lit.timeline_figure(data)
+        FigureCanvasAgg(fig).draw()
+        renderer = fig.canvas.get_renderer()
+        (ax,) = fig.axes
+        x0, x1 = ax.get_xlim()
+        left, right = ax.transData.transform([(x0, 0), (x1, 0)])[:, 0]
+        assert len(ax.texts) == len(data.timeline)
+        boxes = [t.get_window_extent(renderer) for t in ax.texts]
     assert all(left - 1 <= b.x0 and b.x1 <= right + 1 for b in boxes)
     # one row per event: no two labels overlap
     for k, a in enumerate(boxes):

@@ -40,6 +40,7 @@ from quartowrap.writers.html.pages import (
 )
 from quartowrap.writers.html.pandoc_ast import _ids_in
 from quartowrap.writers.html.search_index import SearchDoc, docs_from_html, write_search_data
+from quartowrap.writers.html.svg_fonts import embed_fonts, theme_faces
 
 __all__ = ["last_warnings", "render_fragments", "write_html_site"]
 
@@ -196,9 +197,13 @@ def write_html_site(
             if src.is_file():
                 rel = src.relative_to(_ASSETS)
                 files[out_dir / "assets" / rel] = src.read_bytes()
-    for dest, src in sorted(ctx.copies.items()):
-        files[dest] = src.read_bytes()
     files.update(_downloads(book, out_dir))
+    faces = theme_faces(_ASSETS / "html" / "kce.css")
+    for dest, src in sorted(ctx.copies.items()):  # after the downloads: a shown figure is the
+        data = src.read_bytes()  # same file as its download, with the fonts embedded
+        if dest.suffix == ".svg" and dest.parent == out_dir / "figures":
+            data = embed_fonts(data, faces)  # an <img> SVG cannot use the page's fonts
+        files[dest] = data
 
     for path, data in sorted(files.items()):
         path.parent.mkdir(parents=True, exist_ok=True)

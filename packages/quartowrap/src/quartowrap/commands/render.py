@@ -239,7 +239,10 @@ def _render_embedded(
         from quartowrap.writers.typst.pdf import write_pdf
 
         pdf_path = staging / f"{book_slug(config)}-{version}.pdf"
-        writers["PDF (typst)"] = lambda: write_pdf(book, pdf_path, version=version, commit=commit)
+        roots = (options.data_dir.resolve(),) if options.data_dir else ()
+        writers["PDF (typst)"] = lambda: write_pdf(
+            book, pdf_path, version=version, commit=commit, roots=roots
+        )
     # The two writers share nothing but the (immutable) book and spend their time in pandoc
     # and typst, so they run side by side.
     stage = progress.stage("Writing " + " and ".join(writers))

@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from quartowrap.errors import ConfigError
 from quartowrap.model import BookConfig, ChapterRef, ExecuteOptions, SourceLocation
+from quartowrap.project.confine import confine
 from quartowrap.project.dates import format_date
 from quartowrap.project.language import localised_crossref
 
@@ -574,10 +575,11 @@ def load_book_config(root: Path) -> BookConfig:
 
 
 def _existing(root: Path, rel: str, location: SourceLocation) -> Path:
-    path = (root / rel).resolve()
+    """A file the config names (bibliography, csl): it must exist inside the project."""
+    path = root / rel
     if not path.is_file():
         raise ConfigError(f"file not found: {rel}", location)
-    return path
+    return confine(path, (root,), "file", location)
 
 
 def _authors(value: Any) -> tuple[str, ...]:

@@ -25,6 +25,7 @@ import pypandoc
 from quartowrap.assemble.conditional import resolve_conditions
 from quartowrap.assemble.shortcode_results import move_contents, unresolved_shortcodes
 from quartowrap.errors import BuildError, UnresolvedReferenceError
+from quartowrap.execute.untrusted import neutralise_raw
 from quartowrap.model import (
     AssembledBook,
     AssembledChapter,
@@ -355,6 +356,9 @@ def assemble_book(
     refs = [_chapter_ref(config, c.source) for c in chapters]
     with ThreadPoolExecutor(max_workers=min(4, len(chapters))) as pool:
         asts = list(pool.map(lambda c: parse_markdown(c.markdown, cache_dir=cache_dir), chapters))
+    # raw HTML/typst that came out of a cell (not the chapter's source) becomes text: first,
+    # while the output markers still stand where weave put them
+    asts = [neutralise_raw(ast) for ast in asts]
     # `when-meta`/`unless-meta` are the same for every output: resolved before numbering.
     asts = [
         {

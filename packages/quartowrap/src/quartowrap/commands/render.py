@@ -29,6 +29,7 @@ from quartowrap.model import (
     RenderOptions,
 )
 from quartowrap.progress import Progress
+from quartowrap.publish.csv_safety import neutralise_formulas
 from quartowrap.publish.release import (
     build_epoch,
     git_state,
@@ -287,17 +288,22 @@ def _figure_source(book: AssembledBook, label: str) -> str:
 
 
 def _export_tables_and_figures(book: AssembledBook, staging: Path) -> None:
-    """The data behind every labelled table and figure, next to the report."""
+    """The data behind every labelled table and figure, next to the report (formula-looking
+    text cells made text: see publish/csv_safety.py)."""
     if book.tables:
         (staging / "tables").mkdir(exist_ok=True)
     for table in book.tables:
-        (staging / "tables" / f"{table.label}.csv").write_text(table.csv, encoding="utf-8")
+        (staging / "tables" / f"{table.label}.csv").write_text(
+            neutralise_formulas(table.csv), encoding="utf-8"
+        )
     if book.figures:
         (staging / "figures").mkdir(exist_ok=True)
     for figure in book.figures:
         shutil.copyfile(figure.svg, staging / "figures" / f"{figure.label}.svg")
         if figure.csv is not None:
-            (staging / "figures" / f"{figure.label}.csv").write_text(figure.csv, encoding="utf-8")
+            (staging / "figures" / f"{figure.label}.csv").write_text(
+                neutralise_formulas(figure.csv), encoding="utf-8"
+            )
 
 
 def _relative(path: Path, root: Path, data_dir: Path | None) -> str:

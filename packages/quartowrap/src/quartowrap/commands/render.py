@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import quartowrap.publish.buildcache as buildcache
-from quartowrap import __version__
+from quartowrap import __version__, integrity
 from quartowrap.errors import BuildError, UnresolvedReferenceError
 from quartowrap.model import (
     AssembledBook,
@@ -109,6 +109,7 @@ def render_project(
     if data_dir is not None and not data_dir.is_dir():
         raise BuildError(f"--data-dir {options.data_dir}: no such directory")
     progress.start(f"Rendering {config.title} {version} ({engine} engine)")
+    integrity.drain_warnings()  # nothing left over from an earlier build in this process
     executed: list[ExecutedChapter] = []
     build_print: str | None = None
     if engine == "embedded":
@@ -133,6 +134,7 @@ def render_project(
             progress.done(
                 f"Release {version} is up to date ({output_root / version}, {seconds:.1f} s)"
             )
+            previous = [*previous, *integrity.drain_warnings()]
             for warning in previous:
                 progress.warn(warning)
             return RenderResult(output_root / version, version, engine, previous, seconds, executed)
@@ -157,6 +159,8 @@ def render_project(
         )
     if build_print is not None:
         buildcache.remember(root, release_dir, build_print, warnings)
+    # damaged cache entries were rebuilt: said once, not remembered for later builds
+    warnings += integrity.drain_warnings()
 
     seconds = time.perf_counter() - started
     progress.done(f"Release {version} written to {release_dir} in {seconds:.1f} s")

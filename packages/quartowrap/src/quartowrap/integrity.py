@@ -8,7 +8,9 @@ through `execute/freeze.py`, the freeze store.  A file without the seal (written
 version) is simply not reused; a sealed file whose content no longer matches is reported.
 
 Warnings are collected here (the caches sit deep inside stages that return data, not
-messages) and the render command prints them with the build's other warnings.
+messages) and the render command prints them with the build's other warnings; the engine
+uses the same channel for the other notes it must not lose (a cell's output cut to its
+limit, the data loader's notices about BOMs and `;` separators).
 """
 
 from __future__ import annotations

@@ -61,10 +61,14 @@ class Progress:
     def chapter(self, event: Any) -> None:
         """Callback for the executor: `event` has source, status and seconds."""
         status = getattr(event, "status", "")
-        if status == "started":
-            return
         source = getattr(event, "source", "?")
         seconds = getattr(event, "seconds", 0.0) or 0.0
+        if status == "started":
+            return
+        if status == "running":  # a long cell: say which one, so a hang is never anonymous
+            where = getattr(event, "reason", None) or source
+            self.line(f"  {source}: still running the {where} ({seconds:.0f} s)", "yellow")
+            return
         word = {"frozen": "reused (freeze)", "executed": "executed"}.get(status, str(status))
         style = "green" if status == "executed" else "cyan"
         self.line(f"  {source}: {word} {seconds:.1f} s", style)

@@ -29,6 +29,7 @@ from quartowrap.model import (
     RenderOptions,
 )
 from quartowrap.progress import Progress
+from quartowrap.project.confine import resolved
 from quartowrap.publish.csv_safety import neutralise_formulas
 from quartowrap.publish.release import (
     build_epoch,
@@ -105,7 +106,7 @@ def render_project(
     engine = resolve_engine(options.engine, config.engine)
     version = options.version or resolve_version(root, config.version)
     output_root = options.output_root or (root / config.output_dir)
-    data_dir = options.data_dir.resolve() if options.data_dir else None
+    data_dir = resolved(options.data_dir) if options.data_dir else None  # loops: ConfigError
     if data_dir is not None and not data_dir.is_dir():
         raise BuildError(f"--data-dir {options.data_dir}: no such directory")
     progress.start(f"Rendering {config.title} {version} ({engine} engine)")

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import quartowrap.execute.freeze as freeze
+from quartowrap import integrity
 from quartowrap.authoring.protocol import DATA_DIR_ENV, TABLE_MIME
 from quartowrap.errors import BuildError, CellError
 from quartowrap.execute.import_scan import preload_candidates
@@ -72,6 +73,11 @@ from quartowrap.project.qmd import CodeCell, MarkdownBlock, QmdDocument, parse_q
 IMAGE_MIMES = {"image/svg+xml": ".svg", "image/png": ".png", "image/jpeg": ".jpg"}
 KEPT_MIMES = (TABLE_MIME, "text/markdown", "text/html", "text/plain")
 TRACEBACK_TAIL = 12
+# One cell's printed text kept in the page and the freeze store; the rest is summarised.
+MAX_CELL_TEXT = 1_000_000
+# A cell still running after this long is named in the progress output (and every so often).
+SLOW_CELL_SECONDS = 30.0
+_DATA_NOTICE = re.compile(r"DataNotice: (?P<text>[^\n]+)")
 
 # Warnings name the cell's temporary file (`/tmp/ipykernel_<pid>/<hash>.py`): not reproducible.
 _CELL_FRAME = re.compile(r"Cell In\[(\d+)\], line (\d+)")
@@ -79,14 +85,15 @@ _CELL_FRAME = re.compile(r"Cell In\[(\d+)\], line (\d+)")
 
 @dataclass(frozen=True)
 class ChapterProgress:
-    """A progress event: a chapter `started` executing, was `executed`, or reused (`frozen`).
+    """A progress event: a chapter `started` executing, was `executed`, or reused (`frozen`);
+    `running`: one of its cells has been running for `seconds` (`reason` names its line).
 
     Chapters without code report `executed` with zero seconds.  `reason` says why a chapter
     executed (e.g. "data file changed: data/x.csv").
     """
 
     source: Path
-    status: Literal["started", "executed", "frozen"]
+    status: Literal["started", "executed", "frozen", "running"]
     seconds: float = 0.0
     reason: str | None = None
 
@@ -196,6 +203,8 @@ def execute_chapters(
 
 def _from_store(config: BookConfig, plan: _Plan) -> ExecutedChapter:
     raw = plan.frozen.outputs if plan.frozen else {}
+    for notice in raw.get("notices", []):  # the data loader's notices, said on every build
+        integrity.note(notice)
     figures = freeze.figure_dir(config.root, plan.ref.source)
     markdown, tables, figs = weave(plan.doc, raw, plan.options, figures, plan.code_display)
     return ExecutedChapter(
@@ -291,6 +300,7 @@ def _run_one(
             figure_dpi=plan.figure_dpi,
             injection=(plan.inject_after, injection_code(plan.injected)) if plan.injected else None,
             fonts=plan.fonts,
+            notify=notify,
         )
     finally:
         kernel.close()
@@ -332,6 +342,19 @@ def _run_one(
 class _Reply:
     content: dict[str, Any]
     outputs: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    text_chars: int = 0  # characters of stream text the cell printed (kept or not)
+
+
+class _CellTimeout(Exception):
+    pass
+
+
+def _keep_stream(outputs: list[tuple[str, dict[str, Any]]], content: dict[str, Any], room: int):
+    """Append a stream message, cut to the `room` characters still allowed for the cell."""
+    text = str(content.get("text", ""))
+    if room <= 0:
+        return
+    outputs.append(("stream", {**content, "text": text[:room]}))
 
 
 def _request(
@@ -340,9 +363,19 @@ def _request(
     *,
     silent: bool = False,
     user_expressions: dict[str, str] | None = None,
+    timeout: float | None = None,
+    on_wait: Callable[[float], None] | None = None,
 ) -> _Reply:
-    """Send one execute_request and collect its outputs until the kernel is idle again."""
+    """Send one execute_request and collect its outputs until the kernel is idle again.
+
+    `timeout` (seconds, None or <= 0: none) raises _CellTimeout; `on_wait(seconds)` is
+    called while a request runs long (every SLOW_CELL_SECONDS), so progress can name it.
+    Stream text beyond MAX_CELL_TEXT characters is dropped (counted in `text_chars`)."""
     client = kernel.client
+    started = time.monotonic()
+    deadline = started + timeout if timeout and timeout > 0 else None
+    next_wait = started + SLOW_CELL_SECONDS
+    text_chars = 0
     msg_id = client.execute(
         code,
         silent=silent,
@@ -353,6 +386,12 @@ def _request(
     )
     outputs: list[tuple[str, dict[str, Any]]] = []
     while True:
+        now = time.monotonic()
+        if deadline is not None and now > deadline:
+            raise _CellTimeout()
+        if on_wait is not None and now > next_wait:
+            on_wait(now - started)
+            next_wait = now + SLOW_CELL_SECONDS
         try:
             msg = client.get_iopub_msg(timeout=1.0)
         except queue.Empty:
@@ -364,10 +403,14 @@ def _request(
         kind, content = msg["msg_type"], msg["content"]
         if kind == "status" and content.get("execution_state") == "idle":
             break
-        if kind in ("stream", "display_data", "execute_result", "error"):
+        if kind == "stream":
+            _keep_stream(outputs, content, MAX_CELL_TEXT - min(text_chars, MAX_CELL_TEXT))
+            text_chars += len(str(content.get("text", "")))
+        elif kind in ("display_data", "execute_result", "error"):
             outputs.append((kind, content))
         elif kind == "clear_output":
             outputs.clear()
+            text_chars = 0
     while True:
         try:
             reply = client.get_shell_msg(timeout=5.0)
@@ -376,7 +419,7 @@ def _request(
                 raise _KernelDied(kernel.log_tail()) from None
             continue
         if reply["parent_header"].get("msg_id") == msg_id:
-            return _Reply(reply["content"], outputs)
+            return _Reply(reply["content"], outputs, text_chars)
 
 
 class _KernelDied(Exception):
@@ -433,11 +476,14 @@ def _execute(
     injection: tuple[int | None, str] | None = None,
     fonts: Sequence[Path] = (),
     figure_dpi: float | None = None,
+    notify: Callable[[ChapterProgress], None] | None = None,
 ) -> tuple[dict[str, Any], dict[str, bytes], dict[str, Any]]:
     """Run a chapter's cells and inline expressions in document order.
 
     `injection` is (index of the parameters cell or None, code): the parameter values run
-    right after that cell, or before the first cell.
+    right after that cell, or before the first cell.  Each cell may run `timeout` seconds
+    (`execute: timeout:`, default 600): then the build stops with `file:line: cell timed out
+    after N s` (the kernel is killed by the caller).
     """
     reply = _request(kernel, setup_code(root, figure_size, cwd, fonts), silent=True)
     if reply.content.get("status") != "ok":
@@ -452,6 +498,7 @@ def _execute(
     inline: list[dict[str, Any] | None] = []
     files: dict[str, bytes] = {}
     counts: dict[int, CodeCell] = {}
+    notices: list[str] = []
     for block in doc.blocks:
         if isinstance(block, MarkdownBlock):
             inline.extend(_inline(kernel, block, options, counts))
@@ -460,10 +507,15 @@ def _execute(
         if not cell_opts.eval:
             continue
         cell_size = _cell_figure_size(block, figure_size)
+
+        def waiting(seconds: float, at: SourceLocation = block.location) -> None:
+            if notify is not None:
+                notify(ChapterProgress(at.path, "running", seconds, f"cell at {at}"))
+
         try:
             if cell_size is not None:
                 _request(kernel, figure_size_code(cell_size), silent=True)
-            reply = _request(kernel, block.source)
+            reply = _request(kernel, block.source, timeout=cell_opts.timeout, on_wait=waiting)
             if cell_size is not None:
                 restore = figure_size or MATPLOTLIB_DEFAULT_SIZE
                 _request(kernel, figure_size_code(restore), silent=True)
@@ -471,10 +523,30 @@ def _execute(
             raise CellError(
                 "the kernel died while running this cell", block.location, str(died)
             ) from None
+        except _CellTimeout:
+            raise CellError(
+                f"cell timed out after {cell_opts.timeout:g} s (set `execute: timeout:` "
+                "or the cell's `#| timeout:` to allow longer)",
+                block.location,
+            ) from None
         count = reply.content.get("execution_count")
         if isinstance(count, int):
             counts[count] = block
         outputs = [_raw_output(kind, content, block, files) for kind, content in reply.outputs]
+        if reply.text_chars > MAX_CELL_TEXT:
+            dropped = reply.text_chars - MAX_CELL_TEXT
+            summary = f"\n[... {dropped:,} more characters of output not shown]\n"
+            outputs.append({"type": "stream", "name": "stdout", "text": summary})
+            integrity.note(
+                f"{block.location}: the cell printed {reply.text_chars:,} characters; only "
+                f"the first {MAX_CELL_TEXT:,} are kept"
+            )
+        for out in outputs:
+            if out["type"] == "stream" and out["name"] == "stderr":
+                for found in _DATA_NOTICE.finditer(out["text"]):
+                    if found["text"] not in notices:
+                        notices.append(found["text"].strip())
+                        integrity.note(found["text"].strip())
         if reply.content.get("status") == "error" and not _allows_error(block, options):
             raise _cell_error(_real_error(reply), block, counts)
         cells[str(block.index)] = {"outputs": outputs}
@@ -482,7 +554,9 @@ def _execute(
             _inject(kernel, injection[1], doc)
     report_reply = _request(kernel, "", silent=True, user_expressions={"r": REPORT_EXPRESSION})
     report = _expression_text(report_reply.content.get("user_expressions", {}).get("r"))
-    raw = {"cells": cells, "inline": inline, "files": sorted(files)}
+    raw: dict[str, Any] = {"cells": cells, "inline": inline, "files": sorted(files)}
+    if notices:
+        raw["notices"] = notices
     return raw, files, json.loads(report) if report else {}
 
 
@@ -531,9 +605,15 @@ def _inline(
         f"e{i}": f"__kce_inline__(({expr.code}\n))" for i, expr in enumerate(block.inline)
     }
     try:
-        reply = _request(kernel, "", silent=True, user_expressions=expressions)
+        reply = _request(
+            kernel, "", silent=True, user_expressions=expressions, timeout=options.timeout
+        )
     except _KernelDied as died:
         raise CellError("the kernel died", block.inline[0].location, str(died)) from None
+    except _CellTimeout:
+        raise CellError(
+            f"inline expression timed out after {options.timeout:g} s", block.inline[0].location
+        ) from None
     values = reply.content.get("user_expressions", {})
     out: list[dict[str, Any] | None] = []
     for i, expr in enumerate(block.inline):

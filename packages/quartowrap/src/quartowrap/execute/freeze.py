@@ -104,7 +104,7 @@ def hash_file(path: Path) -> str:
         with open(path, "rb") as f:
             for chunk in iter(lambda: f.read(1 << 20), b""):
                 h.update(chunk)
-    except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+    except OSError:  # absent, a folder, a symlink loop, unreadable: not a usable input
         return MISSING
     return h.hexdigest()
 

@@ -29,7 +29,7 @@ from quartowrap.project.qmd import CodeCell, MarkdownBlock, QmdDocument
 
 _DEFAULT_REPR = re.compile(r"^<[^\n]* at 0x[0-9a-fA-F]+>$")
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
-_CELL_FILE = re.compile(r"[^\s:]*ipykernel_\d+[/\\]\d+\.py")
+_CELL_FILE_TAIL = re.compile(r"ipykernel_\d+[/\\]\d+\.py")
 
 
 def _cell_options(doc_options: ExecuteOptions, cell: CodeCell) -> ExecuteOptions:
@@ -38,6 +38,21 @@ def _cell_options(doc_options: ExecuteOptions, cell: CodeCell) -> ExecuteOptions
 
 def _strip_ansi(text: str) -> str:
     return _ANSI.sub("", text)
+
+
+def _hide_cell_file(text: str) -> str:
+    """`<cell>` for the kernel's temporary cell file names (not reproducible), in linear
+    time: a `[^\\s:]*` prefix regex over a megabyte-long line backtracks for minutes."""
+    if "ipykernel_" not in text:
+        return text
+    out, last = [], 0
+    for match in _CELL_FILE_TAIL.finditer(text):
+        start = match.start()
+        while start > last and not text[start - 1].isspace() and text[start - 1] != ":":
+            start -= 1
+        out += [text[last:start], "<cell>"]
+        last = match.end()
+    return "".join([*out, text[last:]])
 
 
 def weave(
@@ -167,7 +182,7 @@ def _render_cell(
             if kind == "stream":
                 if out["name"] == "stderr" and not opts.warning:
                     continue
-                text = _CELL_FILE.sub("<cell>", _collapse_cr(_strip_ansi(out["text"])))
+                text = _hide_cell_file(_collapse_cr(_strip_ansi(out["text"])))
                 if not text.strip():
                     continue
                 cls = "cell-output-stderr" if out["name"] == "stderr" else "cell-output-stdout"

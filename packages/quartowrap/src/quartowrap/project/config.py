@@ -216,6 +216,7 @@ class CellDefaults(_Model):
 
 
 class ExecuteModel(CellDefaults):
+    timeout: int | float | None = None  # seconds per cell (this engine's default: 600)
     cache: bool | None = None
     enabled: bool | None = None
     daemon: bool | int | None = None
@@ -611,8 +612,13 @@ def execute_options(
 ) -> ExecuteOptions:
     """Apply Quarto `execute:` values on top of `base` (defaults: Quarto's book defaults)."""
     base = base or ExecuteOptions()
-    fields = {"echo", "eval", "warning", "error", "output", "include", "freeze"}
+    fields = {"echo", "eval", "warning", "error", "output", "include", "freeze", "timeout"}
     changes = {k: values[k] for k in fields if k in values and values[k] is not None}
+    if "timeout" in changes:
+        if isinstance(changes["timeout"], bool) or not isinstance(changes["timeout"], int | float):
+            changes.pop("timeout")  # a cell's own `timeout:` of the wrong type: ignored
+        else:
+            changes["timeout"] = float(changes["timeout"])
     if changes.get("echo") == "fenced":
         changes["echo"] = True
     if changes.get("output") == "asis":

@@ -116,3 +116,27 @@ def test_staging_folders_of_killed_builds_are_removed(tmp_path: Path) -> None:
     assert _render(root) == 0
     assert not dead.exists() and not old.exists()
     assert running.exists()
+
+
+def test_figure_without_alt_text_names_file_and_line_under_strict(tmp_path: Path) -> None:
+    from quartowrap.assemble.book import assemble_book
+    from quartowrap.errors import UnresolvedReferenceError
+    from quartowrap.model import BookConfig, ChapterRef, ExecutedChapter, FigureOutput
+
+    root = tmp_path / "book"
+    (root / "chapters").mkdir(parents=True)
+    source = "# C\n\nText.\n\n```{python}\n#| label: fig-bare\n#| fig-cap: Bare\nplot()\n```\n"
+    (root / "chapters" / "c.qmd").write_text(source, encoding="utf-8")
+    svg = root / "bare.svg"
+    svg.write_text('<svg xmlns="http://www.w3.org/2000/svg" width="4" height="4"/>', "utf-8")
+    chapter = ExecutedChapter(
+        Path("chapters/c.qmd"),
+        {},
+        f"# C\n\nText.\n\n![Bare]({svg}){{#fig-bare}}\n",
+        figures=(FigureOutput("fig-bare", "Bare", None, svg),),
+    )
+    config = BookConfig(root=root, title="T", chapters=(ChapterRef(Path("chapters/c.qmd")),))
+    book = assemble_book(config, [chapter])
+    with pytest.raises(UnresolvedReferenceError) as err:
+        render._check_alt_text(book, strict=True)
+    assert "chapters/c.qmd:6: figure @fig-bare has no alt text" in str(err.value)

@@ -274,7 +274,7 @@ def _render_embedded(
 def _check_alt_text(book: AssembledBook, *, strict: bool) -> AssembledBook:
     """Every figure needs alt text for screen readers: a warning, an error with --strict."""
     missing = [
-        f"{_figure_source(book, figure.label)}: figure @{figure.label} has no alt text "
+        f"{_figure_line(book, figure.label)}: figure @{figure.label} has no alt text "
         "(add `#| fig-alt: …` to its cell)"
         for figure in book.figures
         if not (figure.alt or "").strip()
@@ -282,6 +282,24 @@ def _check_alt_text(book: AssembledBook, *, strict: bool) -> AssembledBook:
     if missing and strict:
         raise UnresolvedReferenceError("figures without alt text", detail="\n".join(missing))
     return replace(book, warnings=(*book.warnings, *missing)) if missing else book
+
+
+def _figure_line(book: AssembledBook, label: str) -> str:
+    """`file:line` of the figure's label (`#| label: fig-x` or `{#fig-x}`), else the file."""
+    source = _figure_source(book, label)
+    if source == "?":
+        return source
+    pattern = re.compile(rf"(label:\s*|#){re.escape(label)}(?![\w-])")
+    try:
+        text = (book.config.root / source).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return source
+    parent = re.sub(r"-\d+$", "", label)  # a panel's part: the parent cell's label
+    for wanted in (pattern, re.compile(rf"(label:\s*|#){re.escape(parent)}(?![\w-])")):
+        for number, line in enumerate(text.splitlines(), start=1):
+            if wanted.search(line):
+                return f"{source}:{number}"
+    return source
 
 
 def _figure_source(book: AssembledBook, label: str) -> str:

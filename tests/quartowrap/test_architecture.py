@@ -15,7 +15,7 @@ PACKAGE = Path(__file__).resolve().parents[2] / "packages" / "quartowrap" / "src
 
 # Pipeline order: a module may import its own stage and any stage to its left.
 STAGES = [
-    ("authoring", "errors", "model", "progress"),  # the shared floor
+    ("authoring", "errors", "integrity", "model", "progress"),  # the shared floor
     # the table model and its builders, layout and printers: built inside kernels (execute)
     # and printed by the writers, depending on nothing but the floor
     ("tables",),

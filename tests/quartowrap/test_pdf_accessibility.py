@@ -71,14 +71,14 @@ def test_an_image_without_alt_text_gives_a_plain_pdf_and_a_warning(tmp_path: Pat
     )
     markdown = f"# Pictures\n\nA picture with no description:\n\n![]({svg})\n"
     out = tmp_path / "b.pdf"
-    warnings = write_pdf(_book(markdown), out, version="1.0.0")
+    warnings = write_pdf(_book(markdown), out, version="1.0.0", roots=(tmp_path,))
     assert out.is_file() and len(warnings) == 1
     assert "not PDF/UA-1" in warnings[0] and "missing alt text" in warnings[0]
     assert "pdfuaid" not in _xmp(PdfReader(out))
     # asked for explicitly, the standard is a requirement: the build fails and says why
     explicit = _book(markdown, {"typst": {"pdf-standard": "ua-1"}})
     with pytest.raises(BuildError) as error:
-        write_pdf(explicit, tmp_path / "c.pdf", version="1.0.0")
+        write_pdf(explicit, tmp_path / "c.pdf", version="1.0.0", roots=(tmp_path,))
     assert "missing alt text" in str(error.value)
     assert not (tmp_path / "c.pdf").exists()
 

@@ -321,7 +321,7 @@ def test_pdf_with_a_panel_compiles_and_shows_the_captions(tmp_path: Path) -> Non
     from quartowrap.writers.typst.pdf import write_pdf
 
     out = tmp_path / "panel.pdf"
-    write_pdf(_typst_book(tmp_path), out, version="1.0.0")
+    write_pdf(_typst_book(tmp_path), out, version="1.0.0", roots=(tmp_path,))
     text = " ".join(p.extract_text() for p in PdfReader(out).pages).replace("\xa0", " ")
     for needle in ("(a) Left", "(b) Right", "Figure 1 – Two panels", "Figure 1 (b)"):
         assert needle in text

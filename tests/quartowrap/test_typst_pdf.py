@@ -96,7 +96,7 @@ def built(tmp_path_factory):
     )
     book = assemble_book(config, _chapters(svg), strict=True)
     out = tmp / "book.pdf"
-    write_pdf(book, out, version="1.0.0", commit="0123456789abcdef")
+    write_pdf(book, out, version="1.0.0", commit="0123456789abcdef", roots=(tmp,))
     reader = PdfReader(out)
     # pypdf reports some spaces as NO-BREAK SPACE and hyphenation as SOFT HYPHEN + newline
     # (and the gap after a heading number, a box inset plus a space, as two spaces)
@@ -238,11 +238,12 @@ def test_outline_bookmarks_and_embedded_fonts(built):
 
 
 def test_two_builds_are_byte_identical(built, tmp_path, monkeypatch):
-    book, _, _, _ = built
+    book, built_pdf, _, _ = built
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1650000000")
     first, second = tmp_path / "a.pdf", tmp_path / "b.pdf"
-    write_pdf(book, first, version="1.0.0")
-    write_pdf(book, second, version="1.0.0")
+    roots = (built_pdf.parent,)  # where the fixture's figure lies
+    write_pdf(book, first, version="1.0.0", roots=roots)
+    write_pdf(book, second, version="1.0.0", roots=roots)
     assert first.read_bytes() == second.read_bytes()
     assert b"2022" in first.read_bytes()  # the build date is SOURCE_DATE_EPOCH's
 
@@ -445,7 +446,7 @@ def test_tall_column_figure_after_page_wide_float_is_whole_with_its_caption(tmp_
     config = BookConfig(root=Path(__file__).resolve().parents[2], title="T", date="2022", kce=KCE)
     book = assemble_book(config, [ExecutedChapter(Path("chapters/01.qmd"), {}, markdown)])
     out = tmp_path / "tall.pdf"
-    write_pdf(book, out, version="1")
+    write_pdf(book, out, version="1", roots=(tmp_path,))
     reader = PdfReader(out)
     pages = [p.extract_text() for p in reader.pages]
     at = _page_with(pages, "Figure 1 – A tall figure")

@@ -7,6 +7,7 @@ failed build.
 from __future__ import annotations
 
 import argparse
+import errno
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -146,6 +147,24 @@ def _run_render(args: argparse.Namespace, progress: Progress) -> int:
     return 0
 
 
+_OS_HINTS = {
+    errno.ENOSPC: "the disk is full; free space and build again",
+    errno.EROFS: "the file system is read-only",
+    errno.EACCES: "no permission to write there",
+    errno.EPERM: "no permission to write there",
+    errno.ELOOP: "a symbolic link points to itself (a loop)",
+}
+
+
+def os_error_message(error: OSError) -> str:
+    """`path: what went wrong (hint); the previous release is untouched`."""
+    where = error.filename if error.filename is not None else "?"
+    what = error.strerror or str(error)
+    hint = _OS_HINTS.get(error.errno or 0)
+    head = f"{where}: {what}" + (f" ({hint})" if hint else "")
+    return head + "; nothing was published, the previous release is untouched"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     progress = Progress.for_environment()
@@ -169,6 +188,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         full = getattr(error, "traceback", "")
         if full and getattr(args, "traceback", False):
             progress.line(f"Full traceback:\n{full}")
+        return 1
+    except OSError as error:  # a read-only or full disk, a symlink loop: named, no traceback
+        progress.error(os_error_message(error))
         return 1
     except KeyboardInterrupt:
         progress.error("interrupted; the previous release is untouched")

@@ -107,6 +107,7 @@ class ExecuteOptions:
     output: bool = True
     include: bool = True
     freeze: bool | Literal["auto"] = "auto"
+    timeout: float = 600.0  # seconds one cell may run (`execute: timeout:`); <= 0: no limit
 
 
 @dataclass(frozen=True)

@@ -122,6 +122,12 @@ class Progress:
                 running[source].cell = getattr(event, "cell", None)
                 self._refresh()
             return
+        if status == "running":  # a long cell: say which one, so a hang is never anonymous
+            where = getattr(event, "reason", None) or source
+            self.line(
+                f"{self._label(source)}: still running the {where} ({seconds:.0f} s)", "yellow"
+            )
+            return
         running.pop(source, None)
         if source in self._state.queued:
             del self._state.queued[source]

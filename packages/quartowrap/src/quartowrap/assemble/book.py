@@ -25,6 +25,8 @@ import pypandoc
 from quartowrap.assemble.conditional import resolve_conditions
 from quartowrap.assemble.shortcode_results import move_contents, unresolved_shortcodes
 from quartowrap.errors import BuildError, UnresolvedReferenceError
+from quartowrap.execute.untrusted import neutralise_raw
+from quartowrap.integrity import damaged, read_sealed, write_sealed
 from quartowrap.model import (
     AssembledBook,
     AssembledChapter,
@@ -80,19 +82,28 @@ def run_pandoc(args: Sequence[str], stdin: str, what: str) -> str:
 
 
 def parse_markdown(markdown: str, *, cache_dir: Path | None = None) -> dict[str, Any]:
-    """Parse pandoc markdown to a pandoc JSON AST; cached by content (memory, then disk)."""
+    """Parse pandoc markdown to a pandoc JSON AST; cached by content (memory, then disk).
+
+    Disk entries carry their checksum (integrity.py): a damaged one is reported and parsed
+    again, never a JSONDecodeError on this and every later build."""
     key = hashlib.sha256(f"{pandoc_path()}\0{READER}\0{markdown}".encode()).hexdigest()
     text = _PARSE_CACHE.get(key)
     cached_file = cache_dir / f"{key}.json" if cache_dir else None
-    if text is None and cached_file is not None and cached_file.is_file():
-        text = cached_file.read_text(encoding="utf-8")
+    if text is None and cached_file is not None:
+        text = read_sealed(cached_file, "pandoc cache entry")
+        if text is not None:
+            try:
+                ast = json.loads(text)
+            except ValueError:
+                damaged(cached_file, "pandoc cache entry", "not JSON")
+                text = None
+            else:
+                _PARSE_CACHE[key] = text
+                return ast
     if text is None:
         text = run_pandoc(["-f", READER, "-t", "json"], markdown, "parsing markdown")
         if cached_file is not None:
-            cached_file.parent.mkdir(parents=True, exist_ok=True)
-            tmp = cached_file.with_suffix(".tmp")
-            tmp.write_text(text, encoding="utf-8")
-            tmp.replace(cached_file)
+            write_sealed(cached_file, text)
     _PARSE_CACHE[key] = text
     return json.loads(text)
 
@@ -355,6 +366,9 @@ def assemble_book(
     refs = [_chapter_ref(config, c.source) for c in chapters]
     with ThreadPoolExecutor(max_workers=min(4, len(chapters))) as pool:
         asts = list(pool.map(lambda c: parse_markdown(c.markdown, cache_dir=cache_dir), chapters))
+    # raw HTML/typst that came out of a cell (not the chapter's source) becomes text: first,
+    # while the output markers still stand where weave put them
+    asts = [neutralise_raw(ast) for ast in asts]
     # `when-meta`/`unless-meta` are the same for every output: resolved before numbering.
     asts = [
         {

@@ -10,7 +10,7 @@ from __future__ import annotations
 from importlib import import_module
 from typing import Any
 
-from quartowrap.authoring.markdown import escape_markdown
+from quartowrap.authoring.markdown import SafeMarkdown, escape_markdown, md
 from quartowrap.authoring.paths import data_dir, project_root
 from quartowrap.authoring.protocol import DATA_DIR_ENV, PROJECT_ROOT_ENV, TABLE_MIME
 
@@ -31,7 +31,9 @@ __all__ = [
     "PROJECT_ROOT_ENV",
     "TABLE_MIME",
     "data_dir",
+    "SafeMarkdown",
     "escape_markdown",
+    "md",
     "project_root",
     *_LAZY,
 ]

@@ -292,7 +292,7 @@ def _shown_path(path: Path) -> str:
         return (
             os.path.relpath(path) if Path(path).resolve().is_relative_to(Path.cwd()) else str(path)
         )
-    except ValueError:  # different drive on Windows
+    except (ValueError, RuntimeError, OSError):  # another drive on Windows; a symlink loop
         return str(path)
 
 
@@ -535,6 +535,9 @@ def load_table(relpath: str | Path, data_dir: Path | None = None) -> pd.DataFram
         raw = path.read_bytes()
     except FileNotFoundError:
         raise DataValidationError([DataProblem(shown, 0, "", "", "file not found")], path) from None
+    except OSError as exc:  # a symlink loop, a folder, no permission: named, no traceback
+        problem = DataProblem(shown, 0, "", "", f"cannot read: {exc.strerror or exc}")
+        raise DataValidationError([problem], path) from None
     _READ_LOG.append(path)
     text, notices = _decode(raw, shown, path)
     if not text.strip():
@@ -548,6 +551,10 @@ def load_table(relpath: str | Path, data_dir: Path | None = None) -> pd.DataFram
     starts, counts = _records(text, sep)
     header = next(csv.reader([text.split("\n", 1)[0].rstrip("\r")], delimiter=sep))
     problems = _header_problems(header, entry, shown)
+    if len(starts) <= 1:  # a chapter would fail on an empty frame far from the cause
+        problems.append(
+            DataProblem(shown, 2, "", "", "no data rows (the file holds only a header)")
+        )
     width = len(header)
     for line, count in zip(starts[1:], counts[1:], strict=True):
         if count != width:

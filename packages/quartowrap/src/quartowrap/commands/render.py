@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import quartowrap.publish.buildcache as buildcache
-from quartowrap import __version__
+from quartowrap import __version__, integrity
 from quartowrap.errors import BuildError, UnresolvedReferenceError
 from quartowrap.model import (
     AssembledBook,
@@ -30,6 +30,8 @@ from quartowrap.model import (
     RenderOptions,
 )
 from quartowrap.progress import Progress
+from quartowrap.project.confine import resolved
+from quartowrap.publish.csv_safety import neutralise_formulas
 from quartowrap.publish.release import (
     build_epoch,
     git_state,
@@ -107,10 +109,11 @@ def render_project(
     engine = resolve_engine(options.engine, config.engine)
     version = options.version or resolve_version(root, config.version)
     output_root = options.output_root or (root / config.output_dir)
-    data_dir = options.data_dir.resolve() if options.data_dir else None
+    data_dir = resolved(options.data_dir) if options.data_dir else None  # loops: ConfigError
     if data_dir is not None and not data_dir.is_dir():
         raise BuildError(f"--data-dir {options.data_dir}: no such directory")
     progress.start(f"Rendering {config.title} {version} ({engine} engine)")
+    integrity.drain_warnings()  # nothing left over from an earlier build in this process
     executed: list[ExecutedChapter] = []
     build_print: str | None = None
     if engine == "embedded":
@@ -137,6 +140,7 @@ def render_project(
             if options.version != "preview":
                 update_latest_link(output_root, version)
             seconds = time.perf_counter() - started
+            previous = [*previous, *integrity.drain_warnings()]
             for warning in previous:
                 progress.warn(warning)
             progress.done(
@@ -165,6 +169,8 @@ def render_project(
         )
     if build_print is not None:
         buildcache.remember(root, release_dir, build_print, warnings)
+    # damaged cache entries were rebuilt: said once, not remembered for later builds
+    warnings += integrity.drain_warnings()
 
     seconds = time.perf_counter() - started
     for warning in warnings:
@@ -258,12 +264,14 @@ def _render_embedded(
     if with_pdf:
         from quartowrap.writers.typst.pdf import write_pdf
 
+        roots = (options.data_dir.resolve(),) if options.data_dir else ()
         writers["PDF (typst)"] = lambda: write_pdf(
             book,
             pdf_path,
             version=version,
             commit=commit,
             draft=is_development_version(version),
+            roots=roots,
         )
     # The two writers share nothing but the (immutable) book and spend their time in pandoc
     # and typst, so they run side by side.
@@ -348,7 +356,7 @@ def _place_in_site(source: Path, target: Path) -> None:
 def _check_alt_text(book: AssembledBook, *, strict: bool) -> AssembledBook:
     """Every figure needs alt text for screen readers: a warning, an error with --strict."""
     missing = [
-        f"{_figure_source(book, figure.label)}: figure @{figure.label} has no alt text "
+        f"{_figure_line(book, figure.label)}: figure @{figure.label} has no alt text "
         "(add `#| fig-alt: …` to its cell)"
         for figure in book.figures
         if not (figure.alt or "").strip()
@@ -356,6 +364,24 @@ def _check_alt_text(book: AssembledBook, *, strict: bool) -> AssembledBook:
     if missing and strict:
         raise UnresolvedReferenceError("figures without alt text", detail="\n".join(missing))
     return replace(book, warnings=(*book.warnings, *missing)) if missing else book
+
+
+def _figure_line(book: AssembledBook, label: str) -> str:
+    """`file:line` of the figure's label (`#| label: fig-x` or `{#fig-x}`), else the file."""
+    source = _figure_source(book, label)
+    if source == "?":
+        return source
+    pattern = re.compile(rf"(label:\s*|#){re.escape(label)}(?![\w-])")
+    try:
+        text = (book.config.root / source).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return source
+    parent = re.sub(r"-\d+$", "", label)  # a panel's part: the parent cell's label
+    for wanted in (pattern, re.compile(rf"(label:\s*|#){re.escape(parent)}(?![\w-])")):
+        for number, line in enumerate(text.splitlines(), start=1):
+            if wanted.search(line):
+                return f"{source}:{number}"
+    return source
 
 
 def _figure_source(book: AssembledBook, label: str) -> str:
@@ -367,17 +393,22 @@ def _figure_source(book: AssembledBook, label: str) -> str:
 
 
 def _export_tables_and_figures(book: AssembledBook, staging: Path) -> None:
-    """The data behind every labelled table and figure, next to the report."""
+    """The data behind every labelled table and figure, next to the report (formula-looking
+    text cells made text: see publish/csv_safety.py)."""
     if book.tables:
         (staging / "tables").mkdir(exist_ok=True)
     for table in book.tables:
-        (staging / "tables" / f"{table.label}.csv").write_text(table.csv, encoding="utf-8")
+        (staging / "tables" / f"{table.label}.csv").write_text(
+            neutralise_formulas(table.csv), encoding="utf-8"
+        )
     if book.figures:
         (staging / "figures").mkdir(exist_ok=True)
     for figure in book.figures:
         shutil.copyfile(figure.svg, staging / "figures" / f"{figure.label}.svg")
         if figure.csv is not None:
-            (staging / "figures" / f"{figure.label}.csv").write_text(figure.csv, encoding="utf-8")
+            (staging / "figures" / f"{figure.label}.csv").write_text(
+                neutralise_formulas(figure.csv), encoding="utf-8"
+            )
 
 
 def _relative(path: Path, root: Path, data_dir: Path | None) -> str:

@@ -16,6 +16,7 @@ import base64
 import json
 import os
 import queue
+import re
 import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
@@ -24,6 +25,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import quartowrap.execute.freeze as freeze
+from quartowrap import integrity
 from quartowrap.authoring.protocol import DATA_DIR_ENV, TABLE_MIME
 from quartowrap.errors import BuildError, CellError
 from quartowrap.execute.cell_errors import cell_error
@@ -73,14 +75,18 @@ from quartowrap.project.qmd import CodeCell, MarkdownBlock, QmdDocument, parse_q
 IMAGE_MIMES = {"image/svg+xml": ".svg", "image/png": ".png", "image/jpeg": ".jpg"}
 KEPT_MIMES = (TABLE_MIME, "text/markdown", "text/html", "text/plain")
 TRACEBACK_TAIL = 12
-
-# Warnings name the cell's temporary file (`/tmp/ipykernel_<pid>/<hash>.py`): not reproducible.
+# One cell's printed text kept in the page and the freeze store; the rest is summarised.
+MAX_CELL_TEXT = 1_000_000
+# A cell still running after this long is named in the progress output (and every so often).
+SLOW_CELL_SECONDS = 30.0
+_DATA_NOTICE = re.compile(r"DataNotice: (?P<text>[^\n]+)")
 
 
 @dataclass(frozen=True)
 class ChapterProgress:
     """A progress event: a chapter is `queued` to execute, `started`, reached a `cell`, was
-    `executed`, or was reused (`frozen`); a chapter without code is `static`.
+    `executed`, or was reused (`frozen`); a chapter without code is `static`; `running`:
+    one of its cells has been running for `seconds` (`reason` names its line).
 
     `reason` says why a chapter executed (e.g. "data file changed: data/x.csv"); `cell` is
     (n, of) for the n-th of the chapter's evaluated cells; `expected` is how long the
@@ -88,7 +94,7 @@ class ChapterProgress:
     """
 
     source: Path
-    status: Literal["queued", "started", "cell", "executed", "frozen", "static"]
+    status: Literal["queued", "started", "cell", "executed", "frozen", "static", "running"]
     seconds: float = 0.0
     reason: str | None = None
     cell: tuple[int, int] | None = None
@@ -206,6 +212,8 @@ def execute_chapters(
 
 def _from_store(config: BookConfig, plan: _Plan) -> ExecutedChapter:
     raw = plan.frozen.outputs if plan.frozen else {}
+    for notice in raw.get("notices", []):  # the data loader's notices, said on every build
+        integrity.note(notice)
     figures = freeze.figure_dir(config.root, plan.ref.source)
     markdown, tables, figs = weave(plan.doc, raw, plan.options, figures, plan.code_display)
     return ExecutedChapter(
@@ -307,6 +315,7 @@ def _run_one(
             injection=(plan.inject_after, injection_code(plan.injected)) if plan.injected else None,
             fonts=plan.fonts,
             on_cell=on_cell,
+            notify=notify,
         )
     finally:
         kernel.close()
@@ -348,6 +357,19 @@ def _run_one(
 class _Reply:
     content: dict[str, Any]
     outputs: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    text_chars: int = 0  # characters of stream text the cell printed (kept or not)
+
+
+class _CellTimeout(Exception):
+    pass
+
+
+def _keep_stream(outputs: list[tuple[str, dict[str, Any]]], content: dict[str, Any], room: int):
+    """Append a stream message, cut to the `room` characters still allowed for the cell."""
+    text = str(content.get("text", ""))
+    if room <= 0:
+        return
+    outputs.append(("stream", {**content, "text": text[:room]}))
 
 
 def _request(
@@ -356,9 +378,19 @@ def _request(
     *,
     silent: bool = False,
     user_expressions: dict[str, str] | None = None,
+    timeout: float | None = None,
+    on_wait: Callable[[float], None] | None = None,
 ) -> _Reply:
-    """Send one execute_request and collect its outputs until the kernel is idle again."""
+    """Send one execute_request and collect its outputs until the kernel is idle again.
+
+    `timeout` (seconds, None or <= 0: none) raises _CellTimeout; `on_wait(seconds)` is
+    called while a request runs long (every SLOW_CELL_SECONDS), so progress can name it.
+    Stream text beyond MAX_CELL_TEXT characters is dropped (counted in `text_chars`)."""
     client = kernel.client
+    started = time.monotonic()
+    deadline = started + timeout if timeout and timeout > 0 else None
+    next_wait = started + SLOW_CELL_SECONDS
+    text_chars = 0
     msg_id = client.execute(
         code,
         silent=silent,
@@ -369,6 +401,12 @@ def _request(
     )
     outputs: list[tuple[str, dict[str, Any]]] = []
     while True:
+        now = time.monotonic()
+        if deadline is not None and now > deadline:
+            raise _CellTimeout()
+        if on_wait is not None and now > next_wait:
+            on_wait(now - started)
+            next_wait = now + SLOW_CELL_SECONDS
         try:
             msg = client.get_iopub_msg(timeout=1.0)
         except queue.Empty:
@@ -380,10 +418,14 @@ def _request(
         kind, content = msg["msg_type"], msg["content"]
         if kind == "status" and content.get("execution_state") == "idle":
             break
-        if kind in ("stream", "display_data", "execute_result", "error"):
+        if kind == "stream":
+            _keep_stream(outputs, content, MAX_CELL_TEXT - min(text_chars, MAX_CELL_TEXT))
+            text_chars += len(str(content.get("text", "")))
+        elif kind in ("display_data", "execute_result", "error"):
             outputs.append((kind, content))
         elif kind == "clear_output":
             outputs.clear()
+            text_chars = 0
     while True:
         try:
             reply = client.get_shell_msg(timeout=5.0)
@@ -392,7 +434,7 @@ def _request(
                 raise _KernelDied(kernel.log_tail()) from None
             continue
         if reply["parent_header"].get("msg_id") == msg_id:
-            return _Reply(reply["content"], outputs)
+            return _Reply(reply["content"], outputs, text_chars)
 
 
 class _KernelDied(Exception):
@@ -450,12 +492,15 @@ def _execute(
     fonts: Sequence[Path] = (),
     figure_dpi: float | None = None,
     on_cell: Callable[[int, int], None] | None = None,
+    notify: Callable[[ChapterProgress], None] | None = None,
 ) -> tuple[dict[str, Any], dict[str, bytes], dict[str, Any]]:
     """Run a chapter's cells and inline expressions in document order.
 
     `injection` is (index of the parameters cell or None, code): the parameter values run
     right after that cell, or before the first cell.  `on_cell(n, of)` is told before the
-    n-th evaluated cell starts (progress).
+    n-th evaluated cell starts (progress).  Each cell may run `timeout` seconds
+    (`execute: timeout:`, default 600): then the build stops with `file:line: cell timed out
+    after N s` (the kernel is killed by the caller).
     """
     reply = _request(kernel, setup_code(root, figure_size, cwd, fonts), silent=True)
     if reply.content.get("status") != "ok":
@@ -472,6 +517,7 @@ def _execute(
     counts: dict[int, CodeCell] = {}
     total = sum(1 for b in doc.blocks if isinstance(b, CodeCell) and _cell_options(options, b).eval)
     number = 0
+    notices: list[str] = []
     for block in doc.blocks:
         if isinstance(block, MarkdownBlock):
             inline.extend(_inline(kernel, block, options, counts))
@@ -483,10 +529,15 @@ def _execute(
         if on_cell is not None:
             on_cell(number, total)
         cell_size = _cell_figure_size(block, figure_size)
+
+        def waiting(seconds: float, at: SourceLocation = block.location) -> None:
+            if notify is not None:
+                notify(ChapterProgress(at.path, "running", seconds, f"cell at {at}"))
+
         try:
             if cell_size is not None:
                 _request(kernel, figure_size_code(cell_size), silent=True)
-            reply = _request(kernel, block.source)
+            reply = _request(kernel, block.source, timeout=cell_opts.timeout, on_wait=waiting)
             if cell_size is not None:
                 restore = figure_size or MATPLOTLIB_DEFAULT_SIZE
                 _request(kernel, figure_size_code(restore), silent=True)
@@ -494,10 +545,30 @@ def _execute(
             raise CellError(
                 "the kernel died while running this cell", block.location, str(died)
             ) from None
+        except _CellTimeout:
+            raise CellError(
+                f"cell timed out after {cell_opts.timeout:g} s (set `execute: timeout:` "
+                "or the cell's `#| timeout:` to allow longer)",
+                block.location,
+            ) from None
         count = reply.content.get("execution_count")
         if isinstance(count, int):
             counts[count] = block
         outputs = [_raw_output(kind, content, block, files) for kind, content in reply.outputs]
+        if reply.text_chars > MAX_CELL_TEXT:
+            dropped = reply.text_chars - MAX_CELL_TEXT
+            summary = f"\n[... {dropped:,} more characters of output not shown]\n"
+            outputs.append({"type": "stream", "name": "stdout", "text": summary})
+            integrity.note(
+                f"{block.location}: the cell printed {reply.text_chars:,} characters; only "
+                f"the first {MAX_CELL_TEXT:,} are kept"
+            )
+        for out in outputs:
+            if out["type"] == "stream" and out["name"] == "stderr":
+                for found in _DATA_NOTICE.finditer(out["text"]):
+                    if found["text"] not in notices:
+                        notices.append(found["text"].strip())
+                        integrity.note(found["text"].strip())
         if reply.content.get("status") == "error" and not _allows_error(block, options):
             raise cell_error(_real_error(reply), block, counts, _error_report(kernel), root)
         cells[str(block.index)] = {"outputs": outputs}
@@ -505,7 +576,9 @@ def _execute(
             _inject(kernel, injection[1], doc)
     report_reply = _request(kernel, "", silent=True, user_expressions={"r": REPORT_EXPRESSION})
     report = _expression_text(report_reply.content.get("user_expressions", {}).get("r"))
-    raw = {"cells": cells, "inline": inline, "files": sorted(files)}
+    raw: dict[str, Any] = {"cells": cells, "inline": inline, "files": sorted(files)}
+    if notices:
+        raw["notices"] = notices
     return raw, files, json.loads(report) if report else {}
 
 
@@ -554,9 +627,15 @@ def _inline(
         f"e{i}": f"__kce_inline__(({expr.code}\n))" for i, expr in enumerate(block.inline)
     }
     try:
-        reply = _request(kernel, "", silent=True, user_expressions=expressions)
+        reply = _request(
+            kernel, "", silent=True, user_expressions=expressions, timeout=options.timeout
+        )
     except _KernelDied as died:
         raise CellError("the kernel died", block.inline[0].location, str(died)) from None
+    except _CellTimeout:
+        raise CellError(
+            f"inline expression timed out after {options.timeout:g} s", block.inline[0].location
+        ) from None
     values = reply.content.get("user_expressions", {})
     out: list[dict[str, Any] | None] = []
     for i, expr in enumerate(block.inline):

@@ -33,13 +33,16 @@ from pathlib import Path
 from typing import Any
 
 from quartowrap import __version__
+from quartowrap.integrity import damaged, sha256_bytes, sha256_text
 from quartowrap.model import Dependencies
 from quartowrap.project.qmd import CodeCell, QmdDocument
 
 FREEZE_DIR = "_freeze"
 RESULTS_NAME = "kce-embedded.json"
 FIGURE_DIR = "figure-svg"
-SCHEMA = 2  # 2: table payloads carry the table model (quartowrap.tables)
+# 2: table payloads carry the table model (quartowrap.tables)
+# 3: every entry carries checksums of its results and figure files
+SCHEMA = 3
 # Part of every freeze key: a new quartowrap release or Python version re-executes everything.
 ENGINE_VERSION = (
     f"quartowrap {__version__} (freeze schema {SCHEMA}; Python {platform.python_version()})"
@@ -101,7 +104,7 @@ def hash_file(path: Path) -> str:
         with open(path, "rb") as f:
             for chunk in iter(lambda: f.read(1 << 20), b""):
                 h.update(chunk)
-    except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+    except OSError:  # absent, a folder, a symlink loop, unreadable: not a usable input
         return MISSING
     return h.hexdigest()
 
@@ -123,25 +126,64 @@ class FrozenResult:
     data_files: dict[str, str] = field(default_factory=dict)
     outputs: dict[str, Any] = field(default_factory=dict)  # see execute.RawResults
     seconds: float = 0.0
+    files_sha256: dict[str, str] = field(default_factory=dict)  # figure file -> sha256
 
     @property
     def dependencies(self) -> Dependencies:
         return Dependencies(modules=dict(self.modules), data_files=dict(self.data_files))
 
 
+def _checksum(data: dict[str, Any]) -> str:
+    canonical = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return sha256_text(canonical)
+
+
 def load(root: Path, source: Path) -> FrozenResult | None:
-    """Stored results, or None when absent, unreadable or missing a figure."""
+    """Stored results, or None when absent, of an older schema, or damaged.
+
+    The results file and every figure file are checked against the checksums stored with
+    them: a damaged entry (a truncated SVG, a cut-off JSON) is discarded with a warning
+    naming the file (integrity.py), and the chapter executes again."""
     path = results_path(root, source)
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+    except (OSError, UnicodeDecodeError) as exc:
+        _discard(root, source, path, str(exc))
+        return None
+    try:
+        data = json.loads(text)
+        stored = data.pop("checksum", None) if isinstance(data, dict) else None
+        if stored is None:
+            return None  # written by an older version: not reused
+        if stored != _checksum(data):
+            _discard(root, source, path, "content does not match its checksum")
+            return None
         result = FrozenResult(**data)
-    except (OSError, ValueError, TypeError):
+    except (ValueError, TypeError) as exc:
+        _discard(root, source, path, f"unreadable: {type(exc).__name__}")
         return None
     figures = figure_dir(root, source)
     for name in result.outputs.get("files", []):
-        if not (figures / name).is_file():
+        file = figures / name
+        if not file.is_file():
+            return None
+        expected = result.files_sha256.get(name)
+        if expected is None or hash_file(file) != expected:
+            _discard(root, source, file, "content does not match its checksum")
             return None
     return result
+
+
+def _discard(root: Path, source: Path, path: Path, why: str) -> None:
+    """Report a damaged freeze entry and remove all of it (it is rebuilt by executing)."""
+    try:
+        shown = path.relative_to(root).as_posix()
+    except ValueError:
+        shown = str(path)
+    damaged(path, "freeze entry", why, name=shown)
+    clear(root, source)
 
 
 def save(root: Path, source: Path, result: FrozenResult, files: dict[str, bytes]) -> None:
@@ -149,6 +191,7 @@ def save(root: Path, source: Path, result: FrozenResult, files: dict[str, bytes]
     target = chapter_dir(root, source)
     target.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".figures-", dir=target))
+    result.files_sha256 = {name: sha256_bytes(data) for name, data in sorted(files.items())}
     try:
         for name, data in sorted(files.items()):
             (staging / name).write_bytes(data)
@@ -162,7 +205,9 @@ def save(root: Path, source: Path, result: FrozenResult, files: dict[str, bytes]
     out = results_path(root, source)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_suffix(".tmp")
-    tmp.write_text(json.dumps(asdict(result), indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    data = asdict(result)
+    data["checksum"] = _checksum(data)
+    tmp.write_text(json.dumps(data, indent=1, sort_keys=True) + "\n", encoding="utf-8")
     os.replace(tmp, out)
 
 

@@ -10,6 +10,7 @@ from typing import Any
 
 from quartowrap.authoring.protocol import TABLE_MIME
 from quartowrap.execute.table_csv import _has_markdown_table, table_csv
+from quartowrap.execute.untrusted import mark_block, mark_inline
 from quartowrap.model import (
     BookConfig,
     ExecuteOptions,
@@ -28,7 +29,7 @@ from quartowrap.project.qmd import CodeCell, MarkdownBlock, QmdDocument
 
 _DEFAULT_REPR = re.compile(r"^<[^\n]* at 0x[0-9a-fA-F]+>$")
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
-_CELL_FILE = re.compile(r"[^\s:]*ipykernel_\d+[/\\]\d+\.py")
+_CELL_FILE_TAIL = re.compile(r"ipykernel_\d+[/\\]\d+\.py")
 
 
 def _cell_options(doc_options: ExecuteOptions, cell: CodeCell) -> ExecuteOptions:
@@ -37,6 +38,21 @@ def _cell_options(doc_options: ExecuteOptions, cell: CodeCell) -> ExecuteOptions
 
 def _strip_ansi(text: str) -> str:
     return _ANSI.sub("", text)
+
+
+def _hide_cell_file(text: str) -> str:
+    """`<cell>` for the kernel's temporary cell file names (not reproducible), in linear
+    time: a `[^\\s:]*` prefix regex over a megabyte-long line backtracks for minutes."""
+    if "ipykernel_" not in text:
+        return text
+    out, last = [], 0
+    for match in _CELL_FILE_TAIL.finditer(text):
+        start = match.start()
+        while start > last and not text[start - 1].isspace() and text[start - 1] != ":":
+            start -= 1
+        out += [text[last:start], "<cell>"]
+        last = match.end()
+    return "".join([*out, text[last:]])
 
 
 def weave(
@@ -76,7 +92,12 @@ def weave(
 def _substitute_inline(block: MarkdownBlock, values: list[dict[str, Any] | None]) -> str:
     text = block.text
     for expr, value in reversed(list(zip(block.inline, values, strict=False))):
-        replacement = f"`{expr.code}`" if value is None else str(value.get("text", ""))
+        if value is None:
+            replacement = f"`{expr.code}`"
+        elif value.get("markdown"):  # markdown from a cell: raw HTML/typst in it stays text
+            replacement = mark_inline(str(value.get("text", "")))
+        else:
+            replacement = str(value.get("text", ""))
         text = text[: expr.start] + replacement + text[expr.end :]
     return text
 
@@ -91,6 +112,12 @@ def _caption(value: Any) -> str:
     if isinstance(value, list):
         return "; ".join(str(v) for v in value)
     return "" if value is None else str(value)
+
+
+def _md_caption(caption: str) -> str:
+    """A caption as markdown: `<` is text, so a `<script>` neither runs nor splits the caption
+    from its table (pandoc reads a block-level HTML tag as the end of the caption)."""
+    return caption.replace("<", "\\<")
 
 
 def _attr_value(text: str) -> str:
@@ -155,18 +182,20 @@ def _render_cell(
             if kind == "stream":
                 if out["name"] == "stderr" and not opts.warning:
                     continue
-                text = _CELL_FILE.sub("<cell>", _collapse_cr(_strip_ansi(out["text"])))
+                text = _hide_cell_file(_collapse_cr(_strip_ansi(out["text"])))
                 if not text.strip():
                     continue
                 cls = "cell-output-stderr" if out["name"] == "stderr" else "cell-output-stdout"
-                pieces.append(text.strip("\n") if asis else _fence(text, f".cell-output .{cls}"))
+                pieces.append(
+                    mark_block(text.strip("\n")) if asis else _fence(text, f".cell-output .{cls}")
+                )
             elif kind == "error":
                 text = "\n".join(out.get("traceback") or [f"{out['ename']}: {out['evalue']}"])
                 pieces.append(_fence(text, ".cell-output .cell-output-error"))
             elif "image" in out and panel:
                 if not figure_done:  # the panel stands where the cell's first image was
                     chunk, panel_figs = _figure_panel(cell, label, panel, figures)
-                    pieces.append(chunk)
+                    pieces.append(mark_block(chunk))
                     figs += panel_figs
                     figure_done = True
             elif "image" in out:
@@ -176,13 +205,14 @@ def _render_cell(
                     cap = _caption(cell.options.get("fig-cap"))
                     alt = cell.options.get("fig-alt")
                     attrs = f"#{label}" + (f' fig-alt="{_attr_value(str(alt))}"' if alt else "")
-                    pieces.append(f"![{cap}]({target}){{{attrs}}}")
+                    pieces.append(mark_block(f"![{_md_caption(cap)}]({target}){{{attrs}}}"))
                     figs.append(FigureOutput(label, cap, str(alt) if alt else None, path))
                     figure_done = True
                 else:
                     alt = cell.options.get("fig-alt")
                     extra = f'{{fig-alt="{_attr_value(str(alt))}"}}' if alt else ""
-                    pieces.append(f"![{_caption(cell.options.get('fig-cap'))}]({target}){extra}")
+                    cap = _md_caption(_caption(cell.options.get("fig-cap")))
+                    pieces.append(mark_block(f"![{cap}]({target}){extra}"))
             else:
                 data = out.get("data", {})
                 md = data.get("text/markdown")
@@ -195,19 +225,22 @@ def _render_cell(
                         csv_text = (
                             payload.get("csv") if isinstance(payload, dict) else None
                         ) or table_csv(md)
-                        pieces.append(f"{md}\n\n: {cap} {{#{label}}}")
+                        pieces.append(mark_block(f"{md}\n\n: {_md_caption(cap)} {{#{label}}}"))
                         model = payload.get("model") if isinstance(payload, dict) else None
                         tables.append(TableOutput(label, cap, csv_text, model))
                         table_done = True
                     else:
-                        pieces.append(md)
+                        pieces.append(mark_block(md))
                 elif "text/html" in data and _DEFAULT_REPR.match(str(data.get("text/plain", ""))):
-                    # only HTML to show (e.g. a pandas Styler): pass it to the HTML output
-                    pieces.append(_fence(str(data["text/html"]), "=html"))
+                    # only HTML to show (e.g. a pandas Styler): a cell's HTML is not trusted,
+                    # so it is shown as its source (untrusted.py), never run in the page
+                    pieces.append(mark_block(_fence(str(data["text/html"]), "=html")))
                 elif "text/plain" in data:
                     text = _strip_ansi(str(data["text/plain"]))
                     pieces.append(
-                        text if asis else _fence(text, ".cell-output .cell-output-display")
+                        mark_block(text)
+                        if asis
+                        else _fence(text, ".cell-output .cell-output-display")
                     )
     body = "\n\n".join(p for p in pieces if p)
     column = cell.options.get("column")
@@ -268,10 +301,10 @@ def _figure_panel(
     ):
         path = (figures / image).resolve()
         ident = f"{label}-{n}"
-        parts.append(f"![{subcap}]({_image_target(path)}){{#{ident}{alt_attr}}}")
+        parts.append(f"![{_md_caption(subcap)}]({_image_target(path)}){{#{ident}{alt_attr}}}")
         figs.append(FigureOutput(ident, subcap, str(alt) if alt else None, path))
     head = " ".join([f"#{label}", *layout])
-    caption = _caption(cell.options.get("fig-cap"))
+    caption = _md_caption(_caption(cell.options.get("fig-cap")))
     body = "\n\n".join([*parts, caption] if caption else parts)
     return f"::: {{{head}}}\n\n{body}\n\n:::", figs
 

@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from quartowrap.errors import ConfigError
 from quartowrap.model import BookConfig, ChapterRef, ExecuteOptions, SourceLocation
+from quartowrap.project.confine import confine
 from quartowrap.project.dates import format_date
 from quartowrap.project.language import localised_crossref
 
@@ -215,6 +216,7 @@ class CellDefaults(_Model):
 
 
 class ExecuteModel(CellDefaults):
+    timeout: int | float | None = None  # seconds per cell (this engine's default: 600)
     cache: bool | None = None
     enabled: bool | None = None
     daemon: bool | int | None = None
@@ -574,10 +576,11 @@ def load_book_config(root: Path) -> BookConfig:
 
 
 def _existing(root: Path, rel: str, location: SourceLocation) -> Path:
-    path = (root / rel).resolve()
+    """A file the config names (bibliography, csl): it must exist inside the project."""
+    path = root / rel
     if not path.is_file():
         raise ConfigError(f"file not found: {rel}", location)
-    return path
+    return confine(path, (root,), "file", location)
 
 
 def _authors(value: Any) -> tuple[str, ...]:
@@ -609,8 +612,13 @@ def execute_options(
 ) -> ExecuteOptions:
     """Apply Quarto `execute:` values on top of `base` (defaults: Quarto's book defaults)."""
     base = base or ExecuteOptions()
-    fields = {"echo", "eval", "warning", "error", "output", "include", "freeze"}
+    fields = {"echo", "eval", "warning", "error", "output", "include", "freeze", "timeout"}
     changes = {k: values[k] for k in fields if k in values and values[k] is not None}
+    if "timeout" in changes:
+        if isinstance(changes["timeout"], bool) or not isinstance(changes["timeout"], int | float):
+            changes.pop("timeout")  # a cell's own `timeout:` of the wrong type: ignored
+        else:
+            changes["timeout"] = float(changes["timeout"])
     if changes.get("echo") == "fenced":
         changes["echo"] = True
     if changes.get("output") == "asis":

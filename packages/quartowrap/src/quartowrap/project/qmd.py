@@ -22,6 +22,7 @@ from quartowrap.errors import ConfigError
 from quartowrap.model import SourceLocation
 from quartowrap.project import diagrams
 from quartowrap.project.config import YamlDocument, check_front_matter, merge_metadata, parse_yaml
+from quartowrap.project.confine import confine
 from quartowrap.project.shortcodes import ShortcodeContext, expand_shortcodes, load_variables
 
 EXECUTABLE_LANGUAGES = frozenset({"python"})
@@ -238,6 +239,8 @@ def _resolve_include(target: str, exp: _Expansion, including: Path, at: SourceLo
         candidates = [exp.main_dir / target, including.parent / target]
     for candidate in candidates:
         if candidate.is_file():
+            # never read (and publish) a file outside the project, even through a symlink
+            confine(candidate, (exp.root,), "included file", at)
             return candidate
     raise ConfigError(f"included file not found: {target}", at)
 

@@ -18,6 +18,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from quartowrap.integrity import note, sha256_bytes
 from quartowrap.model import BookConfig, ExecutedChapter
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent  # the whole renderer package
@@ -98,13 +99,27 @@ def _record_path(root: Path, release_dir: Path) -> Path:
 
 
 def _release_intact(release_dir: Path) -> bool:
-    """Every file listed in SHA256SUMS is still there with its size (cheap, no re-hash)."""
+    """Every file listed in SHA256SUMS is there with that content (as `sha256sum -c`).
+
+    A release damaged since it was written (a truncated PDF, an edited page) is never
+    called up to date: the build writes it again and says which file it found damaged."""
     sums = release_dir / "SHA256SUMS"
     if not sums.is_file():
         return False
-    for line in sums.read_text(encoding="utf-8").splitlines():
-        _, _, name = line.partition("  ")
-        if not (release_dir / name).is_file():
+    try:
+        lines = sums.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return False
+    for line in lines:
+        expected, _, name = line.partition("  ")
+        path = release_dir / name
+        try:
+            actual = sha256_bytes(path.read_bytes()) if path.is_file() else None
+        except OSError:
+            actual = None
+        if actual != expected:
+            what = "missing" if actual is None else "does not match SHA256SUMS"
+            note(f"{path}: {what}; the release is written again")
             return False
     return True
 
@@ -112,13 +127,15 @@ def _release_intact(release_dir: Path) -> bool:
 def reusable(root: Path, release_dir: Path, print_: str) -> list[str] | None:
     """The warnings of the previous identical build, or None when it must be built again."""
     path = _record_path(root, release_dir)
-    if not path.is_file() or not _release_intact(release_dir):
+    if not path.is_file():
         return None
     try:
         record = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError):
         return None
     if record.get("fingerprint") != print_ or record.get("release") != str(release_dir):
+        return None
+    if not _release_intact(release_dir):  # last: it reads every file of the release
         return None
     return list(record.get("warnings", []))
 

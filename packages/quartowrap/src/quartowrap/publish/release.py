@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from quartowrap.errors import BuildError
+from quartowrap.publish.stale import remove_stale_staging, staging_prefix
 
 MANIFEST_PACKAGES = (
     "kce-report-kit",
@@ -179,7 +180,8 @@ def staging_directory(output_root: Path) -> Iterator[Path]:
     It is removed whatever happens; `publish` moves its content out first on success.
     """
     output_root.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=output_root))
+    remove_stale_staging(output_root)  # what killed builds left behind
+    staging = Path(tempfile.mkdtemp(prefix=staging_prefix(), dir=output_root))
     try:
         yield staging
     finally:

@@ -14,6 +14,7 @@ from typing import Any
 import pypandoc
 
 from quartowrap.errors import BuildError
+from quartowrap.integrity import read_sealed, write_sealed
 
 _TEMPLATES = Path(__file__).resolve().parent / "templates"
 
@@ -47,8 +48,10 @@ def render_fragments(
         if key in _FRAGMENT_CACHE or key in todo:
             continue
         cached = cache_dir / f"{key}.html" if cache_dir is not None else None
-        if cached is not None and cached.is_file():
-            _remember(key, cached.read_text(encoding="utf-8"))
+        # checked against its checksum: a truncated fragment is never published
+        html = read_sealed(cached, "HTML fragment") if cached is not None else None
+        if html is not None:
+            _remember(key, html)
         else:
             todo[key] = line
     if todo:
@@ -65,10 +68,7 @@ def render_fragments(
         for (key, _), html in zip(missing, outputs, strict=True):
             _remember(key, html)
             if cache_dir is not None:
-                cache_dir.mkdir(parents=True, exist_ok=True)
-                tmp = cache_dir / f"{key}.tmp"
-                tmp.write_text(html, encoding="utf-8")
-                tmp.replace(cache_dir / f"{key}.html")
+                write_sealed(cache_dir / f"{key}.html", html)
     return [_FRAGMENT_CACHE[k] for k in keys]
 
 

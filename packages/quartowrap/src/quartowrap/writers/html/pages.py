@@ -12,6 +12,7 @@ from typing import Any
 from markupsafe import Markup
 
 from quartowrap.model import AssembledBook, AssembledChapter, FigureOutput, TableOutput
+from quartowrap.project.confine import confine, line_of
 from quartowrap.writers.html.pandoc_ast import (
     _INTERNAL_KV,
     Node,
@@ -464,6 +465,9 @@ def _fix_image(ctx: _Context, node: Node, chapter: AssembledChapter) -> Node:
     else:
         source = _local_source(src, chapter, ctx.book.config.root)
         if source is not None:
+            # never copy (publish) a file from outside the project into the site
+            at = line_of(ctx.book.config.root, chapter.ref.source, src)
+            source = confine(source, (ctx.book.config.root,), "image", at)
             digest = hashlib.sha256(source.read_bytes()).hexdigest()[:12]
             dest = Path("media") / f"{digest}-{source.name}"
             ctx.copies[ctx.out_dir / dest] = source

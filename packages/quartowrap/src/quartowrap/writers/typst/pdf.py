@@ -32,6 +32,7 @@ from quartowrap.assemble.conditional import resolve_conditions
 from quartowrap.errors import BuildError
 from quartowrap.model import AssembledBook
 from quartowrap.writers.frontmatter import FrontMatter, build_front_matter, section_span
+from quartowrap.writers.typst.media import localise_images
 from quartowrap.writers.typst.tables import print_tables
 
 WRITER_DIR = Path(__file__).resolve().parent
@@ -145,11 +146,17 @@ def write_typst_project(
     version: str,
     commit: str | None = None,
     draft: bool = False,
+    roots: Sequence[Path] = (),
+    warnings: list[str] | None = None,
 ) -> Path:
-    """Write main.typ, kce.typ and frontmatter.json into `directory`; return main.typ."""
+    """Write main.typ, kce.typ, frontmatter.json and media/ into `directory`; return main.typ.
+
+    Images are read only from the project root and `roots` (e.g. `--data-dir`).
+    """
     dated = "SOURCE_DATE_EPOCH" in os.environ
     fm = build_front_matter(book, version=version, commit=commit)
     directory.mkdir(parents=True, exist_ok=True)
+    book = localise_images(book, directory, roots, [] if warnings is None else warnings)
     shutil.copyfile(TEMPLATE, directory / "kce.typ")
     (directory / "frontmatter.json").write_text(
         json.dumps(dataclasses.asdict(fm), ensure_ascii=False, indent=1, sort_keys=True),
@@ -193,7 +200,8 @@ def pdf_standards(formats: dict[str, dict[str, Any]]) -> tuple[tuple[str, ...], 
 def compile_typst(
     main: Path, standards: Sequence[str] = (), *, explicit: bool = True
 ) -> tuple[bytes, list[str]]:
-    """Compile with repo fonts only; images may use absolute paths (root is /).
+    """Compile with repo fonts only, confined to main.typ's folder: the document can read
+    nothing but the files written there (see media.py), never the rest of the machine.
 
     Returns the PDF and warnings. When the default standard (PDF/UA-1) cannot be met — a
     user's image without alt text, say — the PDF is built without it and a warning says why;
@@ -219,7 +227,7 @@ def _compile(main: Path, standards: Sequence[str]) -> bytes:
     kwargs: dict[str, Any] = {"pdf_standards": list(standards)} if standards else {}
     return typst.compile(
         str(main),
-        root="/",
+        root=str(main.parent.resolve()),
         font_paths=[str(FONT_DIR)],
         ignore_system_fonts=True,
         timestamp=_timestamp(),
@@ -235,17 +243,29 @@ def write_pdf(
     commit: str | None = None,
     keep_source: Path | None = None,
     draft: bool = False,
+    roots: Sequence[Path] = (),
 ) -> list[str]:
     """Render `book` to `out_pdf` (written atomically); return warnings.
 
     `keep_source` keeps the .typ files; `draft` prints the development-build mark on every
-    page.
+    page; `roots` are folders besides the project whose images the book may show
+    (--data-dir).
     """
+    warnings: list[str] = []
     with tempfile.TemporaryDirectory(prefix="quartowrap-typst-") as tmp:
         directory = keep_source or Path(tmp)
-        main = write_typst_project(book, directory, version=version, commit=commit, draft=draft)
+        main = write_typst_project(
+            book,
+            directory,
+            version=version,
+            commit=commit,
+            draft=draft,
+            roots=roots,
+            warnings=warnings,
+        )
         standards, explicit = pdf_standards(book.config.formats)
-        pdf, warnings = compile_typst(main, standards, explicit=explicit)
+        pdf, compile_warnings = compile_typst(main, standards, explicit=explicit)
+        warnings += compile_warnings
     out_pdf.parent.mkdir(parents=True, exist_ok=True)
     partial = out_pdf.with_name(out_pdf.name + ".partial")
     partial.write_bytes(pdf)

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 import subprocess
 import tempfile
+import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from functools import cache
@@ -90,7 +92,7 @@ def parse_markdown(markdown: str, *, cache_dir: Path | None = None) -> dict[str,
         text = run_pandoc(["-f", READER, "-t", "json"], markdown, "parsing markdown")
         if cached_file is not None:
             cached_file.parent.mkdir(parents=True, exist_ok=True)
-            tmp = cached_file.with_suffix(".tmp")
+            tmp = cached_file.with_suffix(f".{os.getpid()}-{threading.get_ident()}.tmp")
             tmp.write_text(text, encoding="utf-8")
             tmp.replace(cached_file)
     _PARSE_CACHE[key] = text

@@ -27,7 +27,7 @@ import os
 import platform
 import shutil
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -48,17 +48,36 @@ DATA_DIR_PREFIX = "$QUARTOWRAP_DATA_DIR/"  # dependency paths inside a data dir 
 MISSING = "missing"
 
 
-def chapter_dir(root: Path, source: Path) -> Path:
-    """`_freeze/chapters/03-surveys` for `chapters/03-surveys.qmd`."""
-    return Path(root) / FREEZE_DIR / Path(source).with_suffix("")
+PARAMS_DIR = "_params"  # stores of renders with parameter values: _freeze/_params/<hash>/…
 
 
-def results_path(root: Path, source: Path) -> Path:
-    return chapter_dir(root, source) / "execute-results" / RESULTS_NAME
+def params_store(params: Mapping[str, Any] | None) -> str | None:
+    """The store of a render with these parameter values (None: the default store).
+
+    Editions of one book differ only in their values; each set of values gets a store of
+    its own, so editions rendered side by side never overwrite each other's results or
+    figures and the default build's store is never touched by an edition.
+    """
+    if not params:
+        return None
+    text = json.dumps(dict(params), sort_keys=True, ensure_ascii=False, default=repr)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def figure_dir(root: Path, source: Path) -> Path:
-    return chapter_dir(root, source) / FIGURE_DIR
+def chapter_dir(root: Path, source: Path, store: str | None = None) -> Path:
+    """`_freeze/chapters/03-surveys` for `chapters/03-surveys.qmd` (in the default store)."""
+    base = Path(root) / FREEZE_DIR
+    if store is not None:
+        base = base / PARAMS_DIR / store
+    return base / Path(source).with_suffix("")
+
+
+def results_path(root: Path, source: Path, store: str | None = None) -> Path:
+    return chapter_dir(root, source, store) / "execute-results" / RESULTS_NAME
+
+
+def figure_dir(root: Path, source: Path, store: str | None = None) -> Path:
+    return chapter_dir(root, source, store) / FIGURE_DIR
 
 
 def code_key(
@@ -129,39 +148,45 @@ class FrozenResult:
         return Dependencies(modules=dict(self.modules), data_files=dict(self.data_files))
 
 
-def load(root: Path, source: Path) -> FrozenResult | None:
+def load(root: Path, source: Path, store: str | None = None) -> FrozenResult | None:
     """Stored results, or None when absent, unreadable or missing a figure."""
-    path = results_path(root, source)
+    path = results_path(root, source, store)
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
         result = FrozenResult(**data)
     except (OSError, ValueError, TypeError):
         return None
-    figures = figure_dir(root, source)
+    figures = figure_dir(root, source, store)
     for name in result.outputs.get("files", []):
         if not (figures / name).is_file():
             return None
     return result
 
 
-def save(root: Path, source: Path, result: FrozenResult, files: dict[str, bytes]) -> None:
+def save(
+    root: Path,
+    source: Path,
+    result: FrozenResult,
+    files: dict[str, bytes],
+    store: str | None = None,
+) -> None:
     """Write results and figure files; the old figures are replaced only once all is written."""
-    target = chapter_dir(root, source)
+    target = chapter_dir(root, source, store)
     target.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".figures-", dir=target))
     try:
         for name, data in sorted(files.items()):
             (staging / name).write_bytes(data)
-        figures = figure_dir(root, source)
+        figures = figure_dir(root, source, store)
         if figures.exists():
             shutil.rmtree(figures)
         staging.rename(figures)
     finally:
         if staging.exists():
             shutil.rmtree(staging, ignore_errors=True)
-    out = results_path(root, source)
+    out = results_path(root, source, store)
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_suffix(".tmp")
+    tmp = out.with_suffix(f".{os.getpid()}.tmp")
     tmp.write_text(json.dumps(asdict(result), indent=1, sort_keys=True) + "\n", encoding="utf-8")
     os.replace(tmp, out)
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 import subprocess
+import threading
 from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
@@ -66,7 +68,7 @@ def render_fragments(
             _remember(key, html)
             if cache_dir is not None:
                 cache_dir.mkdir(parents=True, exist_ok=True)
-                tmp = cache_dir / f"{key}.tmp"
+                tmp = cache_dir / f"{key}.{os.getpid()}-{threading.get_ident()}.tmp"
                 tmp.write_text(html, encoding="utf-8")
                 tmp.replace(cache_dir / f"{key}.html")
     return [_FRAGMENT_CACHE[k] for k in keys]

@@ -231,3 +231,72 @@ def test_editions_on_a_dask_local_cluster(tmp_path: Path) -> None:
         assert f"Edition {zone} after 2 rounds." in page
         assert (editions / name / "figures" / "fig-zone.svg").is_file()
     assert 'href="mons/html/index.html"' in (editions / "index.html").read_text(encoding="utf-8")
+
+
+# ------------------------------------------------------------------ the flagship's factsheets
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _independent_counts(region: str) -> tuple[int, dict[str, float]]:
+    """Respondents of `region` and its % per score of readiness to change, read with csv."""
+    import csv
+
+    with (REPO / "data" / "survey" / "professionals.csv").open(encoding="utf-8-sig") as handle:
+        rows = [row for row in csv.DictReader(handle) if row["region"] == region]
+    scores = [row["sc_readiness_to_change"] for row in rows]
+    scored = [s for s in scores if s in {"0", "1", "2", "3", "4", "5"}]
+    percent = {s: 100 * scored.count(s) / len(scored) for s in "012345"} if scored else {}
+    return len(rows), percent
+
+
+@pytest.mark.slow
+def test_factsheets_one_edition_per_region_with_that_regions_numbers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import csv
+    import re
+    import shutil
+
+    project = tmp_path / "factsheets"
+    shutil.copytree(
+        REPO / "factsheets",
+        project,
+        ignore=shutil.ignore_patterns("_output", "_freeze", ".quartowrap"),
+    )
+    monkeypatch.setenv("PYTHONPATH", str(REPO))  # as `nox -s factsheets`: analysis importable
+    result = render_editions(
+        project,
+        project / "regions.csv",
+        RenderOptions(data_dir=REPO / "data", version="1.0.0"),
+        workers=2,
+        progress=Progress(plain=True, quiet=True),
+    )
+    assert not result.failed, [r.error for r in result.failed]
+    editions = project / "_output" / "1.0.0" / "editions"
+    regions = {"brussels": "Brussels", "flanders": "Flanders", "wallonia": "Wallonia"}
+    regions["federal"] = "Federal"
+    index = (editions / "index.html").read_text(encoding="utf-8")
+    for name, region in regions.items():
+        n, percent = _independent_counts(region)
+        assert n > 0
+        edition = editions / name
+        page = (edition / "html" / "index.html").read_text(encoding="utf-8")
+        assert re.search(rf"<strong>{n}</strong> of the 865 professionals", page), region
+        with (edition / "tables" / "tbl-dimensions.csv").open(encoding="utf-8") as handle:
+            rows = list(csv.DictReader(handle))
+        mine = [r for r in rows if r["group"] == region]
+        assert {int(r["n"]) for r in mine} == {n}
+        assert {r["group"] for r in rows} == {region, "Belgium"}  # only the region + national
+        for row in mine:
+            if row["item"] == "sc_readiness_to_change" and row["kind"] == "score":
+                assert float(row["percent"]) == pytest.approx(percent[row["response"]])
+        # the table as shown: two decimals, as table 17
+        shown = (edition / "html" / "dimensions.html").read_text(encoding="utf-8")
+        assert f"{region} (n\u00a0=\u00a0{n})" in shown  # no-break spaces in the HTML
+        assert f"{percent['2']:.2f}" in shown
+        pdfs = list(edition.glob("*.pdf"))
+        assert [p.name for p in pdfs] == [f"kce-359-factsheet-{name}-1.0.0.pdf"]
+        assert f'href="{name}/{pdfs[0].name}"' in index
+        manifest = json.loads((edition / "manifest.json").read_text())
+        assert manifest["params"] == {"region": region}

@@ -131,7 +131,10 @@ def _book(root: Path) -> BookConfig:
     """The book's configuration, read again only when `_quarto.yml` changed."""
     from quartowrap.project.config import load_book_config
 
-    stamp = (root / "_quarto.yml").stat().st_mtime
+    project_file = root / "_quarto.yml"
+    if not project_file.is_file():
+        return load_book_config(root)  # its error names what is missing
+    stamp = project_file.stat().st_mtime
     cached = _CONFIGS.get(str(root))
     if cached is None or cached[0] != stamp:
         cached = (stamp, load_book_config(root))

@@ -65,6 +65,7 @@ def lint(session: nox.Session) -> None:
 def bench(session: nox.Session) -> None:
     """Measure build speed and analysis scale against the targets; write bench/results.json."""
     _install(session)
+    session.install("-e", f"{RENDERER}[editions]")  # the editions benchmark's LocalCluster
     session.run("python", "-m", "bench.run", *session.posargs)
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 import pandas as pd
+from quartowrap.authoring.data import load_codebook, load_table
 
 from analysis import survey
 
@@ -104,6 +105,18 @@ PROFESSIONALS = "survey/professionals.csv"
 ZONE_COLUMN = "care_zone"
 
 
+def selection(region: str, zone: str = "") -> tuple[str, str]:
+    """The column and code an edition selects: its care zone if it has one, else its region."""
+    return (ZONE_COLUMN, zone) if zone else ("region", region)
+
+
+def provenance() -> tuple[bool, bool]:
+    """(synthetic, reconstructed): what the codebook says of the survey file of this build."""
+    spec = load_codebook().files[PROFESSIONALS]
+    synthetic = (spec.description or "").lstrip().startswith("SYNTHETIC")
+    return synthetic, bool(spec.reconstructed)
+
+
 class Territory:
     """What every page of a factsheet needs: the data, the territory, its distribution.
 
@@ -112,18 +125,14 @@ class Territory:
     """
 
     def __init__(self, region: str, zone: str = "") -> None:
-        from quartowrap.authoring.data import load_codebook, load_table
-
         self.frame = load_table(PROFESSIONALS)
         spec = load_codebook().files[PROFESSIONALS]
-        self.column, self.value = (ZONE_COLUMN, zone) if zone else ("region", region)
+        self.column, self.value = selection(region, zone)
         check_territory(self.frame, self.column, self.value)
         codes = dict(spec.columns[self.column].codes or {})
         self.name = str(codes.get(self.value, self.value))
         self.kind = "care zone" if zone else "region"
-        description = (spec.description or "").lstrip()
-        self.synthetic = description.startswith("SYNTHETIC")
-        self.reconstructed = bool(spec.reconstructed)
+        self.synthetic, self.reconstructed = provenance()
         self.labels = {f"sc_{k}": v for k, v in survey.DIMENSIONS.items()}
         self.n = respondents(self.frame, self.column, self.value)
         self.national_n = len(self.frame)

@@ -292,7 +292,7 @@ def test_factsheets_one_edition_per_region_with_that_regions_numbers(
             if row["item"] == "sc_readiness_to_change" and row["kind"] == "score":
                 assert float(row["percent"]) == pytest.approx(percent[row["response"]])
         # the table as shown: two decimals, as table 17
-        shown = (edition / "html" / "dimensions.html").read_text(encoding="utf-8")
+        shown = (edition / "html" / "index.html").read_text(encoding="utf-8")
         assert f"{region} (n\u00a0=\u00a0{n})" in shown  # no-break spaces in the HTML
         assert f"{percent['2']:.2f}" in shown
         pdfs = list(edition.glob("*.pdf"))

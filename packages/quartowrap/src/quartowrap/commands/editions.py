@@ -22,8 +22,10 @@ import io
 import os
 import shutil
 import tempfile
+import threading
 import time
 import traceback
+import uuid
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
@@ -92,6 +94,7 @@ class EditionsResult:
 # --------------------------------------------------------------------------------------
 
 _POOLS: dict[tuple[str, str, int], KernelPool] = {}
+_ONE_AT_A_TIME = threading.Lock()
 _CONFIGS: dict[str, tuple[float, BookConfig]] = {}
 
 
@@ -143,7 +146,16 @@ def _book(root: Path) -> BookConfig:
 
 
 def render_edition(job: EditionJob) -> EditionResult:
-    """Render one edition into `job.target` (or an archive); errors are returned, not raised."""
+    """Render one edition into `job.target` (or an archive); errors are returned, not raised.
+
+    Editions given to one process in several threads (a Dask worker with `--nthreads 2`)
+    take turns: the warm fork server and the writers are shared by the whole process.
+    """
+    with _ONE_AT_A_TIME:
+        return _render_edition(job)
+
+
+def _render_edition(job: EditionJob) -> EditionResult:
     started = time.perf_counter()
     worker = os.getpid()
     root = Path(os.environ.get(WORKER_PROJECT_ENV) or job.root).resolve()
@@ -325,9 +337,10 @@ def _run_on_dask(jobs: list[EditionJob], scheduler: Any) -> Iterator[EditionResu
             "--scheduler needs dask.distributed: pip install 'quartowrap[editions]'"
         ) from None
     client = scheduler if isinstance(scheduler, Client) else Client(scheduler)
+    run = uuid.uuid4().hex[:8]  # two runs on one cluster never share a task key
     try:
         futures = {
-            client.submit(render_edition, job, key=f"quartowrap-edition-{job.name}", pure=False): (
+            client.submit(render_edition, job, key=f"edition-{run}-{job.name}", pure=False): (
                 job.name
             )
             for job in jobs

@@ -113,6 +113,14 @@ def test_cli_rejects_a_bad_table_before_rendering(
     assert not (root / "_output").exists() or not any((root / "_output").iterdir())
 
 
+def test_workers_must_be_positive_and_need_a_table(tmp_path: Path) -> None:
+    root = make_book(tmp_path / "book")
+    table = write_table(tmp_path / "p.csv", "edition,zone\na,A\n")
+    with pytest.raises(ConfigError, match="--workers 0: give at least 1"):
+        render_editions(root, table, workers=0, progress=Progress(plain=True, quiet=True))
+    assert main(["render", "--project", str(root), "--workers", "2"]) == 1
+
+
 def test_each_set_of_values_has_its_own_freeze_store() -> None:
     assert params_store(None) is None and params_store({}) is None
     one, two = params_store({"zone": "A"}), params_store({"zone": "B"})

@@ -373,6 +373,8 @@ def render_editions(
     progress = progress or Progress.for_environment()
     started = time.perf_counter()
     root = root.resolve()
+    if workers is not None and workers < 1:
+        raise ConfigError(f"--workers {workers}: give at least 1")
     if options.chapter is not None:
         raise ConfigError("--params-table renders whole books; it cannot be used with --chapter")
     config = _book(root)

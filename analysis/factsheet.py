@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 import pandas as pd
-from quartowrap.authoring.data import load_codebook, load_table
+from quartowrap.authoring.data import FileSpec, load_codebook, load_table
 
 from analysis import survey
 
@@ -110,9 +110,9 @@ def selection(region: str, zone: str = "") -> tuple[str, str]:
     return (ZONE_COLUMN, zone) if zone else ("region", region)
 
 
-def provenance() -> tuple[bool, bool]:
+def provenance(spec: FileSpec | None = None) -> tuple[bool, bool]:
     """(synthetic, reconstructed): what the codebook says of the survey file of this build."""
-    spec = load_codebook().files[PROFESSIONALS]
+    spec = spec or load_codebook().files[PROFESSIONALS]
     synthetic = (spec.description or "").lstrip().startswith("SYNTHETIC")
     return synthetic, bool(spec.reconstructed)
 
@@ -132,7 +132,7 @@ class Territory:
         codes = dict(spec.columns[self.column].codes or {})
         self.name = str(codes.get(self.value, self.value))
         self.kind = "care zone" if zone else "region"
-        self.synthetic, self.reconstructed = provenance()
+        self.synthetic, self.reconstructed = provenance(spec)
         self.labels = {f"sc_{k}": v for k, v in survey.DIMENSIONS.items()}
         self.n = respondents(self.frame, self.column, self.value)
         self.national_n = len(self.frame)

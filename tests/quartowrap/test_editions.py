@@ -102,6 +102,12 @@ def test_bad_tables_name_file_row_and_column(tmp_path: Path, text: str, expected
     assert str(error.value).startswith(expected), str(error.value)
 
 
+def test_a_missing_table_is_named(tmp_path: Path) -> None:
+    root = make_book(tmp_path / "book")
+    with pytest.raises(ConfigError, match=r"cannot read the parameter table nope\.csv: No such"):
+        read_params_table(tmp_path / "nope.csv", _declared(root), shown_as=Path("nope.csv"))
+
+
 def test_cli_rejects_a_bad_table_before_rendering(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

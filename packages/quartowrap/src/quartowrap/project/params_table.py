@@ -87,7 +87,9 @@ def read_params_table(
     try:
         text = path.read_text(encoding="utf-8-sig")
     except OSError as error:
-        raise ConfigError(f"cannot read the parameter table: {error.strerror}") from None
+        raise ConfigError(
+            f"cannot read the parameter table {name.as_posix()}: {error.strerror}"
+        ) from None
     rows = list(csv.reader(text.splitlines()))
     if not rows or not any(cell.strip() for cell in rows[0]):
         raise ConfigError("the parameter table is empty", SourceLocation(name, 1))

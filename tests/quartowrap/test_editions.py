@@ -146,6 +146,32 @@ def test_progress_line_has_time_count_and_time_left() -> None:
     assert "2/4" in second and "zone-b: FAILED" in second
 
 
+def test_archives_from_workers_unpack_inside_their_folder(tmp_path: Path) -> None:
+    import io
+    import tarfile
+
+    from quartowrap.publish.editions import pack, unpack
+
+    edition = tmp_path / "built"
+    (edition / "html").mkdir(parents=True)
+    (edition / "html" / "index.html").write_text("<p>zone</p>", encoding="utf-8")
+    (edition / "manifest.json").write_text("{}", encoding="utf-8")
+    unpack(pack(edition), tmp_path / "published" / "zone-01")
+    assert (tmp_path / "published" / "zone-01" / "html" / "index.html").read_text() == (
+        "<p>zone</p>"
+    )
+    # a member that climbs out of the edition's folder is refused
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
+        data = b"escaped"
+        info = tarfile.TarInfo("../outside.txt")
+        info.size = len(data)
+        archive.addfile(info, io.BytesIO(data))
+    with pytest.raises(tarfile.OutsideDestinationError):
+        unpack(buffer.getvalue(), tmp_path / "published" / "zone-02")
+    assert not (tmp_path / "published" / "outside.txt").exists()
+
+
 # ------------------------------------------------------------------ rendering (slow)
 
 

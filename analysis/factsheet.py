@@ -153,3 +153,20 @@ class Territory:
         if self.kind == "region" and self.value == "Federal":
             return "at the federal level"
         return f"in {self.name}"
+
+
+def _points(x: float) -> str:
+    value = abs(x)
+    return f"{value:.1f} percentage point" + ("" if f"{value:.1f}" == "1.0" else "s")
+
+
+def gap_clause(found: Mapping[str, object]) -> str:
+    """Where the territory leads and lags the survey, worded by the signs of the gaps."""
+    ahead, behind = float(found["ahead_gap"]), float(found["behind_gap"])  # type: ignore[arg-type]
+    best = f"*{found['ahead']}* ({_points(ahead)})"
+    worst = f"*{found['behind']}* ({_points(behind)})"
+    if ahead <= 0:
+        return f"every gap is a lag, the smallest on {best} and the largest on {worst}"
+    if behind >= 0:
+        return f"every gap is a lead, the largest on {best} and the smallest on {worst}"
+    return f"the largest lead is on {best} and the largest lag on {worst}"

@@ -13,6 +13,7 @@ import pytest
 from analysis.factsheet import (
     NATIONAL,
     check_territory,
+    gap_clause,
     highlights,
     respondents,
     share_at_least,
@@ -96,3 +97,15 @@ def test_zone_wave_is_valid_synthetic_and_never_overwrites(tmp_path: Path) -> No
     assert check.returncode == 0, check.stdout + check.stderr
     with pytest.raises(FileExistsError):
         write_zone_wave(tmp_path / "other", table)
+
+
+def test_gap_sentence_follows_the_signs_of_the_gaps() -> None:
+    both = {"ahead": "A", "ahead_gap": 4.25, "behind": "B", "behind_gap": -1.0}
+    assert gap_clause(both) == (
+        "the largest lead is on *A* (4.2 percentage points) and the largest lag on *B* "
+        "(1.0 percentage point)"
+    )
+    lags = {"ahead": "A", "ahead_gap": -1.0, "behind": "B", "behind_gap": -9.5}
+    assert gap_clause(lags).startswith("every gap is a lag, the smallest on *A* (1.0 percentage")
+    leads = {"ahead": "A", "ahead_gap": 9.5, "behind": "B", "behind_gap": 0.0}
+    assert gap_clause(leads).startswith("every gap is a lead, the largest on *A* (9.5 percentage")

@@ -436,7 +436,8 @@ def render_editions(
         )
         published = publish_editions(staging, output_root, version, build_epoch(root))
     seconds = time.perf_counter() - started
-    progress.done(f"{len(editions)} editions written to {published} in {seconds:.1f} s")
+    count = f"{len(editions)} edition" + ("" if len(editions) == 1 else "s")
+    progress.done(f"{count} written to {published} in {seconds:.1f} s")
     return EditionsResult(version, published, results, seconds)
 
 

@@ -65,7 +65,33 @@ def lint(session: nox.Session) -> None:
 def bench(session: nox.Session) -> None:
     """Measure build speed and analysis scale against the targets; write bench/results.json."""
     _install(session)
+    session.install("-e", f"{RENDERER}[editions]")  # the editions benchmark's LocalCluster
     session.run("python", "-m", "bench.run", *session.posargs)
+
+
+@nox.session(python=PYTHON, default=False)
+def factsheets(session: nox.Session) -> None:
+    """One factsheet per region of the professionals' survey (factsheets/), rendered as
+    editions into factsheets/_output/<version>/editions/; `-- --data-dir PATH` for another
+    wave, `-- --params-table FILE.csv` for other territories (e.g. synthetic care zones)."""
+    _install(session)
+    args = list(session.posargs)
+    if not any(a == "--data-dir" or a.startswith("--data-dir=") for a in args):
+        args += ["--data-dir", "data"]
+    if not any(a == "--params-table" or a.startswith("--params-table=") for a in args):
+        args += ["--params-table", "factsheets/regions.csv"]
+    # The factsheet's chapters import `analysis` from the repository root.
+    pythonpath = os.pathsep.join(p for p in (os.getcwd(), os.environ.get("PYTHONPATH")) if p)
+    session.run(
+        "python",
+        "-m",
+        "quartowrap",
+        "render",
+        "--project",
+        "factsheets",
+        *args,
+        env={"PYTHONPATH": pythonpath},
+    )
 
 
 @nox.session(python=PYTHON, default=False)

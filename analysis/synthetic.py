@@ -335,3 +335,95 @@ def write_data_dir(
         encoding="utf-8",
     )
     return target
+
+
+# ------------------------------------------------------------------- care-zone wave
+
+ZONE_COLUMN = "care_zone"
+
+
+def zone_codes(zones: int) -> list[str]:
+    """`Z01` … `Z60`: codes of synthetic care zones (not the real Flemish zones)."""
+    width = max(2, len(str(zones)))
+    return [f"Z{k:0{width}d}" for k in range(1, zones + 1)]
+
+
+def write_zone_wave(
+    target: Path | str,
+    table: Path | str,
+    *,
+    zones: int = 60,
+    professionals: int = 6000,
+    patients: int = 500,
+    seed: int = 0,
+    source: Path | str | None = None,
+) -> tuple[Path, Path]:
+    """A SYNTHETIC wave whose Flemish professionals work in `zones` care zones + its table.
+
+    Flanders counts some sixty primary care zones; this wave gives each Flemish respondent
+    one of `zones` made-up zones (column `care_zone`, codes `Z01`…, labelled synthetic) and
+    writes the parameter table (`edition,zone`) that renders one factsheet per zone.
+    Both files are new: nothing is ever overwritten.
+    """
+    table = Path(table)
+    if table.exists():
+        raise FileExistsError(f"{table}: exists; write_zone_wave never overwrites files")
+    target = write_data_dir(
+        target,
+        professionals=professionals,
+        patients=patients,
+        seed=seed,
+        professional_regions=None,
+        source=source,
+    )
+    codes = zone_codes(zones)
+    path = target / "survey" / "professionals.csv"
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    rng = np.random.default_rng(seed + 2)
+    flemish = (frame["region"] == "Flanders").to_numpy()
+    drawn = np.asarray(codes, dtype=object)[rng.integers(0, zones, size=len(frame))]
+    frame[ZONE_COLUMN] = np.where(flemish, drawn, "")
+    frame.to_csv(path, index=False, lineterminator="\n")
+    codebook_path = target / "codebook.yaml"
+    header, _, body = codebook_path.read_text(encoding="utf-8").partition("\n")
+    codebook = yaml.safe_load(body)
+    entry = codebook["files"]["survey/professionals.csv"]
+    entry["columns"][ZONE_COLUMN] = {
+        "type": "code",
+        "label": f"Care zone ({SYNTHETIC_MARK}: made-up zones, Flemish respondents only)",
+        "codes": {code: f"Care zone {k} (synthetic)" for k, code in enumerate(codes, 1)},
+        "required": False,
+    }
+    entry["description"] += f" {zones} made-up care zones for the Flemish respondents."
+    codebook_path.write_text(
+        header + "\n" + yaml.safe_dump(codebook, sort_keys=False, allow_unicode=True),
+        encoding="utf-8",
+    )
+    table.parent.mkdir(parents=True, exist_ok=True)
+    rows = [f"zone-{code[1:]},{code}" for code in codes]
+    table.write_text("edition,zone\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    return target, table
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m analysis.synthetic zones --out DIR --table FILE.csv [--zones 60]`."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m analysis.synthetic", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    zones = sub.add_parser("zones", help="a SYNTHETIC wave with care zones + its parameter table")
+    zones.add_argument("--out", type=Path, required=True, help="new data directory")
+    zones.add_argument("--table", type=Path, required=True, help="new parameter table (CSV)")
+    zones.add_argument("--zones", type=int, default=60)
+    zones.add_argument("--professionals", type=int, default=6000)
+    zones.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args(argv)
+    out, table = write_zone_wave(
+        args.out, args.table, zones=args.zones, professionals=args.professionals, seed=args.seed
+    )
+    print(f"wrote {out} and {table}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -7,7 +7,10 @@ Measured here, never in unit tests:
   in one plain Python process + pandoc → HTML + pandoc → typst + typst → PDF);
 * the flagship book: cold build, nothing changed, prose edit, one data file changed;
 * survey summaries on 5 million generated respondents, clustering of 50 000 generated
-  texts and of the 555 shipped action points (time and peak memory, in subprocesses).
+  texts and of the 555 shipped action points (time and peak memory, in subprocesses);
+* editions: the factsheet book for 60 synthetic care zones as a naive loop of cold
+  renders, with `--workers 1`, `--workers 2` and on a two-worker Dask LocalCluster
+  (`bench/editions.py`; `--editions N` for a quick smoke run).
 
 Results go to `bench/results.json` with the targets next to each number.
 """
@@ -167,11 +170,19 @@ def bench_analysis() -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--generator", type=Path, default=DEFAULT_GENERATOR)
-    parser.add_argument("--only", choices=["synthetic", "flagship", "analysis"], action="append")
+    parser.add_argument(
+        "--only", choices=["synthetic", "flagship", "analysis", "editions"], action="append"
+    )
+    parser.add_argument(
+        "--editions", type=int, default=60, metavar="N", help="care-zone editions (default 60)"
+    )
+    parser.add_argument(
+        "--results", type=Path, default=ROOT / "bench" / "results.json", help="where to write"
+    )
     args = parser.parse_args(argv)
-    parts = args.only or ["synthetic", "flagship", "analysis"]
+    parts = args.only or ["synthetic", "flagship", "analysis", "editions"]
     WORK.mkdir(parents=True, exist_ok=True)
-    results_path = ROOT / "bench" / "results.json"
+    results_path = args.results
     results: dict[str, Any] = json.loads(results_path.read_text()) if results_path.exists() else {}
     results["machine"] = {"cpus": os.cpu_count(), "python": platform.python_version()}
     if "synthetic" in parts:
@@ -185,6 +196,11 @@ def main(argv: list[str] | None = None) -> int:
     if "analysis" in parts:
         results["analysis"] = bench_analysis()
         print(json.dumps(results["analysis"], indent=2))
+    if "editions" in parts:
+        from bench.editions import bench_editions
+
+        results["editions"] = bench_editions(ROOT, WORK / "editions", n=args.editions)
+        print(json.dumps(results["editions"], indent=2))
     results_path.write_text(json.dumps(results, indent=2, sort_keys=True) + "\n")
     print(f"wrote {results_path}")
     return 0

@@ -56,6 +56,23 @@ def _render_parser(sub: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--execute-params", type=Path, metavar="FILE.yml", help="parameter values from a YAML file"
     )
+    parser.add_argument(
+        "--params-table",
+        type=Path,
+        metavar="FILE.csv",
+        help="render one edition per row (column `edition` names it; others are parameters)",
+    )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        metavar="N",
+        help="editions rendered side by side on this machine (default: number of cores)",
+    )
+    parser.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="render the editions on a Dask cluster (tcp://host:8786); needs quartowrap[editions]",
+    )
     parser.add_argument("--version", dest="release_version", help="release version to write")
     parser.add_argument("--output-dir", type=Path, help="release root (default: _output)")
     parser.add_argument("--project", type=Path, default=Path("."), help="project root")
@@ -143,6 +160,27 @@ def _run_render(args: argparse.Namespace, progress: Progress) -> int:
         jobs=default_jobs(),
         params=_params(args),
     )
+    if args.params_table is not None:
+        from quartowrap.commands.editions import render_editions
+
+        result = render_editions(
+            args.path or args.project,
+            args.params_table,
+            options,
+            workers=args.workers,
+            scheduler=args.scheduler,
+            progress=progress,
+        )
+        if result.failed:
+            names = ", ".join(r.name for r in result.failed)
+            progress.error(
+                f"{len(result.failed)} of {len(result.results)} editions failed ({names}); "
+                "nothing was published and the previous release is untouched"
+            )
+            return 1
+        return 0
+    if args.workers is not None or args.scheduler is not None:
+        raise BuildError("--workers and --scheduler render editions: add --params-table FILE.csv")
     render_path(args.path or args.project, options, progress)
     return 0
 

@@ -279,6 +279,7 @@ def load_codebook(data_dir: Path | None = None) -> Codebook:
 # ---------------------------------------------------------------------------- reads
 
 _READ_LOG: list[Path] = []
+_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def files_read() -> list[Path]:
@@ -311,7 +312,9 @@ def load_yaml(relpath: str | Path, data_dir: Path | None = None) -> Any:
         ) from None
     _READ_LOG.append(path)
     try:
-        return yaml.safe_load(text)
+        # libyaml's loader when PyYAML has it: the same safe types, ~10x faster on a codebook
+        # that every chapter (and every edition of a factsheet) reads again.
+        return yaml.load(text, Loader=_SAFE_LOADER)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         line = mark.line + 1 if mark is not None else 0

@@ -125,6 +125,7 @@ class _Plan:
     injected: dict[str, Any] = field(default_factory=dict)  # parameter values run in the kernel
     inject_after: int | None = None  # the parameters cell's index (None: before the first cell)
     fonts: tuple[Path, ...] = ()  # font files for figure text
+    store: str | None = None  # freeze store of these parameter values (None: the default one)
 
 
 def execute_chapters(
@@ -137,11 +138,15 @@ def execute_chapters(
     on_progress: ProgressCallback | None = None,
     params: Mapping[str, Any] | None = None,
     figure_fonts: Sequence[Path] = (),
+    kernels: KernelPool | None = None,
 ) -> list[ExecutedChapter]:
     """Execute (or reuse from freeze) every chapter; results in the order given.
 
     `params` override the documents' declared parameters (see `project.params`);
     `figure_fonts` are the font files figure text is set in (the PDF writer's fonts).
+    `kernels` is a started pool kept warm by the caller across renders (editions of one
+    book): its fork server has imported the modules once; it is closed here only when a
+    chapter fails, so the caller starts a fresh one for the next render.
     """
     root = config.root
     notify = on_progress or (lambda _p: None)
@@ -163,6 +168,7 @@ def execute_chapters(
         evaluated = [bool(_cell_options(options, c).eval) for c in doc.cells]
         plan = _Plan(ref, doc, options, evaluated)
         plan.injected, plan.inject_after = _injection(doc, declared, params or {})
+        plan.store = freeze.params_store(params)
         plan.code_display = _code_display(config, ref.source, doc.front_matter)
         if doc.executable and doc.has_code:
             plan.figure_size = _figure_size(config, ref.source, doc.front_matter)
@@ -187,7 +193,7 @@ def execute_chapters(
                 extra += f" figure-fonts={sorted(Path(f).name for f in figure_fonts)!r}"
             plan.fonts = tuple(figure_fonts)
             plan.key = freeze.code_key(doc, data_dir, evaluated, extra=extra, root=root)
-            plan.frozen = freeze.load(root, ref.source)
+            plan.frozen = freeze.load(root, ref.source, plan.store)
             mode = options.freeze if use_freeze else False
             plan.reason = freeze.stale_reason(plan.frozen, doc, plan.key, mode, root, data_dir)
         plans.append(plan)
@@ -206,7 +212,7 @@ def execute_chapters(
             ChapterProgress(plans[i].ref.source, "queued", reason=plans[i].reason, expected=last)
         )
     if to_run:
-        results.update(_run_all(config, plans, to_run, data_dir, jobs, notify))
+        results.update(_run_all(config, plans, to_run, data_dir, jobs, notify, kernels))
     return [results[i] for i in range(len(plans))]
 
 
@@ -214,7 +220,7 @@ def _from_store(config: BookConfig, plan: _Plan) -> ExecutedChapter:
     raw = plan.frozen.outputs if plan.frozen else {}
     for notice in raw.get("notices", []):  # the data loader's notices, said on every build
         integrity.note(notice)
-    figures = freeze.figure_dir(config.root, plan.ref.source)
+    figures = freeze.figure_dir(config.root, plan.ref.source, plan.store)
     markdown, tables, figs = weave(plan.doc, raw, plan.options, figures, plan.code_display)
     return ExecutedChapter(
         source=plan.ref.source,
@@ -235,6 +241,7 @@ def _run_all(
     data_dir: Path | None,
     jobs: int,
     notify: ProgressCallback,
+    shared: KernelPool | None = None,
 ) -> dict[int, ExecutedChapter]:
     root = config.root
     workers = max(1, min(jobs, len(to_run)))
@@ -245,7 +252,7 @@ def _run_all(
     if all(plans[i].frozen is not None and plans[i].frozen.seconds > 0 for i in to_run):
         to_run = sorted(to_run, key=lambda i: -plans[i].frozen.seconds)  # type: ignore[union-attr]
     needs = [preload_candidates([c.code for c in plans[i].doc.cells], root) for i in to_run]
-    pool = KernelPool(
+    pool = shared or KernelPool(
         root=root,
         env=kernel_environment(root, data_dir),
         preload=tuple(dict.fromkeys(n for need in needs for n in need)),
@@ -254,8 +261,10 @@ def _run_all(
     )
     done: dict[int, ExecutedChapter] = {}
     ex = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="kce-chapter")
+    succeeded = False
     try:
-        pool.start(expected=len(to_run))
+        if shared is None:
+            pool.start(expected=len(to_run))
         # Progress events are queued by the workers and reported from this thread only, so
         # `on_progress` needs no locking.
         events: queue.Queue[ChapterProgress] = queue.Queue()
@@ -278,10 +287,13 @@ def _run_all(
             raise first.exception()  # type: ignore[misc]
         for f, i in futures.items():
             done[i] = f.result()
+        succeeded = True
     finally:
         # Kill the kernels first: chapters still running in other threads then end at once
-        # (also on KeyboardInterrupt), and only then wait for the threads.
-        pool.close()
+        # (also on KeyboardInterrupt), and only then wait for the threads.  A shared pool
+        # outlives a successful render: that is what keeps the next edition warm.
+        if shared is None or not succeeded:
+            pool.close()
         ex.shutdown(wait=True, cancel_futures=True)
     return done
 
@@ -331,9 +343,9 @@ def _run_one(
         outputs=raw,
         seconds=seconds,
     )
-    freeze.save(root, source, result, files)
+    freeze.save(root, source, result, files, plan.store)
     markdown, tables, figs = weave(
-        plan.doc, raw, plan.options, freeze.figure_dir(root, source), plan.code_display
+        plan.doc, raw, plan.options, freeze.figure_dir(root, source, plan.store), plan.code_display
     )
     notify(ChapterProgress(source, "executed", seconds, plan.reason))
     return ExecutedChapter(

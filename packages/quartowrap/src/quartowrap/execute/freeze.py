@@ -27,7 +27,7 @@ import os
 import platform
 import shutil
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -51,17 +51,36 @@ DATA_DIR_PREFIX = "$QUARTOWRAP_DATA_DIR/"  # dependency paths inside a data dir 
 MISSING = "missing"
 
 
-def chapter_dir(root: Path, source: Path) -> Path:
-    """`_freeze/chapters/03-surveys` for `chapters/03-surveys.qmd`."""
-    return Path(root) / FREEZE_DIR / Path(source).with_suffix("")
+PARAMS_DIR = "_params"  # stores of renders with parameter values: _freeze/_params/<hash>/…
 
 
-def results_path(root: Path, source: Path) -> Path:
-    return chapter_dir(root, source) / "execute-results" / RESULTS_NAME
+def params_store(params: Mapping[str, Any] | None) -> str | None:
+    """The store of a render with these parameter values (None: the default store).
+
+    Editions of one book differ only in their values; each set of values gets a store of
+    its own, so editions rendered side by side never overwrite each other's results or
+    figures and the default build's store is never touched by an edition.
+    """
+    if not params:
+        return None
+    text = json.dumps(dict(params), sort_keys=True, ensure_ascii=False, default=repr)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def figure_dir(root: Path, source: Path) -> Path:
-    return chapter_dir(root, source) / FIGURE_DIR
+def chapter_dir(root: Path, source: Path, store: str | None = None) -> Path:
+    """`_freeze/chapters/03-surveys` for `chapters/03-surveys.qmd` (in the default store)."""
+    base = Path(root) / FREEZE_DIR
+    if store is not None:
+        base = base / PARAMS_DIR / store
+    return base / Path(source).with_suffix("")
+
+
+def results_path(root: Path, source: Path, store: str | None = None) -> Path:
+    return chapter_dir(root, source, store) / "execute-results" / RESULTS_NAME
+
+
+def figure_dir(root: Path, source: Path, store: str | None = None) -> Path:
+    return chapter_dir(root, source, store) / FIGURE_DIR
 
 
 def code_key(
@@ -138,19 +157,19 @@ def _checksum(data: dict[str, Any]) -> str:
     return sha256_text(canonical)
 
 
-def load(root: Path, source: Path) -> FrozenResult | None:
+def load(root: Path, source: Path, store: str | None = None) -> FrozenResult | None:
     """Stored results, or None when absent, of an older schema, or damaged.
 
     The results file and every figure file are checked against the checksums stored with
     them: a damaged entry (a truncated SVG, a cut-off JSON) is discarded with a warning
     naming the file (integrity.py), and the chapter executes again."""
-    path = results_path(root, source)
+    path = results_path(root, source, store)
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         return None
     except (OSError, UnicodeDecodeError) as exc:
-        _discard(root, source, path, str(exc))
+        _discard(root, source, path, str(exc), store)
         return None
     try:
         data = json.loads(text)
@@ -158,53 +177,59 @@ def load(root: Path, source: Path) -> FrozenResult | None:
         if stored is None:
             return None  # written by an older version: not reused
         if stored != _checksum(data):
-            _discard(root, source, path, "content does not match its checksum")
+            _discard(root, source, path, "content does not match its checksum", store)
             return None
         result = FrozenResult(**data)
     except (ValueError, TypeError) as exc:
-        _discard(root, source, path, f"unreadable: {type(exc).__name__}")
+        _discard(root, source, path, f"unreadable: {type(exc).__name__}", store)
         return None
-    figures = figure_dir(root, source)
+    figures = figure_dir(root, source, store)
     for name in result.outputs.get("files", []):
         file = figures / name
         if not file.is_file():
             return None
         expected = result.files_sha256.get(name)
         if expected is None or hash_file(file) != expected:
-            _discard(root, source, file, "content does not match its checksum")
+            _discard(root, source, file, "content does not match its checksum", store)
             return None
     return result
 
 
-def _discard(root: Path, source: Path, path: Path, why: str) -> None:
+def _discard(root: Path, source: Path, path: Path, why: str, store: str | None = None) -> None:
     """Report a damaged freeze entry and remove all of it (it is rebuilt by executing)."""
     try:
         shown = path.relative_to(root).as_posix()
     except ValueError:
         shown = str(path)
     damaged(path, "freeze entry", why, name=shown)
-    clear(root, source)
+    clear(root, source, store)
 
 
-def save(root: Path, source: Path, result: FrozenResult, files: dict[str, bytes]) -> None:
+def save(
+    root: Path,
+    source: Path,
+    result: FrozenResult,
+    files: dict[str, bytes],
+    store: str | None = None,
+) -> None:
     """Write results and figure files; the old figures are replaced only once all is written."""
-    target = chapter_dir(root, source)
+    target = chapter_dir(root, source, store)
     target.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".figures-", dir=target))
     result.files_sha256 = {name: sha256_bytes(data) for name, data in sorted(files.items())}
     try:
         for name, data in sorted(files.items()):
             (staging / name).write_bytes(data)
-        figures = figure_dir(root, source)
+        figures = figure_dir(root, source, store)
         if figures.exists():
             shutil.rmtree(figures)
         staging.rename(figures)
     finally:
         if staging.exists():
             shutil.rmtree(staging, ignore_errors=True)
-    out = results_path(root, source)
+    out = results_path(root, source, store)
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_suffix(".tmp")
+    tmp = out.with_suffix(f".{os.getpid()}.tmp")
     data = asdict(result)
     data["checksum"] = _checksum(data)
     tmp.write_text(json.dumps(data, indent=1, sort_keys=True) + "\n", encoding="utf-8")
@@ -239,6 +264,6 @@ def stale_reason(
     return None
 
 
-def clear(root: Path, source: Path) -> None:
+def clear(root: Path, source: Path, store: str | None = None) -> None:
     with contextlib.suppress(FileNotFoundError):
-        shutil.rmtree(chapter_dir(root, source))
+        shutil.rmtree(chapter_dir(root, source, store))

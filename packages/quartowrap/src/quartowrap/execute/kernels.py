@@ -213,6 +213,11 @@ class KernelPool:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    @property
+    def closed(self) -> bool:
+        """True once `close()` ran: a caller keeping a pool warm then starts a new one."""
+        return self._closed
+
     def close(self) -> None:
         with self._lock:
             self._closed = True

@@ -66,7 +66,7 @@ def _execute(root: Path) -> list[str]:
     config = load_book_config(root)
     events: list[ChapterProgress] = []
     execute_chapters(config, config.chapters, on_progress=events.append, jobs=1)
-    return [e.status for e in events if e.status != "started"]
+    return [e.status for e in events if e.status in {"executed", "frozen", "static"}]
 
 
 def _truncate(path: Path) -> None:

@@ -31,6 +31,7 @@ from quartowrap.model import (
 )
 from quartowrap.progress import Progress
 from quartowrap.project.confine import resolved
+from quartowrap.project.theme import house_metadata, theme_of
 from quartowrap.publish.csv_safety import neutralise_formulas
 from quartowrap.publish.release import (
     build_epoch,
@@ -46,6 +47,7 @@ from quartowrap.publish.release import (
     write_checksums,
     write_manifest,
 )
+from quartowrap.writers.frontmatter import fill_text
 
 
 @dataclass
@@ -72,13 +74,36 @@ def resolve_engine(requested: EngineName | None, configured: EngineName) -> str:
 
 
 def book_slug(config: BookConfig) -> str:
-    """File-name stem of the PDF: `kce.slug`, else `kce-report-<number>`, else the title."""
-    if config.kce.get("slug"):
-        return str(config.kce["slug"])
-    number = config.kce.get("report-number")
-    if number:
-        return f"kce-report-{number}"
+    """File-name stem of the PDF: the metadata's `slug`, else the theme's (`kce-report-<number>`),
+    else the title."""
+    meta = house_metadata(config)
+    if meta.get("slug"):
+        return str(meta["slug"])
+    if meta.get("report-number"):
+        slug = fill_text(theme_of(config).slug, meta)
+        if slug:
+            return slug
     return re.sub(r"[^a-z0-9]+", "-", config.title.lower()).strip("-") or "book"
+
+
+def imported_packages(config: BookConfig) -> list[str]:
+    """Distributions the book's chapters import (statically, through project modules), plus
+    `quartowrap: manifest-packages:` — what the release manifest records versions of."""
+    from importlib.metadata import packages_distributions
+
+    from quartowrap.execute.import_scan import preload_candidates
+    from quartowrap.project.qmd import parse_qmd
+
+    code: list[str] = []
+    for ref in config.chapters:
+        if (config.root / ref.source).is_file():
+            code += [cell.code for cell in parse_qmd(ref.source, config.root).cells]
+    tops = sorted({name.split(".")[0] for name in preload_candidates(code, config.root)})
+    known = packages_distributions()
+    found = [dist for top in tops for dist in known.get(top, [])]
+    options = config.metadata.get("quartowrap") or {}
+    extra = options.get("manifest-packages") or [] if isinstance(options, dict) else []
+    return sorted(dict.fromkeys([*found, *(str(name) for name in extra)]))
 
 
 def _select_chapters(config: BookConfig, chapter: Path | None) -> tuple[ChapterRef, ...]:
@@ -112,6 +137,8 @@ def render_project(
     data_dir = resolved(options.data_dir) if options.data_dir else None  # loops: ConfigError
     if data_dir is not None and not data_dir.is_dir():
         raise BuildError(f"--data-dir {options.data_dir}: no such directory")
+    if data_dir is not None:  # the front matter reads the theme's glossary from the data dir
+        config = replace(config, data_dir=data_dir)
     progress.start(f"Rendering {config.title} {version} ({engine} engine)")
     integrity.drain_warnings()  # nothing left over from an earlier build in this process
     executed: list[ExecutedChapter] = []
@@ -179,11 +206,14 @@ def render_project(
     return RenderResult(release_dir, version, engine, warnings, seconds, executed)
 
 
-def _figure_fonts() -> tuple[Path, ...]:
-    """The PDF writer's font files: figures set their text in them, so it matches the page."""
-    from quartowrap.writers.typst.pdf import FONT_DIR
-
-    return tuple(sorted(p for p in FONT_DIR.iterdir() if p.suffix.lower() in {".otf", ".ttf"}))
+def _figure_fonts(config: BookConfig) -> tuple[Path, ...]:
+    """The theme's font files (the PDF's): figures set their text in them, so it matches the
+    page; a theme without fonts of its own leaves matplotlib's default."""
+    theme = theme_of(config)
+    if not theme.fonts:
+        return ()
+    folder = theme.path(theme.fonts)
+    return tuple(sorted(p for p in folder.iterdir() if p.suffix.lower() in {".otf", ".ttf"}))
 
 
 def _execute(
@@ -211,7 +241,7 @@ def _execute(
             jobs=options.jobs,
             on_progress=progress.chapter,
             params=options.params,
-            figure_fonts=_figure_fonts(),
+            figure_fonts=_figure_fonts(book),
         )
 
     if options.chapter is None:
@@ -465,8 +495,10 @@ def _write_manifest(
             "data_files": data_files,
             "tables": tables,
             "figures": figures,
-            "report_number": config.kce.get("report-number"),
+            "report_number": house_metadata(config).get("report-number"),
+            "theme": theme_of(config).name,
         },
+        packages=imported_packages(config),
     )
     write_checksums(staging)
 

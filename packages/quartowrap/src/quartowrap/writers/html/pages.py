@@ -33,7 +33,6 @@ CALLOUT_TITLES = {
     "important": "Important",
     "warning": "Warning",
     "caution": "Caution",
-    "key-findings": "Key findings",
 }
 
 
@@ -120,7 +119,7 @@ def _download_links(links: list[tuple[str, str]]) -> Node:
 
 
 def _callout(node: Node) -> Node | None:
-    """Quarto callout Div -> titled box (`callout-key-findings` is the KCE box)."""
+    """Quarto callout Div -> titled box (kinds a theme adds are shaped by callouts.lua)."""
     attr, blocks = node["c"]
     if "callout" in attr[1] and _kv(attr, "callout-type"):
         # already shaped by filters/callouts.lua: announce it to screen readers, fold it

@@ -312,6 +312,8 @@ def build_project(root: Path, specs: list[SmokeSpec]) -> Path:
         # The PDF front matter (frontmatter.validate_kce) requires these three keys even
         # for a book that is not a KCE report; see docs/quarto-compat.md.
         "kce": {"report-number": 0, "series": "Smoke tests", "short-title": "Smoke book"},
+        # the KCE theme reads that block (and knows the key-findings callout)
+        "quartowrap": {"theme": "kce"},
     }
     if bibs:
         config["bibliography"] = bibs

@@ -92,12 +92,14 @@ def imported_packages(config: BookConfig) -> list[str]:
     from importlib.metadata import packages_distributions
 
     from quartowrap.execute.import_scan import preload_candidates
+    from quartowrap.project.config import directory_metadata
     from quartowrap.project.qmd import parse_qmd
 
     code: list[str] = []
     for ref in config.chapters:
         if (config.root / ref.source).is_file():
-            code += [cell.code for cell in parse_qmd(ref.source, config.root).cells]
+            meta = directory_metadata(config, ref.source)
+            code += [cell.code for cell in parse_qmd(ref.source, config.root, meta).cells]
     tops = sorted({name.split(".")[0] for name in preload_candidates(code, config.root)})
     known = packages_distributions()
     found = [dist for top in tops for dist in known.get(top, [])]

@@ -128,11 +128,9 @@ def _callout(node: Node) -> Node | None:
         return _collapsible(
             {"t": "Div", "c": [[attr[0], attr[1], [*attr[2], ["role", "note"]]], blocks]}
         )
-    kinds = [
-        c[len("callout-") :]
-        for c in attr[1]
-        if c.startswith("callout-") and c not in {"callout-title", "callout-body"}
-    ]
+    # Quarto's five kinds only: a theme's own kinds were shaped by callouts.lua already, and
+    # any other `callout-…` class is an ordinary Div (as in Quarto and in the PDF)
+    kinds = [c[len("callout-") :] for c in attr[1] if c[len("callout-") :] in CALLOUT_TITLES]
     if not kinds:
         return None
     kind = kinds[0]

@@ -351,7 +351,6 @@ class RootModel(CellDefaults):
     quartowrap: QuartowrapModel | None = None
     format: str | dict[str, FormatOptions] | None = None
     kce: dict[str, Any] | None = None  # the KCE theme's metadata (project/theme.py)
-    css: str | list[str] | None = None
     toc: bool | None = None
     toc_depth: int | None = Field(None, alias="toc-depth")
     toc_title: str | None = Field(None, alias="toc-title")
@@ -397,7 +396,7 @@ class RootModel(CellDefaults):
     lightbox: bool | Literal["auto"] | dict[str, Any] | None = None
     page_layout: Literal["article", "full", "custom"] | None = Field(None, alias="page-layout")
     theme: str | list[str] | dict[str, Any] | None = None
-    css: str | list[str] | None = None
+    css: str | list[str] | None = None  # honoured: linked after the theme's stylesheet
     mainfont: str | None = None
     monofont: str | None = None
     fontsize: str | int | float | None = None

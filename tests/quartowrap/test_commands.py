@@ -16,8 +16,9 @@ import quartowrap.commands.check as check
 import yaml
 from quartowrap.cli import main
 from quartowrap.commands.create import create_book
-from quartowrap.commands.render import RenderOptions, render_project
+from quartowrap.commands.render import RenderOptions, imported_packages, render_project
 from quartowrap.errors import BuildError
+from quartowrap.model import Dependencies, ExecutedChapter
 from quartowrap.progress import Progress
 from quartowrap.project.config import load_book_config
 from quartowrap.project.theme import builtin_theme
@@ -191,3 +192,23 @@ def test_renderer_installs_alone_into_a_fresh_virtualenv(tmp_path):
     installed = {p["name"].lower() for p in json.loads(listed.stdout)}
     assert "quartowrap" in installed
     assert not installed & set(ANALYSIS_STACK), installed & set(ANALYSIS_STACK)
+
+
+def test_manifest_packages_are_what_the_chapters_import(tmp_path):
+    """Not a fixed list naming one report's stack: the chapters' own imports (through the
+    project modules their kernels imported), without the standard library or the project."""
+    book = create_book(tmp_path / "b", "default")
+    (book / "helpers.py").write_text("import sklearn\nimport json\n", encoding="utf-8")
+    chapter = book / "chapters" / "01-data.qmd"
+    chapter.write_text(
+        chapter.read_text(encoding="utf-8") + "\n```{python}\nimport helpers\nimport yaml\n```\n",
+        encoding="utf-8",
+    )
+    config = load_book_config(book)
+    assert imported_packages(config) == ["PyYAML", "matplotlib", "quartowrap"]
+    ran = ExecutedChapter(
+        Path("chapters/01-data.qmd"), {}, "", dependencies=Dependencies({"helpers.py": "x"})
+    )
+    assert "scikit-learn" in imported_packages(config, [ran])
+    listed = dataclasses.replace(config, metadata={"quartowrap": {"manifest-packages": ["x-y"]}})
+    assert "x-y" in imported_packages(listed)

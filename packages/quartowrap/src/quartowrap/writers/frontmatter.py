@@ -298,12 +298,12 @@ def _plain_year(config: BookConfig) -> str:
     return match.group(0) if match else ""
 
 
-def _year(config: BookConfig, kce: ReportMetadata) -> str:
+def _year(config: BookConfig, kce: ReportMetadata, key: str = "kce") -> str:
     if kce.year:
         return kce.year
     match = re.search(r"\d{4}", config.date or "")
     if not match:
-        raise ConfigError("kce.year: required key is missing (and book.date has no year)")
+        raise ConfigError(f"{key}.year: required key is missing (and book.date has no year)")
     return match.group(0)
 
 
@@ -559,7 +559,7 @@ def build_front_matter(
         key=theme.metadata_key or "kce",
     )
     authors = kce.authors or [Person(name=a) for a in config.authors]
-    year = _year(config, kce) if not plain else _plain_year(config)
+    year = _year(config, kce, theme.metadata_key or "kce") if not plain else _plain_year(config)
     citation = how_to_cite(config, kce, authors, year, theme)
     report_label = fill(theme.report_label, kce)
     cover = Cover(

@@ -759,7 +759,7 @@ def test_book_from_the_real_assembler(tmp_path):
         ChapterRef(Path("chapters/01-findings.qmd")),
         ChapterRef(Path("chapters/02-more.qmd")),
     )
-    config = BookConfig(root=tmp_path, title="T", chapters=refs)
+    config = BookConfig(root=tmp_path, title="T", chapters=refs, theme=builtin_theme("kce"))
     executed = [
         ExecutedChapter(
             refs[0].source,

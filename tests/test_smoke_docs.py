@@ -312,6 +312,8 @@ def build_project(root: Path, specs: list[SmokeSpec]) -> Path:
         # The PDF front matter (frontmatter.validate_kce) requires these three keys even
         # for a book that is not a KCE report; see docs/quarto-compat.md.
         "kce": {"report-number": 0, "series": "Smoke tests", "short-title": "Smoke book"},
+        # the KCE theme reads that block (and knows the key-findings callout)
+        "quartowrap": {"theme": "kce"},
     }
     if bibs:
         config["bibliography"] = bibs
@@ -383,10 +385,10 @@ def _check_regexes(text: str, pair: Pair, what: str) -> list[str]:
 def typst_chapter(typst: str, title: str) -> str:
     """This chapter's slice of the book's typst source (from its title to the next chapter).
 
-    Chapter headings are written as `= #kce-num("3")Title`; an unknown title gives "".
+    Chapter headings are written as `= #qw-num("3")Title`; an unknown title gives "".
     """
     starts = [m.start() for m in re.finditer(r"(?m)^= ", typst)]
-    heading = re.compile(r"= (?:#kce-num\([^)]*\))?" + re.escape(title))
+    heading = re.compile(r"= (?:#qw-num\([^)]*\))?" + re.escape(title))
     for i, start in enumerate(starts):
         if heading.match(typst, start):
             end = starts[i + 1] if i + 1 < len(starts) else len(typst)

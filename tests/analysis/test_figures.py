@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 from matplotlib import font_manager
 from matplotlib.backends.backend_agg import FigureCanvasAgg
-from quartowrap.writers.typst.pdf import FONT_DIR
+from quartowrap.project.theme import builtin_theme
 
 from analysis import literature as lit
 from analysis import survey
@@ -62,7 +62,7 @@ PAGE_WIDTH = 10.28  # inches: the page-wide figure cell's fig-width (chapters/01
 def _as_in_the_book() -> dict[str, object]:
     """The rc the book's kernel draws in: its font first (registered here), page width."""
     families = []
-    for path in sorted(FONT_DIR.glob("*.[ot]tf")):
+    for path in sorted(builtin_theme("kce").path("fonts").glob("*.[ot]tf")):
         font_manager.fontManager.addfont(str(path))
         families.append(font_manager.FontProperties(fname=path).get_name())
     return {

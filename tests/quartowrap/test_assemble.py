@@ -15,6 +15,7 @@ from quartowrap.model import (
     FigureOutput,
     TableOutput,
 )
+from quartowrap.project.theme import builtin_theme
 
 BIB = """@article{smith2020,
   author = {Smith, John and Doe, Anna},
@@ -56,6 +57,9 @@ Again @tbl-nowhere.
 """
 REFS = "# References {.unnumbered}\n\n::: {#refs}\n:::\n"
 
+# The KCE theme: its key-findings callout and its Vancouver citation style.
+KCE = builtin_theme("kce")
+
 
 def _walk(node: Any):
     if isinstance(node, dict):
@@ -81,7 +85,11 @@ def project(tmp_path: Path):
         ChapterRef(Path("references.qmd"), numbered=False),
     )
     config = BookConfig(
-        root=tmp_path, title="T", chapters=refs, bibliography=(tmp_path / "refs.bib",)
+        root=tmp_path,
+        title="T",
+        chapters=refs,
+        bibliography=(tmp_path / "refs.bib",),
+        theme=KCE,
     )
     chapters = [ExecutedChapter(r.source, {}, sources[r.source.as_posix()]) for r in refs]
     return config, chapters
@@ -170,7 +178,7 @@ def test_split_keeps_chapter_order_and_no_marker_divs(project):
 
 
 def test_front_matter_title_becomes_the_heading_and_duplicate_ids_are_made_unique(tmp_path):
-    config = BookConfig(root=tmp_path, title="T")
+    config = BookConfig(root=tmp_path, title="T", theme=KCE)
     chapters = [
         ExecutedChapter(Path("a.qmd"), {"title": "Alpha"}, "## Summary\n\ntext\n"),
         ExecutedChapter(Path("b.qmd"), {}, "# Beta\n\n## Summary\n\ntext\n"),
@@ -183,7 +191,7 @@ def test_front_matter_title_becomes_the_heading_and_duplicate_ids_are_made_uniqu
 
 def test_cell_outputs_are_listed_in_book_order(tmp_path):
     table = "| a |\n|---|\n| 1 |\n"
-    config = BookConfig(root=tmp_path, title="T")
+    config = BookConfig(root=tmp_path, title="T", theme=KCE)
     out_b = TableOutput("tbl-b", "B", "a\n1\n")
     out_a = TableOutput("tbl-a", "A", "a\n1\n")
     fig = FigureOutput("fig-x", "X", "alt", tmp_path / "x.svg")
@@ -212,7 +220,7 @@ def test_parse_cache_on_disk(tmp_path):
 
 def test_duplicate_labels_are_reported(tmp_path):
     table = "| a |\n|---|\n| 1 |\n"
-    config = BookConfig(root=tmp_path, title="T")
+    config = BookConfig(root=tmp_path, title="T", theme=KCE)
     chapters = [
         ExecutedChapter(Path("a.qmd"), {}, f"# A\n\n{table}\n: One {{#tbl-same}}\n"),
         ExecutedChapter(Path("b.qmd"), {}, f"# B\n\n{table}\n: Two {{#tbl-same}}\n"),
@@ -226,7 +234,7 @@ def test_et_al_after_six_authors(tmp_path):
     names = " and ".join(f"Author{i}, A" for i in range(1, 8))
     bib = tmp_path / "many.bib"
     bib.write_text(f"@book{{many, author = {{{names}}}, title = {{Many}}, year = {{2020}}}}\n")
-    config = BookConfig(root=tmp_path, title="T", bibliography=(bib,))
+    config = BookConfig(root=tmp_path, title="T", theme=KCE, bibliography=(bib,))
     book = assemble_book(config, [ExecutedChapter(Path("a.qmd"), {}, "# A\n\nText [@many].\n")])
     refs = next(
         n
@@ -245,7 +253,7 @@ def test_nocite_lists_entries_that_are_not_cited(tmp_path):
         "@book{listed, author = {Listed, B}, title = {Listed book}, year = {2021}}\n"
     )
     config = BookConfig(
-        root=tmp_path, title="T", bibliography=(bib,), metadata={"nocite": "@listed"}
+        root=tmp_path, title="T", bibliography=(bib,), metadata={"nocite": "@listed"}, theme=KCE
     )
     chapter = "# A\n\nText [@cited].\n\n::: {#refs}\n:::\n"
     book = assemble_book(config, [ExecutedChapter(Path("a.qmd"), {}, chapter)])

@@ -57,7 +57,8 @@ def pdf(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("figsize")
     (root / "_quarto.yml").write_text(
         "project:\n  type: book\nbook:\n  title: Figure sizes\n  chapters:\n    - index.qmd\n"
-        "fig-width: 4.92\n",
+        "fig-width: 4.92\n"
+        "quartowrap:\n  theme: kce\n",  # 4.92 in: a text column of the KCE layout
         encoding="utf-8",
     )
     (root / "index.qmd").write_text(CHAPTER, encoding="utf-8")

@@ -40,7 +40,8 @@ CHAPTER = """\
 def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("figtext")
     (root / "_quarto.yml").write_text(
-        "project:\n  type: book\nbook:\n  title: Figure text\n  chapters:\n    - index.qmd\n",
+        "project:\n  type: book\nbook:\n  title: Figure text\n  chapters:\n    - index.qmd\n"
+        "quartowrap:\n  theme: kce\n",  # the book font is the theme's: Source Sans 3
         encoding="utf-8",
     )
     (root / "index.qmd").write_text(textwrap.dedent(CHAPTER), encoding="utf-8")

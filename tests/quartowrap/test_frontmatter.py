@@ -152,12 +152,15 @@ def test_csv_problems_name_file_and_row(tmp_path):
 
 
 def test_repository_glossary_files():
-    abbreviations = {a.abbreviation: a.expansion for a in load_abbreviations(REPO)}
+    abbreviations = {
+        a.abbreviation: a.expansion
+        for a in load_abbreviations(REPO, Path("data/glossary/abbreviations.csv"))
+    }
     # expansions typed from the list of abbreviations of KCE Report 359
     assert abbreviations["SCIROCCO"] == "Scaling Integrated Care in Context"
     assert abbreviations["PACIC"] == "Patient Assessment of Chronic Illness Care"
     assert abbreviations["P4Q"] == "Pay-For-Quality"
-    terms = [g.term for g in load_glossary(REPO)]
+    terms = [g.term for g in load_glossary(REPO, Path("data/glossary/glossary.csv"))]
     assert terms == [
         "A territorial approach of integrated care",
         "Integrated local health system",

@@ -31,6 +31,7 @@ from quartowrap.model import (
     TableOutput,
     XrefEntry,
 )
+from quartowrap.project.theme import builtin_theme
 from quartowrap.writers.frontmatter import (
     Abbreviation,
     ColophonField,
@@ -348,7 +349,12 @@ def test_one_page_per_chapter_and_front_matter(site):
         assert (out / name).is_file(), name
     assert files == sorted(files)
     assert out / "search-data.js" in files
-    assert (out / "assets" / "html" / "kce.css").is_file()
+    assert (out / "assets" / "html" / "site.css").is_file()
+    assert (out / "assets" / "theme" / "theme.css").is_file()  # the kce theme's stylesheet
+    fonts = out / "assets" / "theme" / "source-sans-3"
+    assert sorted(fonts.glob("*.woff2")), "the kce theme's web fonts are copied"
+    links = re.findall(r'<link rel="stylesheet" href="([^"]+)">', (out / "index.html").read_text())
+    assert links == ["assets/html/site.css", "assets/theme/theme.css"]
     assert (out / "assets" / "vendor" / "minisearch" / "minisearch.umd.js").is_file()
     assert (out / "assets" / "vendor" / "minisearch" / "LICENSE.txt").is_file()
 
@@ -627,8 +633,15 @@ TEXT_PAIRS = [
 ]
 
 
-def test_theme_colours_meet_wcag_aa():
-    css = (Path(html_site.__file__).parent / "assets" / "html" / "kce.css").read_text()
+STYLESHEETS = {
+    "default": Path(html_site.__file__).parent / "assets" / "html" / "site.css",
+    "kce": builtin_theme("kce").path("html/theme.css"),
+}
+
+
+@pytest.mark.parametrize("theme", sorted(STYLESHEETS))
+def test_theme_colours_meet_wcag_aa(theme):
+    css = STYLESHEETS[theme].read_text()
     root = css.split(":root {", 1)[1].split("}", 1)[0]
     colours = dict(re.findall(r"--([\w-]+):\s*(#[0-9a-fA-F]{6})", root))
     for fg, bg in TEXT_PAIRS:
@@ -715,8 +728,10 @@ def test_disk_cache_runs_pandoc_only_for_changed_pages(tmp_path, monkeypatch):
 
 
 def test_code_highlighting_colours_meet_wcag_aa():
-    css = (Path(html_site.__file__).parent / "assets" / "html" / "kce.css").read_text()
+    css = STYLESHEETS["default"].read_text()
     code_bg = re.search(r"--code-bg:\s*(#[0-9a-fA-F]{6})", css).group(1)
+    kce_bg = re.search(r"--code-bg:\s*(#[0-9a-fA-F]{6})", STYLESHEETS["kce"].read_text())
+    assert kce_bg.group(1) == code_bg  # the highlighting rules serve both themes
     rules = re.findall(r"code span\.[a-z]{2}[^{]*\{\s*color:\s*(#[0-9a-fA-F]{6})", css)
     assert len(rules) >= 8
     for colour in rules:
@@ -744,7 +759,7 @@ def test_book_from_the_real_assembler(tmp_path):
         ChapterRef(Path("chapters/01-findings.qmd")),
         ChapterRef(Path("chapters/02-more.qmd")),
     )
-    config = BookConfig(root=tmp_path, title="T", chapters=refs)
+    config = BookConfig(root=tmp_path, title="T", chapters=refs, theme=builtin_theme("kce"))
     executed = [
         ExecutedChapter(
             refs[0].source,

@@ -53,7 +53,7 @@ def test_publish_replaces_an_older_build_of_the_same_version(tmp_path: Path) -> 
 def test_checksums_verify_with_sha256sum(tmp_path: Path) -> None:
     (tmp_path / "tables").mkdir()
     (tmp_path / "tables" / "tbl-a.csv").write_text("a,b\n1,2\n")
-    write_manifest(tmp_path, {"version": "1.0.0"})
+    write_manifest(tmp_path, {"version": "1.0.0"}, packages=["pandas"])
     write_checksums(tmp_path)
     if shutil.which("sha256sum") is None:
         pytest.skip("sha256sum not available")
@@ -61,6 +61,9 @@ def test_checksums_verify_with_sha256sum(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stdout
     manifest = json.loads((tmp_path / "manifest.json").read_text())
     assert manifest["version"] == "1.0.0" and "pandas" in manifest["packages"]
+    # the renderer's own tools are always recorded; nothing the book did not ask for is
+    assert "quartowrap" in manifest["packages"] and "typst" in manifest["packages"]
+    assert "scikit-learn" not in manifest["packages"] and "seaborn" not in manifest["packages"]
 
 
 def test_versions_follow_release_tags(tmp_path: Path) -> None:

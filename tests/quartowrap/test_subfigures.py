@@ -301,7 +301,7 @@ def test_typst_panel_is_one_figure_with_a_grid_of_parts(tmp_path: Path) -> None:
     figure = source[start : source.index("<fig-pair>", start)]
     assert figure.count("#figure(") == 1  # the parts are not figures of their own
     assert "#grid(columns: (1fr,) * 2," in figure
-    assert figure.count("#kce-subfigure(") == 2
+    assert figure.count("#qw-subfigure(") == 2
     assert figure.index("(a) Left") < figure.index("<fig-pair-1>") < figure.index("(b) Right")
     # the parent's caption comes after the grid, as for any figure ("--" is pandoc's en dash)
     assert re.search(r"<fig-pair-2>\],\s*\)\],\s*caption: \[\s*Figure 1 -- Two panels", figure)

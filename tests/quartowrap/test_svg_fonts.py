@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import base64
 import re
-from pathlib import Path
 
-import quartowrap.writers.html.site as site
+from quartowrap.project.theme import builtin_theme
 from quartowrap.writers.html.svg_fonts import embed_fonts, theme_faces
 
-STYLESHEET = Path(site.__file__).parent / "assets" / "html" / "kce.css"
-VENDOR = STYLESHEET.parent.parent / "vendor" / "source-sans-3"
+STYLESHEET = builtin_theme("kce").path("html/theme.css")
+VENDOR = STYLESHEET.parent / "source-sans-3"
 FAMILY = "font-family: 'Source Sans 3', 'DejaVu Sans', sans-serif"
 
 

@@ -106,7 +106,7 @@ def test_typst_printer_escapes_text_from_data(hostile):
     assert '\\#read(\\"/etc/passwd\\")' in body and "\\$x\\$" in body and "\\*y\\*" in body
     assert "\\@ref" in body and "\\<script\\>" in body
     assert "#read(" not in body.replace("\\#read(", "")
-    assert '#kce-continued("Table 1", "tbl-h")' in source and "<tbl-h>" in source
+    assert '#qw-continued("Table 1", "tbl-h")' in source and "<tbl-h>" in source
 
 
 def test_typst_hostile_text_prints_literally_in_a_pdf(tmp_path, hostile):
@@ -147,5 +147,5 @@ def test_a_line_break_in_a_grid_header_is_glued_like_a_space():
 def test_typst_label_for_every_table_with_a_printable_id():
     table = _table([["a", "1"]])
     assert "<tbl-u>" in _typst(table, ident="tbl-u")  # unnumbered: labelled, no "continued"
-    assert "kce-continued(" not in _typst(table, ident="tbl-u")
+    assert "qw-continued(" not in _typst(table, ident="tbl-u")
     assert "<" not in _typst(table, ident="bad id").split("kind: table", 1)[1]

@@ -277,10 +277,10 @@ def test_wide_content_floats_when_short_and_gets_pages_when_long(tmp_path):
         "Source: a note that stays with its table.\n\nAfter.\n",
     )
     short_at, long_at = source.index("Table 1 -- Short"), source.index("Table 2 -- Long")
-    assert source.rfind("#kce-wide[", 0, short_at) > source.rfind("#kce-wide-page[", 0, short_at)
-    assert source.rfind("#kce-wide-page[", 0, long_at) > source.rfind("#kce-wide[", 0, long_at)
+    assert source.rfind("#qw-wide[", 0, short_at) > source.rfind("#qw-wide-page[", 0, short_at)
+    assert source.rfind("#qw-wide-page[", 0, long_at) > source.rfind("#qw-wide[", 0, long_at)
     note_at = source.index("Source: a note")
-    assert source.rfind("#kce-table-notes[", 0, note_at) > long_at
+    assert source.rfind("#qw-table-notes[", 0, note_at) > long_at
 
 
 def test_key_messages_section_moves_to_front_matter(tmp_path):
@@ -292,7 +292,7 @@ def test_key_messages_section_moves_to_front_matter(tmp_path):
         "## Other\n\nBody text.\n",
         kce,
     )
-    front, body = source.split("#kce-front(", 1)[1].split("))", 1)
+    front, body = source.split("#qw-front(", 1)[1].split("))", 1)
     assert "First #emph[message]." in front and "Second." in front
     assert "Key messages" not in body and "Body text." in body
     assert "Authors: Placeholder A, Placeholder B" in body
@@ -346,10 +346,10 @@ def test_note_floats_with_its_wide_table_and_heading_goes_with_a_long_one(tmp_pa
         f"## In full\n\n::: {{.column-page}}\n{long}:::\n",
     )
     note_at = source.index("Source: short note.")
-    assert source.index("] // end of kce-wide", note_at) > note_at  # inside the float
-    assert source.rfind("#kce-wide[", 0, note_at) > source.rfind("] // end of kce-wide", 0, note_at)
+    assert source.index("] // end of qw-wide", note_at) > note_at  # inside the float
+    assert source.rfind("#qw-wide[", 0, note_at) > source.rfind("] // end of qw-wide", 0, note_at)
     heading_at = source.index("In full")
-    assert source.rfind("#kce-wide-page[", 0, heading_at) > source.rfind("Text.", 0, heading_at)
+    assert source.rfind("#qw-wide-page[", 0, heading_at) > source.rfind("Text.", 0, heading_at)
 
 
 def test_no_text_outside_the_page_margins(built):
@@ -390,10 +390,10 @@ def test_column_figure_floats_whole_and_its_note_goes_with_it(tmp_path):
     )
     source = _source_for(tmp_path, markdown)
     figure_at = source.index("Figure 1 -- Bars")
-    assert source.rfind("#kce-column-figure[", 0, figure_at) > 0
-    assert '#kce-image("bars.png", width: 100%, alt: "Bars", fit: true' in source
+    assert source.rfind("#qw-column-figure[", 0, figure_at) > 0
+    assert '#qw-image("bars.png", width: 100%, alt: "Bars", fit: true' in source
     note_at = source.index("Source: a figure note.")
-    assert note_at < source.index("] // end of kce-column-figure") < source.index("After.")
+    assert note_at < source.index("] // end of qw-column-figure") < source.index("After.")
 
 
 def _image_boxes(page) -> list[tuple[float, float, float, float]]:
@@ -477,8 +477,8 @@ def test_wide_table_goes_on_its_own_pages_by_estimated_height_not_row_count(tmp_
         ": Tall {#tbl-t}\n:::\n",
     )
     many_at, tall_at = source.index("Table 1 -- Many"), source.index("Table 2 -- Tall")
-    assert source.rfind("#kce-wide[", 0, many_at) > source.rfind("#kce-wide-page[", 0, many_at)
-    assert source.rfind("#kce-wide-page[", 0, tall_at) > source.rfind("#kce-wide[", 0, tall_at)
+    assert source.rfind("#qw-wide[", 0, many_at) > source.rfind("#qw-wide-page[", 0, many_at)
+    assert source.rfind("#qw-wide-page[", 0, tall_at) > source.rfind("#qw-wide[", 0, tall_at)
 
 
 def test_list_in_a_table_cell_keeps_its_first_item_whole(tmp_path):

@@ -88,10 +88,28 @@ def _traceback_flag(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _create_parser(sub: argparse._SubParsersAction) -> None:
+    from quartowrap.project.theme import builtin_themes
+
+    create = sub.add_parser("create", help="start a new project from a template")
+    create.add_argument("kind", choices=["book"], help="what to create (a book)")
+    create.add_argument("directory", type=Path, help="new (or empty) folder for the book")
+    create.add_argument(
+        "--template", choices=builtin_themes(), default="default", help="theme of the new book"
+    )
+    create.add_argument("--title", help="the book's title (default: from the folder name)")
+
+
 def build_parser() -> argparse.ArgumentParser:
+    from quartowrap import __version__
+
     parser = argparse.ArgumentParser(prog="quartowrap", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"quartowrap {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     _render_parser(sub)
+    _create_parser(sub)
+    check = sub.add_parser("check", help="is everything needed to render in place?")
+    check.add_argument("--project", type=Path, default=Path("."), help="project root")
     release = sub.add_parser("release", help="commit, tag and render a versioned release")
     release.add_argument("version", help="semantic version, e.g. 1.1.0")
     release.add_argument("--project", type=Path, default=Path("."))
@@ -203,6 +221,12 @@ def os_error_message(error: OSError) -> str:
     return head + "; nothing was published, the previous release is untouched"
 
 
+def _run_check(args: argparse.Namespace) -> int:
+    from quartowrap.commands.check import report, run_checks, themes_to_check
+
+    return report(run_checks(themes_to_check(args.project)))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     progress = Progress.for_environment()
@@ -214,6 +238,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _run_release(args, progress)
         if args.command == "diff":
             return _run_diff(args, progress)
+        if args.command == "create":
+            from quartowrap.commands.create import create_book
+
+            folder = create_book(args.directory, args.template, title=args.title)
+            progress.done(f"Created {folder} ({args.template} theme); next: cd {folder}")
+            return 0
+        if args.command == "check":
+            return _run_check(args)
         if args.command == "preview":
             from quartowrap.commands.preview import run_preview
 

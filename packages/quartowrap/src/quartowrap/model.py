@@ -111,6 +111,35 @@ class ExecuteOptions:
 
 
 @dataclass(frozen=True)
+class Theme:
+    """A house style: the folder that holds it and what its `theme.yml` declares.
+
+    Loaded by `project/theme.py`; the writers read their templates, stylesheets, CSL and
+    fonts from `root`, so an organisation restyles a book by copying a theme folder.
+    """
+
+    name: str
+    root: Path  # absolute path of the theme folder
+    metadata_key: str | None = None  # top-level YAML key with the house metadata (`kce`)
+    metadata_defaults: dict[str, Any] = field(default_factory=dict)
+    report_label: str | None = None  # "KCE Report {report-number}"
+    citation_series: str | None = None  # "KCE Reports {report-number}"
+    slug: str | None = None  # PDF file stem, e.g. "kce-report-{report-number}"
+    typst_template: str = "typst/template.typ"
+    typst_partials: tuple[str, ...] = ()  # files of the typst folder a book may replace
+    css: tuple[str, ...] = ()  # stylesheets in the theme's `html/` folder, linked after site.css
+    csl: str | None = None  # default citation style (a book's `csl:` wins)
+    fonts: str | None = None  # folder of font files the PDF may use (None: typst's own)
+    callouts: tuple[tuple[str, str], ...] = ()  # extra callout kinds and their titles
+    abbreviations: str | None = None  # CSV relative to the data directory
+    glossary: str | None = None
+    colophon: tuple[tuple[str, str], ...] = ()  # (metadata key, label), in order
+
+    def path(self, relative: str) -> Path:
+        return self.root / relative
+
+
+@dataclass(frozen=True)
 class BookConfig:
     """The merged project configuration (`_quarto.yml` + `_metadata.yml`), validated."""
 
@@ -126,7 +155,13 @@ class BookConfig:
     crossref: dict[str, Any] = field(default_factory=dict)  # Quarto crossref options
     execute: ExecuteOptions = field(default_factory=ExecuteOptions)
     formats: dict[str, dict[str, Any]] = field(default_factory=dict)  # "html", "pdf" options
-    kce: dict[str, Any] = field(default_factory=dict)  # house-style metadata (`kce:` block)
+    # The theme's house metadata: the block under the theme's `metadata-key` (`kce:`).
+    kce: dict[str, Any] = field(default_factory=dict)
+    # The theme (`quartowrap: theme:` / `theme-dir:`); None when a BookConfig is built in
+    # code: then `project.theme.theme_of` picks kce for a book with a `kce:` block.
+    theme: Theme | None = None
+    data_dir: Path | None = None  # `--data-dir` (None: <root>/data)
+    css: tuple[Path, ...] = ()  # the book's own stylesheets (Quarto's `css:`), absolute
     engine: EngineName = "auto"  # from `quartowrap: engine:` (Quarto's `engine:` is jupyter/knitr)
     output_dir: Path = Path("_output")  # relative to root
     metadata: dict[str, Any] = field(default_factory=dict)  # the whole merged mapping

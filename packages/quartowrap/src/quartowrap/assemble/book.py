@@ -39,10 +39,10 @@ from quartowrap.model import (
     XrefEntry,
 )
 from quartowrap.project.config import document_metadata
+from quartowrap.project.theme import theme_of
 
 STAGE_DIR = Path(__file__).resolve().parent
 FILTER_DIR = STAGE_DIR / "filters"
-DEFAULT_CSL = STAGE_DIR / "csl" / "vancouver-kce.csl"
 # Book-wide filters in the order they must run, all before citeproc (so that `@fig-x` is
 # a link before citeproc looks for bibliography keys): callouts first, because a heading
 # that opens a callout is its title and never a numbered section (as in Quarto).
@@ -219,12 +219,16 @@ def _chapter_div(
 
 
 def _book_meta(config: BookConfig) -> dict[str, Any]:
-    csl = config.csl or DEFAULT_CSL
+    theme = theme_of(config)
+    # the book's `csl:`, else the theme's, else pandoc's default (Chicago author-date, as Quarto)
+    csl = config.csl or (theme.path(theme.csl) if theme.csl else None)
     meta: dict[str, Any] = {
         "quartowrap-crossref": _meta_string(json.dumps(config.crossref or {}, default=str)),
-        "csl": _meta_string(str(csl)),
+        "quartowrap-callouts": _meta_string(json.dumps(dict(theme.callouts))),
         "link-citations": {"t": "MetaBool", "c": True},
     }
+    if csl is not None:
+        meta["csl"] = _meta_string(str(csl))
     if config.bibliography:
         meta["bibliography"] = {
             "t": "MetaList",

@@ -226,7 +226,7 @@ def _render_into(root: Path, job: EditionJob, out: Path) -> list[str]:
         jobs=job.jobs,
         params=options.params,
         kernels=_warm_pool(config, data_dir, job.jobs),
-        figure_fonts=single._figure_fonts(),
+        figure_fonts=single._figure_fonts(config),
     )
     book = single._render_embedded(config, options, out, job.version, executed, quiet)
     single._write_manifest(

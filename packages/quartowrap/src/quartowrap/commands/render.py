@@ -7,12 +7,14 @@ and only the release step is shared.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
 import shutil
+import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -31,6 +33,7 @@ from quartowrap.model import (
 )
 from quartowrap.progress import Progress
 from quartowrap.project.confine import resolved
+from quartowrap.project.theme import house_metadata, theme_of
 from quartowrap.publish.csv_safety import neutralise_formulas
 from quartowrap.publish.release import (
     build_epoch,
@@ -46,6 +49,7 @@ from quartowrap.publish.release import (
     write_checksums,
     write_manifest,
 )
+from quartowrap.writers.frontmatter import fill_text
 
 
 @dataclass
@@ -72,13 +76,90 @@ def resolve_engine(requested: EngineName | None, configured: EngineName) -> str:
 
 
 def book_slug(config: BookConfig) -> str:
-    """File-name stem of the PDF: `kce.slug`, else `kce-report-<number>`, else the title."""
-    if config.kce.get("slug"):
-        return str(config.kce["slug"])
-    number = config.kce.get("report-number")
-    if number:
-        return f"kce-report-{number}"
+    """File-name stem of the PDF: the metadata's `slug`, else the theme's (`kce-report-<number>`),
+    else the title."""
+    meta = house_metadata(config)
+    if meta.get("slug"):
+        return str(meta["slug"])
+    if meta.get("report-number"):
+        slug = fill_text(theme_of(config).slug, meta)
+        if slug:
+            return slug
     return re.sub(r"[^a-z0-9]+", "-", config.title.lower()).strip("-") or "book"
+
+
+_IMPORT = re.compile(r"^[ \t]*(?:from|import)[ \t]+([A-Za-z_]\w*)", re.M)
+
+
+def imported_packages(config: BookConfig, executed: Sequence[ExecutedChapter] = ()) -> list[str]:
+    """Distributions the book's chapters import, plus `quartowrap: manifest-packages:` —
+    what the release manifest records versions of.
+
+    Import lines are read from the chapters and from the project modules their kernels
+    imported (recorded by the engine), not parsed: this runs on every build and must cost
+    milliseconds.  Standard-library and project modules are left out."""
+    texts = [
+        (config.root / ref.source).read_text(encoding="utf-8", errors="replace")
+        for ref in config.chapters
+        if (config.root / ref.source).is_file()
+    ]
+    for module in sorted({m for c in executed for m in c.dependencies.modules}):
+        path = config.root / module
+        if path.is_file():
+            texts.append(path.read_text(encoding="utf-8", errors="replace"))
+    tops = {name for text in texts for name in _IMPORT.findall(text)}
+    tops = {
+        name
+        for name in tops
+        if name not in sys.stdlib_module_names
+        and not (config.root / name).is_dir()
+        and not (config.root / f"{name}.py").is_file()
+    }
+    options = config.metadata.get("quartowrap") or {}
+    extra = (options.get("manifest-packages") or []) if isinstance(options, dict) else []
+    return sorted(dict.fromkeys([*distributions_of(tops), *(str(name) for name in extra)]))
+
+
+def distributions_of(modules: set[str]) -> list[str]:
+    """The installed distributions that provide these top-level modules (unknown: left out).
+
+    By name first (pandas, numpy), then `top_level.txt` (yaml → PyYAML), then, only for what
+    is still missing, the file lists of distributions without one (sklearn → scikit-learn);
+    `importlib.metadata.packages_distributions()` reads every file list and costs 0.5 s."""
+    import importlib.util
+    from importlib import metadata
+
+    found: list[str] = []
+    missing: set[str] = set()
+    for module in sorted(modules):
+        try:
+            found.append(metadata.distribution(module).metadata["Name"])
+        except metadata.PackageNotFoundError:
+            with contextlib.suppress(ImportError, ValueError):
+                if importlib.util.find_spec(module) is not None:  # installed, not by that name
+                    missing.add(module)
+    if not missing:
+        return found
+    without_list = []
+    for dist in metadata.distributions():
+        listed = dist.read_text("top_level.txt")
+        if listed is None:
+            without_list.append(dist)
+        elif hits := missing & set(listed.split()):
+            found.append(dist.metadata["Name"])
+            missing -= hits
+    for dist in without_list:
+        if not missing:
+            break
+        record = dist.read_text("RECORD") or ""
+        tops = {
+            line.split("/", 1)[0].split(",", 1)[0].removesuffix(".py")
+            for line in record.splitlines()
+        }
+        if hits := missing & tops:
+            found.append(dist.metadata["Name"])
+            missing -= hits
+    return found
 
 
 def _select_chapters(config: BookConfig, chapter: Path | None) -> tuple[ChapterRef, ...]:
@@ -112,6 +193,8 @@ def render_project(
     data_dir = resolved(options.data_dir) if options.data_dir else None  # loops: ConfigError
     if data_dir is not None and not data_dir.is_dir():
         raise BuildError(f"--data-dir {options.data_dir}: no such directory")
+    if data_dir is not None:  # the front matter reads the theme's glossary from the data dir
+        config = replace(config, data_dir=data_dir)
     progress.start(f"Rendering {config.title} {version} ({engine} engine)")
     integrity.drain_warnings()  # nothing left over from an earlier build in this process
     executed: list[ExecutedChapter] = []
@@ -179,11 +262,14 @@ def render_project(
     return RenderResult(release_dir, version, engine, warnings, seconds, executed)
 
 
-def _figure_fonts() -> tuple[Path, ...]:
-    """The PDF writer's font files: figures set their text in them, so it matches the page."""
-    from quartowrap.writers.typst.pdf import FONT_DIR
-
-    return tuple(sorted(p for p in FONT_DIR.iterdir() if p.suffix.lower() in {".otf", ".ttf"}))
+def _figure_fonts(config: BookConfig) -> tuple[Path, ...]:
+    """The theme's font files (the PDF's): figures set their text in them, so it matches the
+    page; a theme without fonts of its own leaves matplotlib's default."""
+    theme = theme_of(config)
+    if not theme.fonts:
+        return ()
+    folder = theme.path(theme.fonts)
+    return tuple(sorted(p for p in folder.iterdir() if p.suffix.lower() in {".otf", ".ttf"}))
 
 
 def _execute(
@@ -211,7 +297,7 @@ def _execute(
             jobs=options.jobs,
             on_progress=progress.chapter,
             params=options.params,
-            figure_fonts=_figure_fonts(),
+            figure_fonts=_figure_fonts(book),
         )
 
     if options.chapter is None:
@@ -465,8 +551,10 @@ def _write_manifest(
             "data_files": data_files,
             "tables": tables,
             "figures": figures,
-            "report_number": config.kce.get("report-number"),
+            "report_number": house_metadata(config).get("report-number"),
+            "theme": theme_of(config).name,
         },
+        packages=imported_packages(config, executed),
     )
     write_checksums(staging)
 

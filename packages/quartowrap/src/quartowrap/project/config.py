@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -21,10 +21,11 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from quartowrap.errors import ConfigError
-from quartowrap.model import BookConfig, ChapterRef, ExecuteOptions, SourceLocation
+from quartowrap.model import BookConfig, ChapterRef, ExecuteOptions, SourceLocation, Theme
 from quartowrap.project.confine import confine
 from quartowrap.project.dates import format_date
 from quartowrap.project.language import localised_crossref
+from quartowrap.project.theme import theme_from_metadata
 
 PROJECT_FILE = "_quarto.yml"
 METADATA_FILE = "_metadata.yml"
@@ -312,6 +313,10 @@ class QuartowrapModel(_Model):
     """Our own settings, under a key of our own so they never collide with Quarto's."""
 
     engine: Literal["auto", "embedded", "quarto"] | None = None
+    theme: str | None = None  # a built-in theme (project/theme.py, docs/themes.md)
+    theme_dir: str | None = Field(None, alias="theme-dir")  # or a theme folder in the project
+    # recorded in manifest.json besides the packages the chapters import
+    manifest_packages: list[str] | None = Field(None, alias="manifest-packages")
 
 
 class RootModel(CellDefaults):
@@ -345,7 +350,7 @@ class RootModel(CellDefaults):
     engine: Literal["jupyter", "markdown", "knitr", "julia"] | None = None
     quartowrap: QuartowrapModel | None = None
     format: str | dict[str, FormatOptions] | None = None
-    kce: dict[str, Any] | None = None
+    kce: dict[str, Any] | None = None  # the KCE theme's metadata (project/theme.py)
     toc: bool | None = None
     toc_depth: int | None = Field(None, alias="toc-depth")
     toc_title: str | None = Field(None, alias="toc-title")
@@ -391,7 +396,7 @@ class RootModel(CellDefaults):
     lightbox: bool | Literal["auto"] | dict[str, Any] | None = None
     page_layout: Literal["article", "full", "custom"] | None = Field(None, alias="page-layout")
     theme: str | list[str] | dict[str, Any] | None = None
-    css: str | list[str] | None = None
+    css: str | list[str] | None = None  # honoured: linked after the theme's stylesheet
     mainfont: str | None = None
     monofont: str | None = None
     fontsize: str | int | float | None = None
@@ -419,9 +424,15 @@ class RootModel(CellDefaults):
     keep_md: bool | None = Field(None, alias="keep-md")
 
 
-def _check_schema(doc: YamlDocument, *, allow_extra: bool = False) -> None:
-    """Validate one file's mapping; the first problem becomes a ConfigError at its line."""
+def _check_schema(
+    doc: YamlDocument, *, allow_extra: bool = False, theme_key: str | None = None
+) -> None:
+    """Validate one file's mapping; the first problem becomes a ConfigError at its line.
+
+    `theme_key`: the metadata key the book's theme reads (its own schema validates it)."""
     data = doc.data
+    if theme_key and theme_key not in RootModel.model_fields:
+        data = {k: v for k, v in data.items() if k != theme_key}
     if allow_extra:
         known = {f.alias or name for name, f in RootModel.model_fields.items()}
         data = {k: v for k, v in data.items() if k in known}
@@ -491,6 +502,7 @@ class ProjectFiles:
     root: Path
     merged: dict[str, Any]
     docs: tuple[YamlDocument, ...]
+    theme: Theme | None = None  # `quartowrap: theme:` / `theme-dir:` (project/theme.py)
 
     @property
     def type(self) -> str:
@@ -512,23 +524,26 @@ def read_project(root: Path) -> ProjectFiles:
     if not project_file.is_file():
         raise ConfigError(f"no {PROJECT_FILE} in {root}")
     project = read_yaml_file(project_file, root)
-    _check_schema(project)
     docs = [project]
     metadata_file = root / METADATA_FILE
     if metadata_file.is_file():
-        meta = read_yaml_file(metadata_file, root)
-        _check_schema(meta)
-        docs.append(meta)
+        docs.append(read_yaml_file(metadata_file, root))
     merged: dict[str, Any] = {}
     for doc in docs:
         merged = merge_metadata(merged, doc.data)
-    return ProjectFiles(root, merged, tuple(docs))
+    files = ProjectFiles(root, merged, tuple(docs))
+    # the theme first: its metadata key (e.g. `acme:`) is valid in these files
+    theme = theme_from_metadata(root, merged, files.where("quartowrap"))
+    for doc in docs:
+        _check_schema(doc, theme_key=theme.metadata_key)
+    return ProjectFiles(root, merged, tuple(docs), theme)
 
 
 def load_book_config(root: Path) -> BookConfig:
     """Read, merge and validate the book project in `root`."""
     files = read_project(root)
     root, merged, where = files.root, files.merged, files.where
+    theme = files.theme or theme_from_metadata(root, merged, where("quartowrap"))
     project_opts = merged.get("project") or {}
     if files.type != "book":
         raise ConfigError(
@@ -568,11 +583,33 @@ def load_book_config(root: Path) -> BookConfig:
         crossref=localised_crossref(merged),
         execute=execute,
         formats=formats,
-        kce=dict(merged.get("kce") or {}),
+        kce=dict(merged.get(theme.metadata_key) or {}) if theme.metadata_key else {},
+        theme=theme,
+        css=_stylesheets(root, merged, where),
         engine=(merged.get("quartowrap") or {}).get("engine") or "auto",
         output_dir=Path(project_opts.get("output-dir") or "_output"),
         metadata=merged,
     )
+
+
+def _stylesheets(
+    root: Path, merged: dict[str, Any], where: Callable[..., SourceLocation]
+) -> tuple[Path, ...]:
+    """Quarto's `css:` (top level or under `format: html:`): files inside the project."""
+    html = (
+        (merged.get("format") or {}).get("html") if isinstance(merged.get("format"), dict) else None
+    )
+    names = _as_list(merged.get("css")) + _as_list(
+        html.get("css") if isinstance(html, dict) else None
+    )
+    paths = []
+    for name in names:
+        path = _existing(root, str(name), where("css"))
+        if not path.is_relative_to(root):
+            raise ConfigError(f"css: {name} is outside the project", where("css"))
+        if path not in paths:
+            paths.append(path)
+    return tuple(paths)
 
 
 def _existing(root: Path, rel: str, location: SourceLocation) -> Path:

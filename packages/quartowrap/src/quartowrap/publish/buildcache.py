@@ -20,6 +20,8 @@ from typing import Any
 
 from quartowrap.integrity import note, sha256_bytes
 from quartowrap.model import BookConfig, ExecutedChapter
+from quartowrap.project.theme import theme_of
+from quartowrap.writers.frontmatter import front_matter_files
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent  # the whole renderer package
 RECORDS = Path(".quartowrap") / "builds"
@@ -55,9 +57,13 @@ def _config_files(config: BookConfig) -> list[Path]:
     named = [root / "_quarto.yml", root / "_metadata.yml", *config.bibliography]
     if config.csl:
         named.append(config.csl)
-    for key in ("abbreviations", "glossary"):
-        value = config.kce.get(key)
-        named.append(root / value if value else root / "data" / "glossary" / f"{key}.csv")
+    named += front_matter_files(config)
+    named += list(config.css)
+    theme = theme_of(config)
+    if not theme.root.is_relative_to(PACKAGE_DIR):  # a theme-dir: its files are inputs
+        named += sorted(p for p in theme.root.rglob("*") if p.is_file())
+    partials = (config.formats.get("typst") or {}).get("template-partials") or []
+    named += [root / str(p) for p in ([partials] if isinstance(partials, str) else partials)]
     return named
 
 

@@ -29,16 +29,10 @@ from typing import Any
 from quartowrap.errors import BuildError
 from quartowrap.publish.stale import remove_stale_staging, staging_prefix
 
+# The renderer's own tools; the packages a book's chapters import are added per build
+# (commands/render.py), as are those the book lists under `quartowrap: manifest-packages:`.
 MANIFEST_PACKAGES = (
-    "kce-report-kit",
-    "pandas",
-    "numpy",
-    "scipy",
-    "statsmodels",
-    "scikit-learn",
-    "networkx",
-    "matplotlib",
-    "seaborn",
+    "quartowrap",
     "ipykernel",
     "jupyter_client",
     "pypandoc-binary",
@@ -136,13 +130,15 @@ def package_versions(names: Iterable[str] = MANIFEST_PACKAGES) -> dict[str, str]
     return versions
 
 
-def write_manifest(release_dir: Path, fields: dict[str, Any]) -> Path:
-    """Write manifest.json: what this release was built from, sorted for stable bytes."""
+def write_manifest(release_dir: Path, fields: dict[str, Any], packages: Iterable[str] = ()) -> Path:
+    """Write manifest.json: what this release was built from, sorted for stable bytes.
+
+    `packages`: distributions the book used, recorded with the renderer's own."""
     manifest = {
         **fields,
         "python": platform.python_version(),
         "implementation": sys.implementation.name,
-        "packages": package_versions(),
+        "packages": package_versions(dict.fromkeys([*MANIFEST_PACKAGES, *packages])),
     }
     path = release_dir / "manifest.json"
     path.write_text(json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n")

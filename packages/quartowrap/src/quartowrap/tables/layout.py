@@ -22,7 +22,7 @@ from quartowrap.tables.model import Align, Row, Table
 from quartowrap.tables.pandoc import glue_text
 
 CHAR_PT = 3.9  # average advance of the table font (Source Sans 3, 8.5pt, bold head)
-INSET_PT = 8  # horizontal cell inset (4pt each side, see kce.typ)
+INSET_PT = 8  # horizontal cell inset (4pt each side, see the themes' typst definitions)
 SHORT_LABEL = 16
 LONG_CELL = 50
 LINE_PT, ROW_PT, WRAP_MARGIN = 10.5, 7, 1.25

@@ -5,7 +5,7 @@ The frame (`#figure(table(columns, align, table.header(...), ...))`) is written 
 a pandoc inline between the raw pieces, so pandoc's typst writer escapes it (`#`, `$`, `*`,
 `<`, `@`). Group rows are level-2 table headers (typst keeps them with their first row);
 number cells never wrap (no-break spaces); a numbered table's header starts with the
-"Table N (continued)" row of the template (`kce-continued`).
+"Table N (continued)" row of the template (`qw-continued`).
 """
 
 from __future__ import annotations
@@ -133,8 +133,8 @@ def to_blocks(
     out.append(_raw(f"    table.header(table.cell(colspan: {table.ncols})["))
     marker: list[Node] | None = None
     if numbered:
-        out.append(_raw(f"#kce-continued({typst_string(xref_label or '')}, {typst_string(ident)})"))
-        marker = [_raw(f"#kce-table-start({typst_string(ident)});")]
+        out.append(_raw(f"#qw-continued({typst_string(xref_label or '')}, {typst_string(ident)})"))
+        marker = [_raw(f"#qw-table-start({typst_string(ident)});")]
     out.append(_raw("], "))
     for k, row in enumerate(table.head):
         out += _row(row, layout, width_pt, strong=k > 0)

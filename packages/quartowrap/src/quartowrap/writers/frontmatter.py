@@ -1,11 +1,14 @@
-"""KCE front matter (cover, colophon, foreword, key messages, lists, abbreviations, glossary).
+"""Front matter (cover, colophon, foreword, key messages, lists, abbreviations, glossary).
 
-Built once from the `kce:` block of `_quarto.yml`, the assembled book's cross-reference index
-and `data/glossary/*.csv`, as plain dataclasses of strings, so the HTML site and the typst
-PDF render the same content and cannot disagree about it.
+Built once from the theme's metadata block of `_quarto.yml` (`kce:` for the KCE theme; see
+`project/theme.py`), the assembled book's cross-reference index and the theme's glossary
+CSVs in the data directory, as plain dataclasses of strings, so the HTML site and the typst
+PDF render the same content and cannot disagree about it.  What is house style — the
+colophon rows and their labels, the report label ("KCE Report 359"), the series line of the
+citation, the publisher — comes from the theme's `theme.yml`, not from this module.
 
 Where the pieces come from (decision):
-* cover and colophon: `kce:` metadata (plus the book's title, subtitle, authors and date);
+* cover and colophon: the metadata block (plus the book's title, subtitle, authors and date);
 * foreword and key messages: `kce: foreword:` (markdown text) and `kce: key-messages:`
   (a list of markdown items); when those keys are absent, from a section of the book whose
   heading has the id `foreword` / `key-messages` (e.g. `## Key messages {.unnumbered}` in
@@ -13,7 +16,8 @@ Where the pieces come from (decision):
   that section's first list.  Such sections are named in `FrontMatter.lifted_sections`;
   the PDF moves them into the front matter instead of printing them twice;
 * lists of figures and tables: the book's cross-reference index (`AssembledBook.xrefs`);
-* abbreviations and glossary: CSV files (paths overridable in `kce:`).
+* abbreviations and glossary: CSV files named by the theme, in the data directory (`--data-dir`,
+  else `data/`); `abbreviations:` / `glossary:` in the metadata name other project files.
 
 Fields holding markdown say so (`*_md`); every other string is plain text that writers must
 print literally.
@@ -34,13 +38,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from quartowrap.assemble.book import run_pandoc
 from quartowrap.errors import ConfigError
-from quartowrap.model import AssembledBook, BookConfig, SourceLocation
+from quartowrap.model import AssembledBook, BookConfig, SourceLocation, Theme
+from quartowrap.project.theme import house_metadata, theme_of
 
-ABBREVIATIONS_CSV = Path("data/glossary/abbreviations.csv")
-GLOSSARY_CSV = Path("data/glossary/glossary.csv")
-
-
-# --- the `kce:` block --------------------------------------------------------------------------
+# --- the theme's metadata block (`kce:`) -------------------------------------------------------
 
 
 class Person(BaseModel):
@@ -93,8 +94,11 @@ def _people(value: object) -> object:
     return [{"name": v} if isinstance(v, str) else v for v in value]  # type: ignore[union-attr]
 
 
-class KceMetadata(BaseModel):
-    """Schema of the `kce:` block (YAML keys in kebab-case)."""
+class ReportMetadata(BaseModel):
+    """Schema of a theme's metadata block, e.g. `kce:` (YAML keys in kebab-case).
+
+    The keys a report series needs (number, series, colophon people and fields); a theme
+    chooses which of them it shows (`colophon:` in theme.yml) and their defaults."""
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
@@ -124,8 +128,8 @@ class KceMetadata(BaseModel):
     licence: str | None = None
     slug: str | None = None  # file name stem of the release PDF (render.py)
     chapter_authors: dict[str, str] = Field(default_factory=dict, alias="chapter-authors")
-    publisher: str = "Belgian Health Care Knowledge Centre (KCE)"
-    publisher_place: str = Field("Brussels", alias="publisher-place")
+    publisher: str | None = None  # default from the theme (`metadata-defaults:`)
+    publisher_place: str | None = Field(None, alias="publisher-place")
     foreword: str | None = None
     foreword_signatories: list[str] = Field(default_factory=list, alias="foreword-signatories")
     key_messages: list[str] = Field(default_factory=list, alias="key-messages")
@@ -150,30 +154,35 @@ class KceMetadata(BaseModel):
         return [value] if isinstance(value, str) else value
 
 
+KceMetadata = ReportMetadata  # the name of the schema when KCE was the only house style
+
+
 def _field_alias(name: str) -> str:
-    field = KceMetadata.model_fields.get(name)
+    field = ReportMetadata.model_fields.get(name)
     return field.alias if field and field.alias else name
 
 
-def validate_kce(data: object, source: Path = Path("_quarto.yml")) -> KceMetadata:
-    """Validate the `kce:` block; every problem names its key (`kce.report-number`)."""
+def validate_kce(
+    data: object, source: Path = Path("_quarto.yml"), key: str = "kce"
+) -> ReportMetadata:
+    """Validate a theme's metadata block; every problem names its key (`kce.report-number`)."""
     if not isinstance(data, dict):
         raise ConfigError(
-            "kce: must be a mapping of house-style metadata", SourceLocation(source, 1)
+            f"{key}: must be a mapping of house-style metadata", SourceLocation(source, 1)
         )
     try:
-        return KceMetadata.model_validate(data)
+        return ReportMetadata.model_validate(data)
     except ValidationError as exc:
         problems = []
         for err in exc.errors():
             loc = [str(p) for p in err["loc"]]
             if loc:
                 loc[0] = _field_alias(loc[0])
-            key = ".".join(["kce", *loc])
+            name = ".".join([key, *loc])
             reason = "required key is missing" if err["type"] == "missing" else err["msg"]
-            problems.append(f"{key}: {reason}")
+            problems.append(f"{name}: {reason}")
         raise ConfigError(
-            f"invalid kce metadata in {source.as_posix()}: " + "; ".join(problems)
+            f"invalid {key} metadata in {source.as_posix()}: " + "; ".join(problems)
         ) from None
 
 
@@ -272,13 +281,13 @@ def _read_csv(path: Path, display: Path, columns: Sequence[str]) -> list[dict[st
     return rows
 
 
-def load_abbreviations(root: Path, relpath: Path = ABBREVIATIONS_CSV) -> tuple[Abbreviation, ...]:
+def load_abbreviations(root: Path, relpath: Path) -> tuple[Abbreviation, ...]:
     rows = _read_csv(root / relpath, relpath, ("abbreviation", "expansion"))
     items = [Abbreviation(r["abbreviation"], r["expansion"]) for r in rows]
     return tuple(sorted(items, key=lambda a: (a.abbreviation.casefold(), a.abbreviation)))
 
 
-def load_glossary(root: Path, relpath: Path = GLOSSARY_CSV) -> tuple[GlossaryEntry, ...]:
+def load_glossary(root: Path, relpath: Path) -> tuple[GlossaryEntry, ...]:
     rows = _read_csv(root / relpath, relpath, ("term", "definition"))
     items = [GlossaryEntry(r["term"], r["definition"]) for r in rows]
     return tuple(sorted(items, key=lambda g: g.term.casefold()))
@@ -289,17 +298,50 @@ def _plain_year(config: BookConfig) -> str:
     return match.group(0) if match else ""
 
 
-def _year(config: BookConfig, kce: KceMetadata) -> str:
+def _year(config: BookConfig, kce: ReportMetadata, key: str = "kce") -> str:
     if kce.year:
         return kce.year
     match = re.search(r"\d{4}", config.date or "")
     if not match:
-        raise ConfigError("kce.year: required key is missing (and book.date has no year)")
+        raise ConfigError(f"{key}.year: required key is missing (and book.date has no year)")
     return match.group(0)
 
 
-def how_to_cite(config: BookConfig, kce: KceMetadata, authors: Sequence[Person], year: str) -> str:
-    """The KCE "How to refer to this document" line, Vancouver style, from the metadata."""
+def fill(template: str | None, meta: ReportMetadata) -> str:
+    """A theme text such as "KCE Report {report-number}" filled from the metadata."""
+    if not meta.report_number:
+        return ""
+    values = {
+        (f.alias or name): getattr(meta, name)
+        for name, f in ReportMetadata.model_fields.items()
+        if isinstance(getattr(meta, name), str)
+    }
+    return fill_text(template, values)
+
+
+def fill_text(template: str | None, values: dict[str, Any]) -> str:
+    """`{key}` in a theme text replaced by the metadata value ("" when the key is absent)."""
+    if not template:
+        return ""
+    return re.sub(r"\{([\w-]+)\}", lambda m: str(values.get(m.group(1)) or ""), template)
+
+
+def report_label(config: BookConfig) -> str | None:
+    """The theme's report label for this book ("KCE Report 359"), None for a plain book."""
+    meta = house_metadata(config)
+    if not meta.get("report-number"):
+        return None
+    return fill_text(theme_of(config).report_label, meta) or None
+
+
+def how_to_cite(
+    config: BookConfig,
+    kce: ReportMetadata,
+    authors: Sequence[Person],
+    year: str,
+    theme: Theme,
+) -> str:
+    """The "How to refer to this document" line, Vancouver style, from the metadata."""
     names = ", ".join(p.citation_name() for p in authors)
     title = config.title + (f": {config.subtitle}" if config.subtitle else "")
     series = kce.series + (f" ({kce.series_abbreviation})" if kce.series_abbreviation else "")
@@ -313,12 +355,14 @@ def how_to_cite(config: BookConfig, kce: KceMetadata, authors: Sequence[Person],
             )
             if p
         )
+    publisher = ": ".join(p for p in (kce.publisher_place, kce.publisher) if p)
+    citation_series = fill(theme.citation_series, kce)
     parts = [
         f"{names}." if names else "",
         f"{title.rstrip('.')}.",
         f"{series}.",
-        f"{kce.publisher_place}: {kce.publisher}. {year}.",
-        f"KCE Reports {kce.report_number}.",
+        f"{publisher}. {year}." if publisher else f"{year}.",
+        f"{citation_series}." if citation_series else "",
         f"{kce.legal_depot}." if kce.legal_depot else "",
     ]
     return " ".join(p for p in parts if p)
@@ -328,58 +372,49 @@ def _people_value(people: Sequence[Person]) -> tuple[str, ...]:
     return tuple(p.display() for p in people)
 
 
+def _metadata_value(meta: ReportMetadata, key: str) -> tuple[tuple[str, ...], bool]:
+    """(values, is_list) of a metadata key for a colophon row; unknown keys are empty."""
+    name = key.replace("-", "_")
+    value = getattr(meta, name, None) if name in ReportMetadata.model_fields else None
+    if value is None:
+        return (), False
+    if isinstance(value, list):
+        items = [v.display() if isinstance(v, Person) else str(v) for v in value]
+        return tuple(items), name not in {"disclaimer"}
+    return (str(value),), False
+
+
 def _colophon(
     config: BookConfig,
-    kce: KceMetadata,
+    kce: ReportMetadata,
     authors: Sequence[Person],
     citation: str,
     version: str | None,
     commit: str | None,
+    rows_wanted: Sequence[tuple[str, str]],
 ) -> tuple[ColophonField, ...]:
-    """Colophon rows in the order of the design (§5); absent optional fields are left out."""
+    """Colophon rows in the theme's order (`colophon:` in theme.yml); empty rows left out."""
     title = config.title + (f" – {config.subtitle}" if config.subtitle else "")
     version_text = version or config.version
     if version_text and commit:
         version_text = f"{version_text} (build {commit[:12]})"
-    rows: list[tuple[str, str, tuple[str, ...], Literal["list", "text"]]] = [
-        ("title", "Title", (title,), "text"),
-        ("authors", "Authors", _people_value(authors), "list"),
-        (
-            "project-facilitator",
-            "Project facilitator",
-            _people_value(kce.project_facilitator),
-            "list",
-        ),
-        ("senior-supervisor", "Senior supervisor", _people_value(kce.senior_supervisor), "list"),
-        ("reviewers", "Reviewers", _people_value(kce.reviewers), "list"),
-        ("external-experts", "External experts", _people_value(kce.external_experts), "list"),
-        (
-            "external-validators",
-            "External validators",
-            _people_value(kce.external_validators),
-            "list",
-        ),
-        ("acknowledgements", "Acknowledgements", (kce.acknowledgements or "",), "text"),
-        ("reported-interests", "Reported interests", (kce.reported_interests or "",), "text"),
-        ("layout", "Layout", (kce.layout or "",), "text"),
-        ("disclaimer", "Disclaimer", tuple(kce.disclaimer), "text"),
-        ("publication-date", "Publication date", (kce.publication_date or "",), "text"),
-        ("domain", "Domain", (kce.domain or "",), "text"),
-        ("mesh", "MeSH", tuple(kce.mesh), "list"),
-        ("nlm-classification", "NLM Classification", (kce.nlm_classification or "",), "text"),
-        ("language", "Language", (kce.language or "",), "text"),
-        ("format", "Format", (kce.format or "",), "text"),
-        ("legal-depot", "Legal depot", (kce.legal_depot or "",), "text"),
-        ("copyright", "Copyright", (kce.copyright or "",), "text"),
-        ("licence", "Licence", (kce.licence or "",), "text"),
-        ("how-to-cite", "How to refer to this document", (citation,), "text"),
-        ("version", "Version", (version_text or "",), "text"),
-    ]
-    return tuple(
-        ColophonField(key, label, tuple(v for v in value if v), kind)
-        for key, label, value, kind in rows
-        if any(value)
-    )
+    computed: dict[str, tuple[tuple[str, ...], Literal["list", "text"]]] = {
+        "title": ((title,), "text"),
+        "authors": (_people_value(authors), "list"),
+        "how-to-cite": ((citation,), "text"),
+        "version": ((version_text or "",), "text"),
+    }
+    rows: list[ColophonField] = []
+    for key, label in rows_wanted:
+        if key in computed:
+            value, kind = computed[key]
+        else:
+            value, is_list = _metadata_value(kce, key)
+            kind = "list" if is_list else "text"
+        value = tuple(v for v in value if v)
+        if value:
+            rows.append(ColophonField(key, label, value, kind))
+    return tuple(rows)
 
 
 LIFTABLE = ("foreword", "key-messages")
@@ -436,7 +471,7 @@ def _to_markdown(pieces: list[list[dict[str, Any]]], api: list[int]) -> list[str
 
 
 def _lift(
-    book: AssembledBook, kce: KceMetadata
+    book: AssembledBook, kce: ReportMetadata
 ) -> tuple[str | None, tuple[str, ...], tuple[str, ...]]:
     """Foreword and key messages: from `kce:` when given, else from sections of the book."""
     foreword, messages = kce.foreword, tuple(kce.key_messages)
@@ -469,23 +504,64 @@ def _entries(book: AssembledBook, kind: str) -> tuple[ListEntry, ...]:
     )
 
 
+def data_directory(config: BookConfig) -> Path:
+    """The build's data directory: `--data-dir`, else the project's `data/`."""
+    return config.data_dir or config.root / "data"
+
+
+def _lists(
+    config: BookConfig, kce: ReportMetadata, theme: Theme
+) -> tuple[tuple[Abbreviation, ...], tuple[GlossaryEntry, ...]]:
+    """Abbreviations and glossary: a file the metadata names must exist (project-relative);
+    the theme's default files (in the data directory) are optional — no list without them."""
+    data = data_directory(config)
+    abbreviations: tuple[Abbreviation, ...] = ()
+    if kce.abbreviations:
+        abbreviations = load_abbreviations(config.root, Path(kce.abbreviations))
+    elif theme.abbreviations and (data / theme.abbreviations).is_file():
+        abbreviations = load_abbreviations(data, Path(theme.abbreviations))
+    glossary: tuple[GlossaryEntry, ...] = ()
+    if kce.glossary:
+        glossary = load_glossary(config.root, Path(kce.glossary))
+    elif theme.glossary and (data / theme.glossary).is_file():
+        glossary = load_glossary(data, Path(theme.glossary))
+    return abbreviations, glossary
+
+
+def front_matter_files(config: BookConfig) -> list[Path]:
+    """Every file the front matter may read (for the build fingerprint)."""
+    theme = theme_of(config)
+    meta = house_metadata(config)
+    data = data_directory(config)
+    files = []
+    for key, default in (("abbreviations", theme.abbreviations), ("glossary", theme.glossary)):
+        if meta.get(key):
+            files.append(config.root / str(meta[key]))
+        elif default:
+            files.append(data / default)
+    return files
+
+
 def build_front_matter(
     book: AssembledBook, *, version: str | None = None, commit: str | None = None
 ) -> FrontMatter:
-    """Front matter for `book`; invalid `kce:` metadata raises ConfigError.
+    """Front matter for `book`; invalid theme metadata raises ConfigError.
 
-    A plain Quarto book (no `kce:` block) gets a neutral cover and colophon built from
-    `book:` alone, so any valid Quarto book renders.
+    A plain Quarto book (default theme, or no metadata block) gets a neutral cover and
+    colophon built from `book:` alone, so any valid Quarto book renders.
     """
     config = book.config
-    plain = not config.kce
+    theme = theme_of(config)
+    data = house_metadata(config)
+    plain = not data
     kce = validate_kce(
-        {"report-number": "", "series": "", "short-title": config.title} if plain else config.kce
+        {"report-number": "", "series": "", "short-title": config.title} if plain else data,
+        key=theme.metadata_key or "kce",
     )
     authors = kce.authors or [Person(name=a) for a in config.authors]
-    year = _year(config, kce) if not plain else _plain_year(config)
-    citation = how_to_cite(config, kce, authors, year)
-    report_label = f"KCE Report {kce.report_number}" if kce.report_number else ""
+    year = _year(config, kce, theme.metadata_key or "kce") if not plain else _plain_year(config)
+    citation = how_to_cite(config, kce, authors, year, theme)
+    report_label = fill(theme.report_label, kce)
     cover = Cover(
         series=kce.series,
         report_label=report_label,
@@ -496,21 +572,13 @@ def build_front_matter(
         year=year,
         version=version or config.version,
     )
-    # A path named in `kce:` must exist; the default files are optional (no list then).
-    abbreviations: tuple[Abbreviation, ...] = ()
-    if kce.abbreviations or (config.root / ABBREVIATIONS_CSV).is_file():
-        abbreviations = load_abbreviations(
-            config.root, Path(kce.abbreviations) if kce.abbreviations else ABBREVIATIONS_CSV
-        )
-    glossary: tuple[GlossaryEntry, ...] = ()
-    if kce.glossary or (config.root / GLOSSARY_CSV).is_file():
-        glossary = load_glossary(config.root, Path(kce.glossary) if kce.glossary else GLOSSARY_CSV)
+    abbreviations, glossary = _lists(config, kce, theme)
     foreword, key_messages, lifted = _lift(book, kce)
     return FrontMatter(
         cover=cover,
         short_title=kce.short_title,
         running_header=report_label,
-        colophon=_colophon(config, kce, authors, citation, version, commit),
+        colophon=_colophon(config, kce, authors, citation, version, commit, theme.colophon),
         how_to_cite=citation,
         foreword_md=foreword,
         foreword_signatories=tuple(kce.foreword_signatories),

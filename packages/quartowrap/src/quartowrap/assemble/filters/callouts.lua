@@ -1,8 +1,9 @@
 --[[
 callouts.lua -- Quarto callouts in one writer-neutral shape.
 
-`::: {.callout-note}` (and -tip, -important, -warning, -caution) plus the KCE
-`::: {.callout-key-findings}` box become
+`::: {.callout-note}` (and -tip, -important, -warning, -caution) plus the kinds
+the book's theme adds (metadata `quartowrap-callouts`, a JSON object kind -> default
+title; the KCE theme adds `::: {.callout-key-findings}`) become
 
   Div(id, classes = {"callout", "callout-<type>", ...original classes},
       attributes = {callout-type = <type>, callout-title = <plain title>, ...})
@@ -11,7 +12,7 @@ callouts.lua -- Quarto callouts in one writer-neutral shape.
 
 The title comes, as in Quarto, from the `title` attribute, else from a leading
 heading inside the callout (which is then removed from the body), else from
-the type's default ("Note", ..., "Key findings").  Both the HTML and the typst
+the type's default ("Note", ..., or the theme's title).  Both the HTML and the typst
 writers style this one structure, so the two outputs cannot drift apart.
 
 Quarto's presentation options are kept for the writers:
@@ -30,8 +31,32 @@ local DEFAULT_TITLES = {
   important = "Important",
   warning = "Warning",
   caution = "Caution",
-  ["key-findings"] = "Key findings",
 }
+
+-- Kinds added by the theme (see assemble/book.py `_book_meta`).
+local function theme_callouts(meta)
+  local value = meta["quartowrap-callouts"]
+  if value == nil then
+    return nil
+  end
+  local extra = pandoc.json.decode(stringify(value), false)
+  for kind, title in pairs(extra) do
+    DEFAULT_TITLES[kind] = title
+  end
+  meta["quartowrap-callouts"] = nil -- internal: not left in the book's metadata
+  return meta
+end
+
+local function words(text)
+  local inlines = pandoc.Inlines({})
+  for word in text:gmatch("%S+") do
+    if #inlines > 0 then
+      inlines:insert(pandoc.Space())
+    end
+    inlines:insert(pandoc.Str(word))
+  end
+  return inlines
+end
 
 local APPEARANCES = { default = true, simple = true, minimal = true }
 
@@ -45,7 +70,7 @@ local function callout_type(div)
   return nil
 end
 
-function Div(div)
+local function Div(div)
   if div.classes:includes("callout") and div.attributes["callout-type"] then
     return nil -- already processed
   end
@@ -64,10 +89,7 @@ function Div(div)
     body:remove(1)
   else
     titled = false
-    title = pandoc.Inlines({ pandoc.Str(DEFAULT_TITLES[kind]) })
-    if kind == "key-findings" then
-      title = pandoc.Inlines({ pandoc.Str("Key"), pandoc.Space(), pandoc.Str("findings") })
-    end
+    title = words(DEFAULT_TITLES[kind])
   end
   local classes = pandoc.List({ "callout" })
   for _, class in ipairs(div.classes) do
@@ -102,3 +124,5 @@ function Div(div)
     pandoc.Div(body, pandoc.Attr("", { "callout-body" })),
   }, pandoc.Attr(div.identifier, classes, attributes))
 end
+
+return { { Meta = theme_callouts }, { Div = Div } }

@@ -13,6 +13,7 @@ from markupsafe import Markup
 
 from quartowrap.model import AssembledBook, AssembledChapter, FigureOutput, TableOutput
 from quartowrap.project.confine import confine, line_of
+from quartowrap.project.theme import theme_of
 from quartowrap.writers.html.pandoc_ast import (
     _INTERNAL_KV,
     Node,
@@ -33,7 +34,6 @@ CALLOUT_TITLES = {
     "important": "Important",
     "warning": "Warning",
     "caution": "Caution",
-    "key-findings": "Key findings",
 }
 
 
@@ -119,8 +119,8 @@ def _download_links(links: list[tuple[str, str]]) -> Node:
     return _raw_html(f'<p class="downloads">{items}</p>')
 
 
-def _callout(node: Node) -> Node | None:
-    """Quarto callout Div -> titled box (`callout-key-findings` is the KCE box)."""
+def _callout(node: Node, titles: dict[str, str] = CALLOUT_TITLES) -> Node | None:
+    """Quarto callout Div -> titled box; `titles`: the kinds known (Quarto's and the theme's)."""
     attr, blocks = node["c"]
     if "callout" in attr[1] and _kv(attr, "callout-type"):
         # already shaped by filters/callouts.lua: announce it to screen readers, fold it
@@ -129,11 +129,9 @@ def _callout(node: Node) -> Node | None:
         return _collapsible(
             {"t": "Div", "c": [[attr[0], attr[1], [*attr[2], ["role", "note"]]], blocks]}
         )
-    kinds = [
-        c[len("callout-") :]
-        for c in attr[1]
-        if c.startswith("callout-") and c not in {"callout-title", "callout-body"}
-    ]
+    # Known kinds only: any other `callout-…` class is an ordinary Div (as in Quarto and in
+    # the PDF, whose filter shapes the same kinds)
+    kinds = [c[len("callout-") :] for c in attr[1] if c[len("callout-") :] in titles]
     if not kinds:
         return None
     kind = kinds[0]
@@ -145,7 +143,7 @@ def _callout(node: Node) -> Node | None:
         title, blocks = blocks[0]["c"][2], blocks[1:]
     else:
         titled = False
-        title = [_str(CALLOUT_TITLES.get(kind, kind.replace("-", " ").capitalize()))]
+        title = [_str(titles[kind])]
     appearance = _kv(attr, "appearance") or "default"
     if appearance not in CALLOUT_APPEARANCES:
         appearance = "default"
@@ -266,6 +264,7 @@ def _transform_chapter(
     sections: list[Section] = []
     used_ids = set(ids)
     tabsets = 0
+    titles = {**CALLOUT_TITLES, **dict(theme_of(ctx.book.config).callouts)}
 
     def fix(node: Node) -> Node | list[Node]:
         nonlocal tabsets
@@ -299,7 +298,7 @@ def _transform_chapter(
             if tabset is not None:
                 tabsets += 1
                 return tabset
-            callout = _callout(node)
+            callout = _callout(node, titles)
             if callout is not None:
                 title_ids = {b["c"][1][0] for b in node["c"][1][:1] if b["t"] == "Header"}
                 sections[:] = [s for s in sections if s.id not in title_ids]

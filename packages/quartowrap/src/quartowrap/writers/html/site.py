@@ -29,7 +29,8 @@ from markupsafe import Markup
 
 from quartowrap.assemble.conditional import resolve_conditions
 from quartowrap.model import AssembledBook
-from quartowrap.writers.frontmatter import FrontMatter, build_front_matter
+from quartowrap.project.theme import house_metadata, theme_of
+from quartowrap.writers.frontmatter import FrontMatter, build_front_matter, report_label
 from quartowrap.writers.html.fragments import _scope_header_cells, render_fragments
 from quartowrap.writers.html.pages import (
     Page,
@@ -92,9 +93,10 @@ def write_html_site(
     """Write the HTML site into `out_dir`; return every file written, sorted.
 
     `front_matter` defaults to `frontmatter.build_front_matter(book, …)` when the book has
-    a `kce:` block (as the PDF does, so both show the same cover, colophon and lists); a
-    book without one gets no cover/colophon pages.  Files whose bytes would not change
-    are left alone, so a preview server watching the output sees only what changed.
+    its theme's metadata block, e.g. `kce:` (as the PDF does, so both show the same cover,
+    colophon and lists); a book without one gets no cover/colophon pages.  Files whose
+    bytes would not change are left alone, so a preview server watching the output sees
+    only what changed.
     `cache_dir` (optional, e.g. `_freeze/_html`) keeps pandoc's page fragments between
     builds, so a rebuild in a new process only converts the pages that changed.
     `standalone` writes a lone document: its page only (no lists of figures or tables, no
@@ -111,7 +113,7 @@ def write_html_site(
             for c in book.chapters
         ),
     )
-    if front_matter is None and book.config.kce:
+    if front_matter is None and house_metadata(book.config):
         front_matter = build_front_matter(book, version=version, commit=commit)
     out_dir = Path(out_dir)
     ctx = _Context(
@@ -130,8 +132,7 @@ def write_html_site(
     # 1. Chapter ASTs -> blocks ready for pandoc.
     chapter_pages: list[Page] = []
     jobs: list[tuple[str, Any]] = []
-    kce = book.config.kce or {}
-    bylines = kce.get("chapter-authors") or {}
+    bylines = house_metadata(book.config).get("chapter-authors") or {}
     for chapter, ids in zip(book.chapters, chapter_ids, strict=True):
         blocks, sections = _transform_chapter(ctx, chapter, ids)
         byline = bylines.get(chapter.ref.source.as_posix())
@@ -197,8 +198,10 @@ def write_html_site(
             if src.is_file():
                 rel = src.relative_to(_ASSETS)
                 files[out_dir / "assets" / rel] = src.read_bytes()
+    files.update(_theme_files(book, out_dir))
     files.update(_downloads(book, out_dir))
-    faces = theme_faces(_ASSETS / "html" / "kce.css")
+    theme = theme_of(book.config)  # the faces of the theme's stylesheets (none: default)
+    faces = tuple(f for css in theme.css for f in theme_faces(theme.path(f"html/{css}")))
     for dest, src in sorted(ctx.copies.items()):  # after the downloads: a shown figure is the
         data = src.read_bytes()  # same file as its download, with the fonts embedded
         if dest.suffix == ".svg" and dest.parent == out_dir / "figures":
@@ -234,14 +237,14 @@ def last_warnings() -> list[str]:
 
 def _site_info(book: AssembledBook, version: str, commit: str | None, files: set[str]) -> dict:
     cfg = book.config
-    kce = cfg.kce or {}
-    number = kce.get("report-number")
+    meta = house_metadata(cfg)
     return {
         "title": cfg.title,
         "subtitle": cfg.subtitle,
-        "short_title": kce.get("short-title") or cfg.title,
-        "report": f"KCE Report {number}" if number else None,
-        "series": kce.get("series"),
+        "short_title": meta.get("short-title") or cfg.title,
+        "report": report_label(cfg),
+        "series": meta.get("series"),
+        "stylesheets": _stylesheets(book),
         "lang": cfg.metadata.get("lang", "en") if isinstance(cfg.metadata, Mapping) else "en",
         "version": version,
         "dev": _is_dev(version),
@@ -249,6 +252,35 @@ def _site_info(book: AssembledBook, version: str, commit: str | None, files: set
         "short_commit": _short_commit(commit),
         "history": "version-history.html" if "version-history.html" in files else None,
     }
+
+
+def _book_css(book: AssembledBook) -> list[tuple[str, Path]]:
+    """The book's own stylesheets (Quarto's `css:`): (path in the site, source file)."""
+    root = book.config.root
+    return [(path.relative_to(root).as_posix(), path) for path in book.config.css]
+
+
+def _stylesheets(book: AssembledBook) -> list[str]:
+    """Linked in this order: the writer's site.css, the theme's, the book's (last wins)."""
+    theme = theme_of(book.config)
+    return [
+        "assets/html/site.css",
+        *(f"assets/theme/{name}" for name in theme.css),
+        *(href for href, _ in _book_css(book)),
+    ]
+
+
+def _theme_files(book: AssembledBook, out_dir: Path) -> dict[Path, bytes]:
+    """The theme's `html/` folder (stylesheets, web fonts) and the book's stylesheets."""
+    theme = theme_of(book.config)
+    files: dict[Path, bytes] = {}
+    folder = theme.path("html")
+    for src in sorted(folder.rglob("*")) if folder.is_dir() else []:
+        if src.is_file():
+            files[out_dir / "assets" / "theme" / src.relative_to(folder)] = src.read_bytes()
+    for href, src in _book_css(book):
+        files[out_dir / href] = src.read_bytes()
+    return files
 
 
 def _reading_order(chapter_pages: list[Page], front_pages: list[Page]) -> list[Page]:
@@ -348,7 +380,7 @@ def _front_pages(
 
 
 def _cover(book: AssembledBook, fm: FrontMatter | None, version: str) -> dict[str, Any]:
-    """What the cover block on index.html shows (book metadata when there is no `kce:`)."""
+    """What the cover block on index.html shows (book metadata for a plain book)."""
     cfg = book.config
     if fm is None:
         return {

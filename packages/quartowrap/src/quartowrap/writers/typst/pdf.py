@@ -1,14 +1,18 @@
-"""Write the assembled book as a KCE-style PDF: pandoc → typst (kce.typ) → typst.compile.
+"""Write the assembled book as a PDF in its theme's style: pandoc → typst → typst.compile.
 
-One pandoc call writes the whole typst source: a preamble (template import, cover,
+The theme (`project/theme.py`) supplies the typst template and its partials (copied into
+the build folder, where the book's `format: typst: template-partials:` files replace the
+theme's of the same name) and the fonts.  One pandoc call writes the whole typst source:
+a preamble (template import, cover,
 colophon, front matter), then every chapter's blocks through filters/typst.lua.  Front-matter
 strings travel as JSON (`frontmatter.json`) and are printed by the template as typst
 strings, so stakeholder text such as `#set page(...)`, `$x$`, `@ref` or `<script>` can
 never be read as typst markup; markdown pieces (foreword, key messages, the body) are
 escaped by pandoc's typst writer.
 
-Fonts come only from `quartowrap/fonts/` (Source Sans 3, SIL OFL) and the fonts compiled
-into the `typst` wheel (DejaVu Sans Mono, New Computer Modern Math); system fonts are
+Fonts come only from the theme's font folder (KCE: Source Sans 3, SIL OFL) and the fonts
+compiled into the `typst` wheel (Libertinus Serif, DejaVu Sans Mono, New Computer Modern
+Math); system fonts are
 ignored, so every machine produces the same PDF.  The PDF is byte-identical across builds:
 the build date is SOURCE_DATE_EPOCH (or absent when it is unset).
 """
@@ -29,15 +33,14 @@ import typst
 
 from quartowrap.assemble.book import parse_markdown, run_pandoc
 from quartowrap.assemble.conditional import resolve_conditions
-from quartowrap.errors import BuildError
-from quartowrap.model import AssembledBook
+from quartowrap.errors import BuildError, ConfigError
+from quartowrap.model import AssembledBook, BookConfig, Theme
+from quartowrap.project.theme import theme_of
 from quartowrap.writers.frontmatter import FrontMatter, build_front_matter, section_span
 from quartowrap.writers.typst.media import localise_images
 from quartowrap.writers.typst.tables import print_tables
 
 WRITER_DIR = Path(__file__).resolve().parent
-TEMPLATE = WRITER_DIR / "templates" / "kce.typ"
-FONT_DIR = WRITER_DIR / "fonts"
 TYPST_FILTER = WRITER_DIR / "typst.lua"
 # `-citations`: print citeproc's rendered citations instead of typst `#cite` calls.
 TYPST_WRITER = "typst-citations"
@@ -51,22 +54,25 @@ def _markdown_blocks(markdown: str) -> list[dict[str, Any]]:
     return parse_markdown(markdown)["blocks"]
 
 
-def _preamble(fm: FrontMatter, dated: bool, draft: str | None = None) -> list[dict[str, Any]]:
+def _preamble(
+    fm: FrontMatter, dated: bool, template: str, draft: str | None = None
+) -> list[dict[str, Any]]:
     """Template import, cover, colophon and front matter as raw typst around pandoc blocks.
 
-    `draft` is the mark printed on every page of a development build (the template's
-    `draft:` parameter); a JSON string literal is a valid typst string for such text.
+    `template` is the theme's template file; `draft` is the mark printed on every page of a
+    development build (`qw-document`'s `draft:` parameter); a JSON string literal is a valid
+    typst string for such text.
     """
     mark = "none" if draft is None else json.dumps(draft, ensure_ascii=False)
     blocks = [
         _raw(
-            '#import "kce.typ": *\n'
+            f'#import "{template}": *\n'
             '#let fm = json("frontmatter.json")\n'
-            f"#show: kce-report.with(fm, draft: {mark})\n"
+            f"#show: qw-document.with(fm, draft: {mark})\n"
             + ("" if dated else "#set document(date: none)\n")
         ),
-        _raw("#kce-cover(fm)\n#kce-colophon(fm)"),
-        _raw("#kce-front(fm, foreword: " + ("[" if fm.foreword_md else "none")),
+        _raw("#qw-cover(fm)\n#qw-colophon(fm)"),
+        _raw("#qw-front(fm, foreword: " + ("[" if fm.foreword_md else "none")),
     ]
     if fm.foreword_md:
         blocks += [*_markdown_blocks(fm.foreword_md), _raw("]")]
@@ -76,7 +82,7 @@ def _preamble(fm: FrontMatter, dated: bool, draft: str | None = None) -> list[di
     blocks.append(_raw("))"))
     # The body's pages are numbered from 1 (front matter: i, ii, …); typst writes both as PDF
     # page labels. A page set rule starts a new page, as the first chapter does anyway.
-    blocks.append(_raw("#set page(numbering: kce-body-numbering)\n#counter(page).update(1)"))
+    blocks.append(_raw("#set page(numbering: qw-body-numbering)\n#counter(page).update(1)"))
     return blocks
 
 
@@ -118,7 +124,7 @@ def typst_source(
 ) -> str:
     """The complete typst document (main.typ) for `book`."""
     first = book.chapters[0].ast
-    blocks = _preamble(fm, dated, draft)
+    blocks = _preamble(fm, dated, Path(theme_of(book.config).typst_template).name, draft)
     models = {t.label: t.model for t in book.tables if t.model is not None}
     for chapter in book.chapters:
         body = resolve_conditions(chapter.ast["blocks"], fmt="typst")  # `when-format`
@@ -149,7 +155,8 @@ def write_typst_project(
     roots: Sequence[Path] = (),
     warnings: list[str] | None = None,
 ) -> Path:
-    """Write main.typ, kce.typ, frontmatter.json and media/ into `directory`; return main.typ.
+    """Write main.typ, the theme's template files (with the book's partials), frontmatter.json
+    and media/ into `directory`; return main.typ.
 
     Images are read only from the project root and `roots` (e.g. `--data-dir`).
     """
@@ -157,7 +164,7 @@ def write_typst_project(
     fm = build_front_matter(book, version=version, commit=commit)
     directory.mkdir(parents=True, exist_ok=True)
     book = localise_images(book, directory, roots, [] if warnings is None else warnings)
-    shutil.copyfile(TEMPLATE, directory / "kce.typ")
+    copy_template(book.config, theme_of(book.config), directory)
     (directory / "frontmatter.json").write_text(
         json.dumps(dataclasses.asdict(fm), ensure_ascii=False, indent=1, sort_keys=True),
         encoding="utf-8",
@@ -166,6 +173,37 @@ def write_typst_project(
     mark = draft_mark(version) if draft else None
     main.write_text(typst_source(book, fm, dated=dated, draft=mark), encoding="utf-8")
     return main
+
+
+def template_partials(config: BookConfig) -> list[Path]:
+    """The book's `format: typst: template-partials:` files (inside the project)."""
+    value = (config.formats.get("typst") or {}).get("template-partials") or []
+    partials = []
+    for rel in [value] if isinstance(value, str) else list(value):
+        path = (config.root / str(rel)).resolve()
+        if not path.is_relative_to(config.root) or not path.is_file():
+            raise ConfigError(
+                f"format.typst.template-partials: file not found in the project: {rel}"
+            )
+        partials.append(path)
+    return partials
+
+
+def copy_template(config: BookConfig, theme: Theme, directory: Path) -> None:
+    """The theme's typst folder, then the book's partials over the files of the same name."""
+    source = theme.path(theme.typst_template).parent
+    for path in sorted(source.rglob("*")):
+        if path.is_file():
+            target = directory / path.relative_to(source)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(path, target)
+    for partial in template_partials(config):
+        shutil.copyfile(partial, directory / partial.name)
+
+
+def font_dirs(theme: Theme) -> list[str]:
+    """Font folders for typst: the theme's (if it has one); typst's own fonts always."""
+    return [str(theme.path(theme.fonts))] if theme.fonts else []
 
 
 def _timestamp() -> int | None:
@@ -198,10 +236,14 @@ def pdf_standards(formats: dict[str, dict[str, Any]]) -> tuple[tuple[str, ...], 
 
 
 def compile_typst(
-    main: Path, standards: Sequence[str] = (), *, explicit: bool = True
+    main: Path,
+    standards: Sequence[str] = (),
+    *,
+    explicit: bool = True,
+    fonts: Sequence[str] = (),
 ) -> tuple[bytes, list[str]]:
-    """Compile with repo fonts only, confined to main.typ's folder: the document can read
-    nothing but the files written there (see media.py), never the rest of the machine.
+    """Compile with the theme's fonts only, confined to main.typ's folder: the document can
+    read nothing but the files written there (see media.py), never the rest of the machine.
 
     Returns the PDF and warnings. When the default standard (PDF/UA-1) cannot be met — a
     user's image without alt text, say — the PDF is built without it and a warning says why;
@@ -209,7 +251,7 @@ def compile_typst(
     """
     warnings: list[str] = []
     try:
-        return _compile(main, standards), warnings
+        return _compile(main, standards, fonts), warnings
     except Exception as exc:  # typst raises TypstError with the source position in the text
         problems = _STANDARD_ERROR.findall(str(exc))
         if not standards or explicit or not problems:
@@ -218,17 +260,17 @@ def compile_typst(
             "the PDF is not PDF/UA-1 (accessible): " + "; ".join(dict.fromkeys(problems))
         )
     try:
-        return _compile(main, ()), warnings
+        return _compile(main, (), fonts), warnings
     except Exception as exc:
         raise BuildError(f"typst failed to compile {main.name}", detail=str(exc)) from exc
 
 
-def _compile(main: Path, standards: Sequence[str]) -> bytes:
+def _compile(main: Path, standards: Sequence[str], fonts: Sequence[str]) -> bytes:
     kwargs: dict[str, Any] = {"pdf_standards": list(standards)} if standards else {}
     return typst.compile(
         str(main),
         root=str(main.parent.resolve()),
-        font_paths=[str(FONT_DIR)],
+        font_paths=list(fonts),
         ignore_system_fonts=True,
         timestamp=_timestamp(),
         **kwargs,
@@ -264,7 +306,8 @@ def write_pdf(
             warnings=warnings,
         )
         standards, explicit = pdf_standards(book.config.formats)
-        pdf, compile_warnings = compile_typst(main, standards, explicit=explicit)
+        fonts = font_dirs(theme_of(book.config))
+        pdf, compile_warnings = compile_typst(main, standards, explicit=explicit, fonts=fonts)
         warnings += compile_warnings
     out_pdf.parent.mkdir(parents=True, exist_ok=True)
     partial = out_pdf.with_name(out_pdf.name + ".partial")

@@ -2,9 +2,9 @@
 
 Before pandoc writes typst, each Table is replaced by the blocks `quartowrap.tables.typst`
 prints (raw typst frame, cells as pandoc inlines that pandoc escapes), inside a Div that
-typst.lua places: `.quartowrap-table` (plus `.wide` for a page-wide table) and `kce-long`
+typst.lua places: `.quartowrap-table` (plus `.wide` for a page-wide table) and `qw-long`
 when the table is too tall to float (it then gets one-column pages of its own). A `.column-page`
-/ `.wide` Div holding a long table is marked `kce-long` too.
+/ `.wide` Div holding a long table is marked `qw-long` too.
 """
 
 from __future__ import annotations
@@ -71,7 +71,7 @@ class _Printer:
             caption=_caption_inlines(caption),
         )
         div_classes = ["quartowrap-table", *(["wide"] if own_wide else [])]
-        div_kvs = [["kce-long", "1"]] if long else []
+        div_kvs = [["qw-long", "1"]] if long else []
         # typst.lua notes the id for its link check only when the label was printed
         label = ident if table_typst.LABEL.fullmatch(ident or "") else ""
         return {"t": "Div", "c": [[label, div_classes, div_kvs], blocks]}
@@ -89,7 +89,7 @@ class _Printer:
             content = self.walk(value["c"][1], True)
             attr = value["c"][0]
             if self.long:
-                attr = [attr[0], attr[1], [*attr[2], ["kce-long", "1"]]]
+                attr = [attr[0], attr[1], [*attr[2], ["qw-long", "1"]]]
             self.long = before or self.long
             return {"t": "Div", "c": [attr, content]}
         if t in {"Div", "BlockQuote", "BulletList", "OrderedList", "Figure", "DefinitionList"}:

@@ -1,16 +1,16 @@
 --[[
-typst.lua -- map the assembled book's conventions onto the KCE typst template.
+typst.lua -- map the assembled book's conventions onto the theme's typst template.
 
 Runs only when writing typst (after crossref.lua / callouts.lua / citeproc ran on the
-book).  It turns the writer-neutral markers into calls of functions defined in
-templates/typst/kce.typ:
+book).  It turns the writer-neutral markers into calls of the `qw-*` functions every
+theme's typst template defines (themes/<name>/typst/definitions.typ; see docs/themes.md):
 
-* headings with a `number` attribute get `#kce-num("3.1")` before their text;
+* headings with a `number` attribute get `#qw-num("3.1")` before their text;
 * tables/figures with `xref-label` get "Table N – " / "Figure N – " before the caption;
 * tables arrive printed from the table model (writers/typst/tables.py,
   quartowrap/tables/typst.py) in a `.quartowrap-table` Div; this filter only places them;
 * images get a column-wide width (unless one is given) and their `fig-alt` as typst `alt`;
-* callout Divs become `#kce-callout(kind: ..., title: [...])[...]`;
+* callout Divs become `#qw-callout(kind: ..., title: [...])[...]`;
 * `.column-page` / `.wide` Divs (and `.wide` tables/figures) span both columns;
 * a paragraph starting "Source:" / "Note:" right after a table, or a `.table-notes`
   Div, is set as table notes;
@@ -55,15 +55,15 @@ local function prefix_caption(el)
 end
 
 -- A float cannot break across pages, so wide content that may not fit on one page goes on
--- pages of its own in one column instead (`kce-wide-page`); short content floats across
--- both columns at the top of a page (`kce-wide`).  "May not fit" is decided with the table
+-- pages of its own in one column instead (`qw-wide-page`); short content floats across
+-- both columns at the top of a page (`qw-wide`).  "May not fit" is decided with the table
 -- layout (quartowrap/tables/layout.py: estimated height at the page width), which marks
--- the table's Div, and a wide Div holding such a table, with `kce-long`.
-local REGION = "kce-wide-page-region"
--- closes a `#kce-wide[` float; notes that follow its table are moved inside (see Blocks)
-local WIDE_END = "] // end of kce-wide"
--- closes a `#kce-column-figure[` float; a "Source:" note after the figure is moved inside
-local FIGURE_END = "] // end of kce-column-figure"
+-- the table's Div, and a wide Div holding such a table, with `qw-long`.
+local REGION = "qw-wide-page-region"
+-- closes a `#qw-wide[` float; notes that follow its table are moved inside (see Blocks)
+local WIDE_END = "] // end of qw-wide"
+-- closes a `#qw-column-figure[` float; a "Source:" note after the figure is moved inside
+local FIGURE_END = "] // end of qw-column-figure"
 
 -- Short wide content floats now; long content (`long`) becomes a region marker that `Blocks`
 -- below turns into one-column pages (merging neighbouring regions).
@@ -71,7 +71,7 @@ local function widen(blocks, long)
   if long then
     return pandoc.Div(blocks, pandoc.Attr("", { REGION }))
   end
-  local out = wrap("#kce-wide", blocks)
+  local out = wrap("#qw-wide", blocks)
   out[#out] = raw(WIDE_END)
   return out
 end
@@ -84,7 +84,7 @@ end
 local COLUMN_PT = 354 -- one text column of the landscape page
 local PAGE_PT = 740 -- both columns (wide tables and figures)
 
--- Lines a caption takes (9pt semibold, about 4.5pt a character), as room for kce-image.
+-- Lines a caption takes (9pt semibold, about 4.5pt a character), as room for qw-image.
 local function caption_room(caption, width_pt)
   local chars = utf8.len(pandoc.utils.stringify(caption)) or 0
   local lines = math.max(1, math.ceil(chars * 4.5 / width_pt))
@@ -108,14 +108,14 @@ local function image_call(img, fit)
   if fit then
     table.insert(args, "fit: true, caption-room: " .. fit .. "pt")
   end
-  -- kce-image (kce.typ) caps the height so figure and caption always fit one column/page
-  return pandoc.RawInline("typst", "#kce-image(" .. table.concat(args, ", ") .. ")")
+  -- qw-image (the theme's definitions.typ) caps the height so figure and caption always fit one column/page
+  return pandoc.RawInline("typst", "#qw-image(" .. table.concat(args, ", ") .. ")")
 end
 
 function Header(el)
   local number = el.attributes["number"]
   if number and number ~= "" then
-    el.content:insert(1, pandoc.RawInline("typst", '#kce-num("' .. safe_number(number) .. '")'))
+    el.content:insert(1, pandoc.RawInline("typst", '#qw-num("' .. safe_number(number) .. '")'))
   end
   return el
 end
@@ -144,7 +144,7 @@ end
 local SUBCAPTION_PT = 16 -- room for a one-line sub-caption under each part
 
 -- A figure of sub-figures (crossref.lua: class `quarto-layout-panel`, parts are Figures
--- with `subfig-label`): one typst figure whose body is a grid of `kce-subfigure` cells,
+-- with `subfig-label`): one typst figure whose body is a grid of `qw-subfigure` cells,
 -- each image with its "(a) caption" under it and the part's label, so `@fig-x-1` links.
 local panel_ids = {} -- labels written as raw typst, for the link check in Pandoc below
 
@@ -172,7 +172,7 @@ local function panel_blocks(el, fit)
       caption:insert(pandoc.Space())
       caption:extend(long[1].content)
     end
-    out:insert(raw("[#kce-subfigure(["))
+    out:insert(raw("[#qw-subfigure(["))
     out:extend(body)
     out:insert(raw("], ["))
     out:insert(pandoc.Plain(caption))
@@ -194,9 +194,9 @@ function Figure(el)
     return el
   end
   -- only figure images are made column-wide; inline images keep their size.  A floating
-  -- figure's image also keeps within the room its page leaves (see kce-image).
-  local nested = el.attributes["kce-nested"]
-  el.attributes["kce-nested"] = nil
+  -- figure's image also keeps within the room its page leaves (see qw-image).
+  local nested = el.attributes["qw-nested"]
+  el.attributes["qw-nested"] = nil
   local fit = nil
   if is_wide(el) or nested == "wide" then
     fit = caption_room(el.caption.long, PAGE_PT)
@@ -218,9 +218,9 @@ function Figure(el)
   if nested then
     return el
   end
-  -- a column figure floats to the top or bottom of a column (kce-column-figure): it is never
+  -- a column figure floats to the top or bottom of a column (qw-column-figure): it is never
   -- split from its caption, and text fills the column when it does not fit under a float
-  local out = wrap("#kce-column-figure", { el })
+  local out = wrap("#qw-column-figure", { el })
   out[#out] = raw(FIGURE_END)
   return out
 end
@@ -235,14 +235,14 @@ function Div(el)
       panel_ids[el.identifier] = true
     end
     if el.classes:includes("wide") then
-      return widen(el.content, el.attributes["kce-long"] ~= nil)
+      return widen(el.content, el.attributes["qw-long"] ~= nil)
     end
     return el.content
   end
   if el.classes:includes("callout") and el.attributes["callout-type"] then
     local title_div, body_div = el.content[1], el.content[2]
     local out = pandoc.Blocks({
-      raw("#kce-callout(kind: " .. typst_string(el.attributes["callout-type"]) .. ", title: ["),
+      raw("#qw-callout(kind: " .. typst_string(el.attributes["callout-type"]) .. ", title: ["),
     })
     out:extend(title_div.content)
     out:insert(raw("])["))
@@ -251,16 +251,16 @@ function Div(el)
     return out
   end
   if el.identifier == "refs" then
-    return wrap("#kce-references", { el })
+    return wrap("#qw-references", { el })
   end
   if el.classes:includes("chapter-authors") then
-    return wrap("#kce-chapter-authors", el.content)
+    return wrap("#qw-chapter-authors", el.content)
   end
   if el.classes:includes("table-notes") then
-    return wrap("#kce-table-notes", el.content)
+    return wrap("#qw-table-notes", el.content)
   end
   if is_wide(el) then
-    return widen(el.content, el.attributes["kce-long"] ~= nil)
+    return widen(el.content, el.attributes["qw-long"] ~= nil)
   end
 end
 
@@ -326,7 +326,7 @@ function Blocks(blocks)
       while true do
         -- notes belong to the table they follow
         while i <= #blocks and starts_as_note(blocks[i]) do
-          region:extend(wrap("#kce-table-notes", { blocks[i] }))
+          region:extend(wrap("#qw-table-notes", { blocks[i] }))
           i = i + 1
         end
         local j, budget = i, 0
@@ -351,17 +351,17 @@ function Blocks(blocks)
           break
         end
       end
-      out:extend(wrap("#kce-wide-page", region))
+      out:extend(wrap("#qw-wide-page", region))
       after_table = false
     elseif after_table and starts_as_note(block) then
       local last = out[#out]
       if last.t == "RawBlock" and (last.text == WIDE_END or last.text == FIGURE_END) then
         -- the note floats with its table/figure instead of staying behind in the column
         out:remove(#out)
-        out:extend(wrap("#kce-table-notes", { block }))
+        out:extend(wrap("#qw-table-notes", { block }))
         out:insert(last)
       else
-        out:extend(wrap("#kce-table-notes", { block }))
+        out:extend(wrap("#qw-table-notes", { block }))
       end
       i = i + 1
     else
@@ -380,7 +380,7 @@ local function mark_nested_figures(div)
   if wide or div.classes:includes("callout") then
     return div:walk({
       Figure = function(f)
-        f.attributes["kce-nested"] = wide and "wide" or "box"
+        f.attributes["qw-nested"] = wide and "wide" or "box"
         return f
       end,
     })

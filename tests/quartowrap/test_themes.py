@@ -187,6 +187,7 @@ def test_theme_dir_book_css_and_typst_partials(tmp_path):
         .replace("css: []", "css: [house.css]"),
         encoding="utf-8",
     )
+    (root / "house" / "html").mkdir(exist_ok=True)  # the default theme ships no CSS of its own
     (root / "house" / "html" / "house.css").write_text(":root { --link: #123456; }\n")
     (root / "styles.css").write_text(".byline { color: #654321; }\n", encoding="utf-8")
     (root / "partials").mkdir()

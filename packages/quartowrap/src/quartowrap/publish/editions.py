@@ -12,14 +12,13 @@ import html
 import io
 import json
 import os
-import shutil
 import tarfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from quartowrap.errors import BuildError
-from quartowrap.publish.release import normalise_mtimes, write_checksums
+from quartowrap.publish.release import normalise_mtimes, swap_into_place, write_checksums
 
 EDITIONS_DIR = "editions"
 
@@ -143,18 +142,5 @@ def publish_editions(staging: Path, output_root: Path, version: str, epoch: int)
     release = output_root / version
     release.mkdir(parents=True, exist_ok=True)
     target = release / EDITIONS_DIR
-    aside: Path | None = None
-    if target.exists():
-        aside = release / f".{EDITIONS_DIR}-previous-{os.getpid()}"
-        if aside.exists():
-            shutil.rmtree(aside)
-        target.rename(aside)
-    try:
-        staging.rename(target)
-    except OSError:
-        if aside is not None:
-            aside.rename(target)
-        raise
-    if aside is not None:
-        shutil.rmtree(aside, ignore_errors=True)
+    swap_into_place(staging, target, release / f".{EDITIONS_DIR}-previous-{os.getpid()}")
     return target

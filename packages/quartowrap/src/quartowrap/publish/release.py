@@ -219,20 +219,7 @@ def publish(staging: Path, output_root: Path, version: str, *, link_latest: bool
         raise BuildError(f"invalid release version {version!r}")
     target = output_root / version
     apply_umask(staging)
-    aside: Path | None = None
-    if target.exists():
-        aside = output_root / f".previous-{version}-{os.getpid()}"
-        if aside.exists():
-            shutil.rmtree(aside)
-        target.rename(aside)
-    try:
-        staging.rename(target)
-    except OSError:
-        if aside is not None:
-            aside.rename(target)
-        raise
-    if aside is not None:
-        shutil.rmtree(aside, ignore_errors=True)
+    swap_into_place(staging, target, output_root / f".previous-{version}-{os.getpid()}")
     if link_latest:
         update_latest_link(output_root, version)
     return target
@@ -257,3 +244,25 @@ def update_latest_link(output_root: Path, version: str) -> None:
 
 def iso_date(epoch: int) -> str:
     return datetime.fromtimestamp(epoch, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def swap_into_place(staging: Path, target: Path, aside: Path) -> None:
+    """Replace `target` by `staging` so that one complete copy exists at every moment.
+
+    The old `target` is renamed to `aside` first and removed only once `staging` has taken
+    its place; if that rename fails, the old one is put back.
+    """
+    moved = False
+    if target.exists():
+        if aside.exists():
+            shutil.rmtree(aside)
+        target.rename(aside)
+        moved = True
+    try:
+        staging.rename(target)
+    except OSError:
+        if moved:
+            aside.rename(target)
+        raise
+    if moved:
+        shutil.rmtree(aside, ignore_errors=True)

@@ -48,6 +48,7 @@ from analysis.eq5d import DIMENSIONS, ValueSet, index_values  # noqa: E402
 from analysis.pacic import ITEMS  # noqa: E402
 from data.reconstruct.patients_fit import (  # noqa: E402
     apply_exchanges,
+    compose_exchanges,
     fit_index,
     search_exchanges,
 )
@@ -740,6 +741,12 @@ def main(argv: list[str] | None = None) -> int:
         help=f"search the table-34 exchanges again (minutes) and store them in {EXCHANGES.name}",
     )
     parser.add_argument(
+        "--resume",
+        type=int,
+        default=0,
+        help="with --refit: continue from the stored exchanges (search seed offset N > 0)",
+    )
+    parser.add_argument(
         "--search",
         type=int,
         default=0,
@@ -755,7 +762,13 @@ def main(argv: list[str] | None = None) -> int:
             base_frame(args.seed, params, targets), args.pacic_seed, params, targets, args.seed
         )
         fitted = fit_index(frame, targets, _value_set(), np.random.default_rng(FIT_SEED))
-        exchanges = search_exchanges(fitted, targets, _value_set(), np.random.default_rng(FIT_SEED))
+        stored = _stored_exchanges() if args.resume else None
+        start = fitted if stored is None else apply_exchanges(fitted, stored)
+        exchanges = search_exchanges(
+            start, targets, _value_set(), np.random.default_rng(FIT_SEED + args.resume)
+        )
+        if stored is not None:
+            exchanges = compose_exchanges(stored, exchanges)
         exchanges.to_csv(EXCHANGES, index=False, lineterminator="\n")
         print(f"wrote {EXCHANGES} ({len(exchanges)} exchanged answers)")
     write(generate(args.seed, pacic_seed=args.pacic_seed), args.out)

@@ -398,3 +398,20 @@ def apply_exchanges(frame: pd.DataFrame, exchanges: pd.DataFrame) -> pd.DataFram
         values[to] = frame[columns].to_numpy()[src]
         frame[columns] = values
     return frame
+
+
+def compose_exchanges(first: pd.DataFrame, then: pd.DataFrame) -> pd.DataFrame:
+    """One exchange list equal to applying `first`, then `then` (a resumed search).
+
+    After `first`, respondent r holds the answers of first(r); `then` gives r what
+    then(r) held, so r ends with the answers of first(then(r)).
+    """
+    rows = []
+    for kind in EXCHANGED:
+        a = dict(first.loc[first["kind"] == kind, ["respondent_id", "from_id"]].to_numpy())
+        b = dict(then.loc[then["kind"] == kind, ["respondent_id", "from_id"]].to_numpy())
+        for r in sorted(set(a) | set(b)):
+            source = a.get(b.get(r, r), b.get(r, r))
+            if source != r:
+                rows.append({"kind": kind, "respondent_id": r, "from_id": source})
+    return pd.DataFrame(rows, columns=["kind", "respondent_id", "from_id"])

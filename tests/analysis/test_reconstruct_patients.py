@@ -377,3 +377,27 @@ def test_table25_index_summaries(sample: pd.DataFrame, value_set: ValueSet) -> N
     for group, values in printed.items():
         got = summary.loc[group, ["index_median", "index_iqr", "index_mean", "index_sd"]]
         assert [round(float(v), 2) for v in got] == list(values), group
+
+
+def test_exchanges_apply_compose_and_refuse_foreign_lists() -> None:
+    _generator()
+    fit = sys.modules["data.reconstruct.patients_fit"]
+    frame = pd.DataFrame(
+        {
+            "respondent_id": ["A", "B", "C", "D"],
+            "region": ["Flanders", "Flanders", "Flanders", "Brussels"],
+            "eq_vas": [10, 20, 30, 40],
+        }
+    )
+    swap_ab = pd.DataFrame({"kind": "vas", "respondent_id": ["A", "B"], "from_id": ["B", "A"]})
+    swap_bc = pd.DataFrame({"kind": "vas", "respondent_id": ["B", "C"], "from_id": ["C", "B"]})
+    twice = fit.apply_exchanges(fit.apply_exchanges(frame, swap_ab), swap_bc)
+    assert twice["eq_vas"].tolist() == [20, 30, 10, 40]
+    once = fit.apply_exchanges(frame, fit.compose_exchanges(swap_ab, swap_bc))
+    assert once["eq_vas"].tolist() == twice["eq_vas"].tolist()
+    across = pd.DataFrame({"kind": "vas", "respondent_id": ["A", "D"], "from_id": ["D", "A"]})
+    with pytest.raises(ValueError, match="crosses regions"):
+        fit.apply_exchanges(frame, across)
+    not_perm = pd.DataFrame({"kind": "vas", "respondent_id": ["A", "B"], "from_id": ["B", "B"]})
+    with pytest.raises(ValueError, match="not a permutation"):
+        fit.apply_exchanges(frame, not_perm)

@@ -443,7 +443,7 @@ def incremental_reform(reform: Any, goal: str, width: float | None = None) -> Fi
     n_stages = max(len(p.stages) for p in parts)
     nodes: list[dict[str, Any]] = []
     edges: list[dict[str, str]] = []
-    per_part = 1.7
+    per_part = 2.0
     for k in range(n_stages):
         top = (n_stages - 1 - k) * 0.9
         nodes.append(

@@ -765,7 +765,11 @@ def main(argv: list[str] | None = None) -> int:
         stored = _stored_exchanges() if args.resume else None
         start = fitted if stored is None else apply_exchanges(fitted, stored)
         exchanges = search_exchanges(
-            start, targets, _value_set(), np.random.default_rng(FIT_SEED + args.resume)
+            start,
+            targets,
+            _value_set(),
+            np.random.default_rng(FIT_SEED + args.resume),
+            keep_exact=stored is not None,
         )
         if stored is not None:
             exchanges = compose_exchanges(stored, exchanges)

@@ -249,6 +249,7 @@ def search_exchanges(
     steps: int = 400000,
     slack: float = 0.8,
     temperature: float = 0.5,
+    keep_exact: bool = False,
 ) -> pd.DataFrame:
     """Exchanges between two respondents of a region that bring table 34 to its print.
 
@@ -264,7 +265,8 @@ def search_exchanges(
     correlation; bounds narrower than `narrowest_ci` allows are left out (no file can
     print them).  An exchange that lowers the loss is kept, a worse one with a small
     probability (`temperature`); the search stops when every cell lies within `slack`
-    of its window, or after `steps` exchanges.
+    of its window, or after `steps` exchanges.  With `keep_exact` (a resumed search) no
+    exchange may push a cell that already rounds as printed out of its window.
     """
     rows = analysis_sample(frame).index.to_numpy()
     sample = frame.loc[rows]
@@ -337,6 +339,8 @@ def search_exchanges(
 
     err = errors()
     current = float((err**2).sum())
+    # a resumed search never gives up a cell that already rounds as printed
+    protected = err < 1.0 if keep_exact else np.zeros(len(err), dtype=bool)
     for _ in range(steps):
         if err.max() < slack:
             break
@@ -346,6 +350,9 @@ def search_exchanges(
         exchange(i, j, kind)
         trial_err = errors()
         trial = float((trial_err**2).sum())
+        if (trial_err[protected] >= 0.98).any():
+            exchange(i, j, kind)
+            continue
         if trial <= current or rng.random() < np.exp((current - trial) / temperature):
             current, err = trial, trial_err
         else:

@@ -204,3 +204,22 @@ def test_figure_count_follows_the_mapping_file(tmp_path: Path) -> None:
     frame.loc[frame["figure"] == "1", "label"] = ""
     frame.to_csv(path, index=False)
     assert int(ledger.figure_counterparts(tmp_path / "data")["counterpart"].sum()) == before - 1
+
+
+def test_a_modelled_cell_is_never_counted_as_rounding() -> None:
+    """0.1358 truncates to the printed 0.13, but a modelled value is not a count cut off."""
+    printed = _frame([(34, "male", "vas_ci_low", "0.13"), (28, "x", "y", "17.95")])
+    rebuilt = pd.DataFrame(
+        {
+            "table": [34, 28],
+            "row": ["male", "x"],
+            "column": ["vas_ci_low", "y"],
+            "value": [0.1358, 100 * 144 / 802],
+        }
+    )
+    decisions = pd.DataFrame(
+        {"table": [34], "row": ["*"], "column": ["*"], "kind": ["modelled"], "reason": ["r"]}
+    )
+    out = ledger.compare(printed, rebuilt, decisions).set_index("table")
+    assert out.loc[34, "status"] == "different"
+    assert out.loc[28, "status"] == "rounding"  # a truncated count stays rounding

@@ -422,7 +422,10 @@ def survey_flow_counts(spec: Mapping[str, Any], analysed: int, scored_all: int) 
     consented = counts["opened"] - counts["no_consent"] - counts["consent_unanswered"]
     complete = consented - counts["profile_incomplete"]
     if analysed > complete or scored_all > analysed:
-        raise ValueError("survey flow: more respondents analysed than had a complete profile")
+        raise ValueError(
+            f"survey_data_flow.yaml: {analysed} respondents analysed but only {complete} "
+            "complete profiles by its counts; give the counts of this survey wave"
+        )
     return counts | {
         "consented": consented,
         "profile_complete": complete,

@@ -73,7 +73,7 @@ def test_survey_flow_rejects_inconsistent_counts() -> None:
     broken = {**flow, "counts": {**flow["counts"], "opened_nl": 579}}
     with pytest.raises(ValueError, match="Dutch \\+ French"):
         diagrams.survey_flow_counts(broken, 865, 509)
-    with pytest.raises(ValueError, match="more respondents analysed"):
+    with pytest.raises(ValueError, match=r"survey_data_flow\.yaml: 2000 respondents analysed"):
         diagrams.survey_flow_counts(flow, 2000, 509)
 
 

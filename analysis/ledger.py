@@ -29,9 +29,11 @@ import numpy as np
 import pandas as pd
 
 from analysis import actions as act
-from analysis import eq5d, pacic, survey
+from analysis import eq5d, pacic, regression, survey
 
 STATUSES: tuple[str, ...] = ("exact", "rounding", "different")
+#: Decision kind of cells that depend on the modelled (unpublished) joint structure.
+MODELLED = "modelled"
 _WILDCARD = "*"
 
 
@@ -89,6 +91,7 @@ TABLES: tuple[LedgerTable, ...] = (
     LedgerTable(30, "PACIC: goal setting", "tbl-pacic-goals"),
     LedgerTable(31, "PACIC: problem solving", "tbl-pacic-problem"),
     LedgerTable(32, "PACIC: follow-up and coordination", "tbl-pacic-followup"),
+    LedgerTable(34, "PACIC score: linear models", "tbl-pacic-models"),
     LedgerTable(35, "Times a dimension was discussed", "tbl-dimensions-discussed"),
     LedgerTable(37, "Facilitators and barriers", "tbl-facilitators-barriers"),
     LedgerTable(39, "Actions by dimension", "tbl-actions-dimension"),
@@ -204,6 +207,25 @@ def characteristics(sample: pd.DataFrame, value_set: eq5d.ValueSet) -> pd.DataFr
     )
 
 
+#: Table 34's printed columns: model prefix of the ledger column → model of `model_table`.
+_MODEL_COLUMNS = {"vas": "EQ-VAS", "index": "EQ-5D-5L index"}
+
+
+def models(sample: pd.DataFrame, value_set: eq5d.ValueSet) -> pd.DataFrame:
+    """Table 34: β and 95 % confidence bounds of both PACIC models, per term."""
+    table = regression.model_table(sample, value_set)
+    parts = []
+    for prefix, model in _MODEL_COLUMNS.items():
+        part = table[table["model"] == model]
+        for key, column in (("beta", "beta"), ("ci_low", "ci_low"), ("ci_high", "ci_high")):
+            parts.append(
+                pd.DataFrame(
+                    {"row": part["term"], "column": f"{prefix}_{key}", "value": part[column]}
+                )
+            )
+    return pd.concat(parts, ignore_index=True)
+
+
 def providers(sample: pd.DataFrame) -> pd.DataFrame:
     """Table 26: % of respondents with each kind of medical provider."""
     tidy = pacic.provider_shares(sample)
@@ -271,7 +293,7 @@ class Inputs:
 
 #: Which input each ledger table is rebuilt from (so a chapter loads only its own data).
 PROFESSIONAL_TABLES: frozenset[int] = frozenset({15, 16, 24, *SCORE_TABLES})
-PATIENT_TABLES: frozenset[int] = frozenset({25, 26, 27, *_PACIC_TABLES})
+PATIENT_TABLES: frozenset[int] = frozenset({25, 26, 27, 34, *_PACIC_TABLES})
 ACTION_TABLES: frozenset[int] = frozenset({35, 37, 39, 40, *SUPER_CLUSTER_TABLES})
 
 
@@ -297,6 +319,8 @@ def reproduce(inputs: Inputs, numbers: Iterable[int] | None = None) -> pd.DataFr
                 part = {15: respondents, 16: structures, 24: priorities}[number](pros)
         elif number == 25:
             part = characteristics(sample, _need(inputs.value_set, "the EQ-5D-5L value set"))
+        elif number == 34:
+            part = models(sample, _need(inputs.value_set, "the EQ-5D-5L value set"))
         elif number == 26:
             part = providers(sample)
         elif number == 27:
@@ -392,6 +416,10 @@ def compare(printed: pd.DataFrame, rebuilt: pd.DataFrame, decisions: pd.DataFram
         kind, reason = (
             ("", "") if status == "exact" else _reason(decisions, cell.table, cell.row, cell.column)
         )
+        if kind == MODELLED and status == "rounding":
+            # a modelled value is not a right count cut off: its truncation matching the
+            # print is a coincidence, not a rounding convention
+            status = "different"
         statuses.append(status)
         kinds.append(kind)
         reasons.append(reason)
@@ -451,7 +479,7 @@ def from_data(data_dir: Path | None = None, numbers: Iterable[int] | None = None
         else None,
         patients=load_table("survey/patients.csv", data_dir) if chosen & PATIENT_TABLES else None,
         value_set=eq5d.ValueSet.from_mapping(load_yaml("eq5d/belgium_5l.yaml", data_dir))
-        if 25 in chosen
+        if chosen & {25, 34}
         else None,
         action_data=act.load_action_data(data_dir) if chosen & ACTION_TABLES else None,
     )
@@ -460,6 +488,22 @@ def from_data(data_dir: Path | None = None, numbers: Iterable[int] | None = None
     )
     decisions = decision_table(load_table("published/decisions.csv", data_dir))
     return compare(printed, reproduce(inputs, chosen), decisions)
+
+
+def figure_counterparts(data_dir: Path | None = None) -> pd.DataFrame:
+    """The report's figures (`published/figures.csv`) with ``counterpart``: drawn in this book.
+
+    A figure has a counterpart when the file names the chapter and label of the flagship
+    figure; `tests/analysis/test_ledger.py` checks that each such label is a figure cell
+    of that chapter.
+    """
+    from quartowrap.authoring.data import load_table
+
+    figures = load_table("published/figures.csv", data_dir)
+    for column in ("chapter", "label", "data"):
+        figures[column] = figures[column].astype("string").fillna("").astype(object)
+    figures["counterpart"] = figures["label"].ne("") & figures["chapter"].ne("")
+    return figures.sort_values("figure").reset_index(drop=True)
 
 
 def exactness_sentence(cells: pd.DataFrame, *, name_tables: bool = False) -> str:

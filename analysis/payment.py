@@ -219,6 +219,7 @@ class Source(StrictRecord):
 class Step(StrictRecord):
     id: str
     action: str
+    short: str = ""  # the action in a few words, for the incremental-reform figure
     details: list[str] = Field(default_factory=list)
     sources: list[Source] = Field(min_length=1)
 

@@ -46,10 +46,19 @@ if str(ROOT) not in sys.path:  # run as a script from anywhere
 
 from analysis.eq5d import DIMENSIONS, ValueSet, index_values  # noqa: E402
 from analysis.pacic import ITEMS  # noqa: E402
+from data.reconstruct.patients_fit import (  # noqa: E402
+    apply_exchanges,
+    compose_exchanges,
+    fit_index,
+    search_exchanges,
+)
 
 TARGETS = Path(__file__).with_name("patients_targets.yaml")
 VALUE_SET = ROOT / "data" / "eq5d" / "belgium_5l.yaml"
 OUT = ROOT / "data" / "survey" / "patients.csv"
+# exchanges found by `--refit` (patients_fit.search_exchanges), applied by `generate`
+EXCHANGES = Path(__file__).with_name("patients_exchanges.csv")
+FIT_SEED = 2  # seed of the index fit and of the exchange search
 REGIONS = ("Flanders", "Wallonia", "Brussels")
 AGE_BANDS = ("18-24", "25-34", "35-44", "45-54", "55-64", "65-74", "75+")
 CATEGORIES = ("1", "2", "3", "4", "5", "NA", "")
@@ -610,7 +619,39 @@ def generate(
     """The whole reconstructed file (1 810 rows), deterministic for the two seeds."""
     params = params or Params()
     targets = targets or load_targets()
-    return add_pacic(base_frame(seed, params, targets), pacic_seed, params, targets, seed)
+    frame = add_pacic(base_frame(seed, params, targets), pacic_seed, params, targets, seed)
+    return fit_joint(frame, targets, exchanges=_stored_exchanges())
+
+
+def _value_set() -> ValueSet:
+    return ValueSet.from_mapping(yaml.safe_load(VALUE_SET.read_text(encoding="utf-8")))
+
+
+def _stored_exchanges() -> pd.DataFrame | None:
+    if not EXCHANGES.exists():
+        return None
+    return pd.read_csv(EXCHANGES, dtype=str, keep_default_na=False)
+
+
+def fit_joint(
+    frame: pd.DataFrame,
+    targets: dict[str, Any],
+    exchanges: pd.DataFrame | None = None,
+    steps: int = 300000,
+) -> pd.DataFrame:
+    """Fit the unpublished joint structure to table 25's index and table 34 (patients_fit).
+
+    The index fit runs every time (seconds).  The exchange search for table 34 takes
+    minutes, so its result is stored in `patients_exchanges.csv` and applied; without a
+    stored list (`exchanges` None) the search runs.
+    """
+    value_set = _value_set()
+    frame = fit_index(frame, targets, value_set, np.random.default_rng(FIT_SEED))
+    if exchanges is None:
+        exchanges = search_exchanges(
+            frame, targets, value_set, np.random.default_rng(FIT_SEED), steps=steps
+        )
+    return apply_exchanges(frame, exchanges)
 
 
 def _free_answers(z: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -695,6 +736,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=OUT)
     parser.add_argument("--pacic-seed", type=int, default=DEFAULT_PACIC_SEED)
     parser.add_argument(
+        "--refit",
+        action="store_true",
+        help=f"search the table-34 exchanges again (minutes) and store them in {EXCHANGES.name}",
+    )
+    parser.add_argument(
+        "--resume",
+        type=int,
+        default=0,
+        help="with --refit: continue from the stored exchanges (search seed offset N > 0)",
+    )
+    parser.add_argument(
         "--search",
         type=int,
         default=0,
@@ -704,6 +756,25 @@ def main(argv: list[str] | None = None) -> int:
     if args.search:
         print(search(range(args.search), args.seed))
         return 0
+    if args.refit:
+        params, targets = Params(), load_targets()
+        frame = add_pacic(
+            base_frame(args.seed, params, targets), args.pacic_seed, params, targets, args.seed
+        )
+        fitted = fit_index(frame, targets, _value_set(), np.random.default_rng(FIT_SEED))
+        stored = _stored_exchanges() if args.resume else None
+        start = fitted if stored is None else apply_exchanges(fitted, stored)
+        exchanges = search_exchanges(
+            start,
+            targets,
+            _value_set(),
+            np.random.default_rng(FIT_SEED + args.resume),
+            keep_exact=stored is not None,
+        )
+        if stored is not None:
+            exchanges = compose_exchanges(stored, exchanges)
+        exchanges.to_csv(EXCHANGES, index=False, lineterminator="\n")
+        print(f"wrote {EXCHANGES} ({len(exchanges)} exchanged answers)")
     write(generate(args.seed, pacic_seed=args.pacic_seed), args.out)
     print(f"wrote {args.out}")
     return 0

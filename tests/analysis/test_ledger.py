@@ -158,3 +158,68 @@ def test_sentences_follow_the_ledger(cells: pd.DataFrame) -> None:
     assert text.startswith("51 of the 52 printed numbers of the 1 published table (table 39)")
     assert text.endswith("; the other one has no documented reason yet.")
     assert ledger.exactness_sentence(ledger_39).endswith("come out exactly.")
+
+
+# ------------------------------------------------------------------- table 34, figures
+
+
+def test_table34_is_compared_cell_by_cell(cells: pd.DataFrame) -> None:
+    """48 printed cells: beta and both 95 % bounds of 8 terms in 2 models, as typed."""
+    t34 = cells[cells["table"] == 34]
+    assert len(t34) == 48
+    assert set(t34["column"]) == {
+        f"{m}_{s}" for m in ("vas", "index") for s in ("beta", "ci_low", "ci_high")
+    }
+    at = t34.set_index(["row", "column"])
+    # typed from the report: the HRQoL coefficient of the EQ-VAS model and male's bounds
+    assert at.loc[("hrqol", "vas_beta"), "printed"] == "0.0064"
+    assert at.loc[("male", "index_ci_high"), "printed"] == "0.33"
+    # every cell the search could not reach carries a reason
+    assert (t34.loc[t34["status"] != "exact", "reason"] != "").all()
+
+
+CHAPTERS = DATA.parent / "chapters"
+
+
+def test_figure_counterparts_are_figures_of_their_chapter() -> None:
+    """Each counterpart in figures.csv is a labelled figure cell of the named chapter."""
+    figures = ledger.figure_counterparts(DATA)
+    assert figures["figure"].tolist() == list(range(1, 15))  # the report's 14 figures
+    drawn = figures[figures["counterpart"]]
+    for row in drawn.itertuples(index=False):
+        text = (CHAPTERS / row.chapter).read_text(encoding="utf-8")
+        assert f"#| label: {row.label}\n" in text, (row.figure, row.label)
+        assert (DATA / row.data).exists(), (row.figure, row.data)
+    assert len(drawn) >= 12
+
+
+def test_figure_count_follows_the_mapping_file(tmp_path: Path) -> None:
+    """The count is read from the file: a figure without a label is not counted."""
+    import shutil
+
+    shutil.copytree(DATA, tmp_path / "data")
+    path = tmp_path / "data" / "published" / "figures.csv"
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    before = int(ledger.figure_counterparts(tmp_path / "data")["counterpart"].sum())
+    frame.loc[frame["figure"] == "1", "label"] = ""
+    frame.to_csv(path, index=False)
+    assert int(ledger.figure_counterparts(tmp_path / "data")["counterpart"].sum()) == before - 1
+
+
+def test_a_modelled_cell_is_never_counted_as_rounding() -> None:
+    """0.1358 truncates to the printed 0.13, but a modelled value is not a count cut off."""
+    printed = _frame([(34, "male", "vas_ci_low", "0.13"), (28, "x", "y", "17.95")])
+    rebuilt = pd.DataFrame(
+        {
+            "table": [34, 28],
+            "row": ["male", "x"],
+            "column": ["vas_ci_low", "y"],
+            "value": [0.1358, 100 * 144 / 802],
+        }
+    )
+    decisions = pd.DataFrame(
+        {"table": [34], "row": ["*"], "column": ["*"], "kind": ["modelled"], "reason": ["r"]}
+    )
+    out = ledger.compare(printed, rebuilt, decisions).set_index("table")
+    assert out.loc[34, "status"] == "different"
+    assert out.loc[28, "status"] == "rounding"  # a truncated count stays rounding

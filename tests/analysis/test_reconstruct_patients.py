@@ -332,3 +332,72 @@ def test_generator_is_deterministic(tmp_path: Path) -> None:
     generator.write(generator.generate(), out)
     shipped = PROJECT_ROOT / "data" / "survey" / "patients.csv"
     assert out.read_bytes() == shipped.read_bytes()
+
+
+def test_table34_intervals_no_data_can_give(sample: pd.DataFrame, value_set: ValueSet) -> None:
+    """Printed 95 % intervals narrower than any file with the published margins allows.
+
+    The ledger records these cells as 'report inconsistent'; this shows why.  Bounds typed
+    from table 34: age 55+ (-0.08 to 0.08 with the EQ-VAS, -0.06 to 0.09 with the index),
+    several types of care providers (-0.21 to 0.10, -0.22 to 0.09); R² 0.0553 / 0.05617.
+    """
+    from scipy import stats
+
+    from analysis.regression import design_frame
+
+    _generator()  # puts the project root on sys.path for data.reconstruct
+    fit = sys.modules.get("data.reconstruct.patients_fit")
+    assert fit is not None
+    printed = {
+        "eq_vas": (0.0553, {"age_55_plus": (-0.08, 0.08), "several_care_types": (-0.21, 0.10)}),
+        "eq_index": (
+            0.05617,
+            {"age_55_plus": (-0.06, 0.09), "several_care_types": (-0.22, 0.09)},
+        ),
+    }
+    t = float(stats.t.ppf(0.975, 1212))
+    for hrqol, (r2, bounds) in printed.items():
+        narrowest = fit.narrowest_ci(design_frame(sample, hrqol, value_set), r2, t)
+        for term, (low, high) in bounds.items():
+            widest_printable = (high - low) / 2 + 0.005  # each bound may be off by 0.005
+            assert narrowest[term] > widest_printable, (hrqol, term)
+        # a covariate whose printed interval is attainable passes the same check
+        assert narrowest["male"] < (0.34 - 0.13) / 2 + 0.005
+
+
+def test_table25_index_summaries(sample: pd.DataFrame, value_set: ValueSet) -> None:
+    """Table 25's EQ-5D-5L index median (IQR) and mean (SD), typed from the report."""
+    printed = {
+        "Flanders": (0.63, 0.47, 0.52, 0.32),
+        "Wallonia": (0.57, 0.49, 0.50, 0.33),
+        "Brussels": (0.69, 0.35, 0.61, 0.28),
+        "Belgium": (0.62, 0.48, 0.52, 0.32),
+    }
+    summary = summary_by_group(sample, "region", value_set).set_index("group")
+    for group, values in printed.items():
+        got = summary.loc[group, ["index_median", "index_iqr", "index_mean", "index_sd"]]
+        assert [round(float(v), 2) for v in got] == list(values), group
+
+
+def test_exchanges_apply_compose_and_refuse_foreign_lists() -> None:
+    _generator()
+    fit = sys.modules["data.reconstruct.patients_fit"]
+    frame = pd.DataFrame(
+        {
+            "respondent_id": ["A", "B", "C", "D"],
+            "region": ["Flanders", "Flanders", "Flanders", "Brussels"],
+            "eq_vas": [10, 20, 30, 40],
+        }
+    )
+    swap_ab = pd.DataFrame({"kind": "vas", "respondent_id": ["A", "B"], "from_id": ["B", "A"]})
+    swap_bc = pd.DataFrame({"kind": "vas", "respondent_id": ["B", "C"], "from_id": ["C", "B"]})
+    twice = fit.apply_exchanges(fit.apply_exchanges(frame, swap_ab), swap_bc)
+    assert twice["eq_vas"].tolist() == [20, 30, 10, 40]
+    once = fit.apply_exchanges(frame, fit.compose_exchanges(swap_ab, swap_bc))
+    assert once["eq_vas"].tolist() == twice["eq_vas"].tolist()
+    across = pd.DataFrame({"kind": "vas", "respondent_id": ["A", "D"], "from_id": ["D", "A"]})
+    with pytest.raises(ValueError, match="crosses regions"):
+        fit.apply_exchanges(frame, across)
+    not_perm = pd.DataFrame({"kind": "vas", "respondent_id": ["A", "B"], "from_id": ["B", "B"]})
+    with pytest.raises(ValueError, match="not a permutation"):
+        fit.apply_exchanges(frame, not_perm)

@@ -1,8 +1,10 @@
-"""preview: serves the site, re-renders an edited chapter, survives a broken cell."""
+"""preview: serves the site, re-renders an edited chapter (its page alone first, then the
+whole book), pushes the reload, survives a broken cell."""
 
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import threading
 import time
@@ -11,7 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from quartowrap.commands.preview import STATUS_PATH, Previewer
+from quartowrap.commands.preview import EVENTS_PATH, STATUS_PATH, Previewer
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "mini-book"
 pytestmark = pytest.mark.slow
@@ -58,7 +60,7 @@ def test_edit_rerenders_and_a_broken_cell_is_shown_not_fatal(
 ) -> None:
     previewer, url, project = preview
     page = _get(f"{url}/02-results.html")
-    assert STATUS_PATH in page, "pages carry the reload script"
+    assert EVENTS_PATH in page, "pages carry the reload script"
     status = json.loads(_get(url + STATUS_PATH))
     assert status == {"builds": 1, "error": None, "rendering": False}
 
@@ -80,3 +82,73 @@ def test_edit_rerenders_and_a_broken_cell_is_shown_not_fatal(
 
     chapter.write_text(original)
     _wait_for(lambda: previewer.state.builds == 3 and previewer.state.error is None)
+
+
+def test_reload_is_pushed_to_the_page_as_an_event(preview: tuple[Previewer, str, Path]) -> None:
+    previewer, url, _project = preview
+    with urllib.request.urlopen(url + EVENTS_PATH, timeout=10) as stream:
+        assert stream.headers["Content-Type"] == "text/event-stream"
+        first = json.loads(stream.readline().decode().removeprefix("data: "))
+        assert first["builds"] == previewer.state.builds
+        stream.readline()  # the blank line that ends an event
+        started = time.monotonic()
+        previewer.state.update(builds=first["builds"] + 1)
+        second = json.loads(stream.readline().decode().removeprefix("data: "))
+        assert second["builds"] == first["builds"] + 1
+        assert time.monotonic() - started < 1, "pushed at once, not polled"
+
+
+def _numeric_book(tmp_path: Path) -> Path:
+    """The fixture with a numeric citation style: numbers follow the book's citation order."""
+    import quartowrap
+
+    project = tmp_path / "book"
+    shutil.copytree(FIXTURE, project, ignore=shutil.ignore_patterns("_output", "_freeze"))
+    csl = Path(quartowrap.__file__).parent / "themes" / "kce" / "csl" / "vancouver-kce.csl"
+    shutil.copyfile(csl, project / "numeric.csl")
+    config = project / "_quarto.yml"
+    config.write_text(config.read_text() + "\ncsl: numeric.csl\n")
+    return project
+
+
+def test_an_edited_chapter_page_is_the_whole_books_page(tmp_path: Path) -> None:
+    """The quick page (the chapter alone, numbered from the last whole-book pass) is the
+    page the whole-book render writes: numbers, cross-references into other chapters,
+    citation numbers in book order; so the follow-up render reloads nothing."""
+    project = _numeric_book(tmp_path)
+    previewer = Previewer(project, quiet=True)
+    assert previewer.build(), previewer.state.error
+    results = previewer.site / "02-results.html"
+    assert 'href="references.html#ref-cleveland1984graphical">2</a>' in results.read_text(), (
+        "chapter 1 cites another work first"
+    )
+    for name, words in (("02-results", "Edited in preview."), ("03-discussion", "Also edited.")):
+        source = project / "chapters" / f"{name}.qmd"
+        source.write_text(source.read_text().replace("\n\n", f"\n\n{words}\n\n", 1))
+        builds = previewer.state.builds
+        assert previewer.quick({source})
+        assert previewer.state.builds == builds + 1 and previewer.state.error is None
+        page = previewer.site / f"{name}.html"
+        quick = page.read_text()
+        assert words in quick
+        assert previewer.build()
+        assert page.read_text() == quick, f"{name}: the whole book gives the same page"
+        assert previewer.state.builds == builds + 1, "…so the page is not reloaded again"
+    discussion = (previewer.site / "03-discussion.html").read_text()
+    assert re.search(r'href="02-results.html#fig-bars"[^>]*>Figure 1<', discussion)
+
+
+def test_other_changes_render_the_whole_book(tmp_path: Path) -> None:
+    project = _numeric_book(tmp_path)
+    previewer = Previewer(project, quiet=True)
+    assert not previewer.quick({project / "chapters" / "02-results.qmd"}), "nothing built yet"
+    assert previewer.build(), previewer.state.error
+    chapters = project / "chapters"
+    for changed in (
+        {project / "_quarto.yml"},
+        {project / "references.bib"},
+        {chapters / "_limitations.qmd"},  # included: its chapter is not known here
+        {chapters / "01-data.qmd", chapters / "02-results.qmd"},
+        {project / "references.qmd"},  # prints the bibliography: the whole book's
+    ):
+        assert not previewer.quick(changed), changed

@@ -16,6 +16,7 @@ import subprocess
 import tempfile
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -54,6 +55,7 @@ INTERNAL_META = (
     "quartowrap-unresolved",
     "quartowrap-citekeys",
     "quartowrap-duplicates",
+    "quartowrap-numbering",
 )
 
 _PARSE_CACHE: dict[str, str] = {}
@@ -370,29 +372,10 @@ def assemble_book(
     refs = [_chapter_ref(config, c.source) for c in chapters]
     with ThreadPoolExecutor(max_workers=min(4, len(chapters))) as pool:
         asts = list(pool.map(lambda c: parse_markdown(c.markdown, cache_dir=cache_dir), chapters))
-    # raw HTML/typst that came out of a cell (not the chapter's source) becomes text: first,
-    # while the output markers still stand where weave put them
-    asts = [neutralise_raw(ast) for ast in asts]
-    # `when-meta`/`unless-meta` are the same for every output: resolved before numbering.
-    asts = [
-        {
-            **ast,
-            "blocks": resolve_conditions(
-                ast["blocks"], meta=document_metadata(config, c.source, c.front_matter)
-            ),
-        }
-        for ast, c in zip(asts, chapters, strict=True)
-    ]
     shortcode_warnings: list[str] = []
-    for i, ast in enumerate(asts):
-        blocks, missing = move_contents(ast["blocks"])
-        blocks, unresolved = unresolved_shortcodes(blocks)
-        source = chapters[i].source.as_posix()
-        shortcode_warnings += unresolved
-        shortcode_warnings += [
-            f"{source}: {{{{< contents {m} >}}}}: no element #{m}" for m in missing
-        ]
-        asts[i] = {**ast, "blocks": blocks}
+    for i, (ast, chapter) in enumerate(zip(asts, chapters, strict=True)):
+        asts[i], warned = _prepare(config, chapter, ast)
+        shortcode_warnings += warned
     doc = {
         "pandoc-api-version": asts[0]["pandoc-api-version"],
         "meta": _book_meta(config),
@@ -408,8 +391,42 @@ def assemble_book(
         ],
     }
     result, log = _run_book_filters(doc)
-    meta = result["meta"]
+    return _collect(config, refs, chapters, result, log, shortcode_warnings, strict=strict)
 
+
+def _prepare(
+    config: BookConfig, chapter: ExecutedChapter, ast: dict[str, Any]
+) -> tuple[dict[str, Any], list[str]]:
+    """A chapter's parsed AST made ready for the book filters; its shortcode warnings."""
+    # raw HTML/typst that came out of a cell (not the chapter's source) becomes text: first,
+    # while the output markers still stand where weave put them
+    ast = neutralise_raw(ast)
+    # `when-meta`/`unless-meta` are the same for every output: resolved before numbering.
+    meta = document_metadata(config, chapter.source, chapter.front_matter)
+    blocks = resolve_conditions(ast["blocks"], meta=meta)
+    blocks, missing = move_contents(blocks)
+    blocks, unresolved = unresolved_shortcodes(blocks)
+    source = chapter.source.as_posix()
+    warnings = [
+        *unresolved,
+        *(f"{source}: {{{{< contents {m} >}}}}: no element #{m}" for m in missing),
+    ]
+    return {**ast, "blocks": blocks}, warnings
+
+
+def _collect(
+    config: BookConfig,
+    refs: list[ChapterRef],
+    chapters: Sequence[ExecutedChapter],
+    result: dict[str, Any],
+    log: list[dict[str, Any]],
+    shortcode_warnings: list[str],
+    *,
+    strict: bool,
+) -> AssembledBook:
+    """The filters' output split into chapters, with the cross-reference table and the
+    `file:line` warnings of what they could not resolve."""
+    meta = result["meta"]
     xrefs = {
         e["id"]: XrefEntry(
             id=e["id"],
@@ -459,6 +476,7 @@ def assemble_book(
         }
         assembled.append(AssembledChapter(ref=ref, title=title, number=number, ast=ast))
     tables, figures = _ordered_outputs(chapters, xrefs)
+    numbering = _meta_text(meta, "quartowrap-numbering")
     return AssembledBook(
         config=config,
         chapters=tuple(assembled),
@@ -466,4 +484,88 @@ def assemble_book(
         tables=tables,
         figures=figures,
         warnings=tuple(warnings),
+        numbering={
+            "chapters": json.loads(numbering) if numbering else {},
+            "xrefs": _json_list(meta, "quartowrap-xrefs"),
+            "citekeys": _json_list(meta, "quartowrap-citekeys"),
+        },
     )
+
+
+def reassemble_chapter(
+    previous: AssembledBook,
+    chapters: Sequence[ExecutedChapter],
+    index: int,
+    *,
+    cache_dir: Path | None = None,
+) -> AssembledBook | None:
+    """`previous` with chapter `index` alone parsed, numbered and cited again (preview).
+
+    The whole-book pass costs a pandoc run over every chapter (a second or more on a long
+    book); an edit to one chapter's prose changes nothing outside it, so its page is
+    remade from the counters, cross-reference entries, header ids and citation order the
+    last whole-book pass recorded.  The caller renders the whole book again afterwards (a
+    new label, a moved table or a first citation may renumber later chapters).  None when
+    `previous` holds no such record or the chapter prints the bibliography.
+    """
+    config = previous.config
+    chapter = chapters[index]
+    ref = _chapter_ref(config, chapter.source)
+    numbering = previous.numbering.get("chapters") or {}
+    if ref.slug not in numbering or "#refs" in chapter.markdown:
+        return None
+    before = [_chapter_ref(config, c.source).slug for c in chapters[:index]]
+    ids = [i for slug in before for i in (numbering.get(slug) or {}).get("ids") or []]
+    seed = {
+        "state": numbering[ref.slug]["state"],
+        "xrefs": [e for e in previous.numbering.get("xrefs", []) if e.get("chapter") != ref.slug],
+        "ids": ids,
+    }
+    cited = list(
+        dict.fromkeys(
+            e["key"] for e in previous.numbering.get("citekeys", []) if e.get("chapter") in before
+        )
+    )
+    ast, warnings = _prepare(config, chapter, parse_markdown(chapter.markdown, cache_dir=cache_dir))
+    meta = {
+        **_book_meta(config),
+        "quartowrap-seed": _meta_string(json.dumps(seed)),
+    }
+    document = bool(config.metadata.get("quartowrap-document"))
+    blocks = [_chapter_div(ref, chapter, ast, _title_block(config, chapter), document=document)]
+    if cited:  # cited earlier in the book: numbered first, as in the whole book, then dropped
+        blocks.insert(0, {"t": "Para", "c": [_cite(key) for key in cited]})
+    doc = {"pandoc-api-version": ast["pandoc-api-version"], "meta": meta, "blocks": blocks}
+    result, log = _run_book_filters(doc)
+    # the bibliography citeproc appends (so citations link to it) is the references page's
+    result["blocks"] = [b for b in result["blocks"] if CHAPTER_CLASS in _classes(b)]
+    alone = _collect(config, [ref], [chapter], result, log, warnings, strict=False)
+    [assembled] = alone.chapters
+    xrefs = {k: v for k, v in previous.xrefs.items() if v.chapter != ref.slug}
+    xrefs.update(alone.xrefs)
+    merged = [*chapters]
+    tables, figures = _ordered_outputs(merged, xrefs)
+    return replace(
+        previous,
+        chapters=tuple(assembled if i == index else c for i, c in enumerate(previous.chapters)),
+        xrefs=xrefs,
+        tables=tables,
+        figures=figures,
+        warnings=alone.warnings,
+    )
+
+
+def _classes(block: dict[str, Any]) -> list[str]:
+    return block["c"][0][1] if block["t"] == "Div" else []
+
+
+def _cite(key: str) -> dict[str, Any]:
+    citation = {
+        "citationId": key,
+        "citationPrefix": [],
+        "citationSuffix": [],
+        "citationMode": {"t": "NormalCitation"},
+        "citationNoteNum": 0,
+        "citationHash": 0,
+    }
+    return {"t": "Cite", "c": [[citation], []]}

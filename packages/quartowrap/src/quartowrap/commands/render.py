@@ -60,6 +60,7 @@ class RenderResult:
     warnings: list[str] = field(default_factory=list)
     seconds: float = 0.0
     chapters: list[ExecutedChapter] = field(default_factory=list)
+    book: AssembledBook | None = None  # None: reused as it was, or built by Quarto
 
 
 def resolve_engine(requested: EngineName | None, configured: EngineName) -> str:
@@ -263,7 +264,7 @@ def render_project(
     for warning in warnings:
         progress.warn(warning)
     progress.done(f"Release {version} written to {release_dir} in {seconds:.1f} s")
-    return RenderResult(release_dir, version, engine, warnings, seconds, executed)
+    return RenderResult(release_dir, version, engine, warnings, seconds, executed, book)
 
 
 def _figure_fonts(config: BookConfig) -> tuple[Path, ...]:

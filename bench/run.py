@@ -8,6 +8,8 @@ Measured here, never in unit tests:
 * the flagship book: cold build, nothing changed, prose edit, one data file changed;
 * survey summaries on 5 million generated respondents, clustering of 50 000 generated
   texts and of the 555 shipped action points (time and peak memory, in subprocesses);
+* preview: a saved chapter edit to the reloaded page in Chromium, against `--whole-book`
+  (`bench/preview.py`), target `preview_edit_to_page_s` <= 1 s;
 * editions: the factsheet book for 60 synthetic care zones as a naive loop of cold
   renders, with `--workers 1`, `--workers 2` and on a two-worker Dask LocalCluster
   (`bench/editions.py`; `--editions N` for a quick smoke run).
@@ -171,7 +173,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--generator", type=Path, default=DEFAULT_GENERATOR)
     parser.add_argument(
-        "--only", choices=["synthetic", "flagship", "analysis", "editions"], action="append"
+        "--only",
+        choices=["synthetic", "flagship", "analysis", "editions", "preview"],
+        action="append",
     )
     parser.add_argument(
         "--editions", type=int, default=60, metavar="N", help="care-zone editions (default 60)"
@@ -180,7 +184,7 @@ def main(argv: list[str] | None = None) -> int:
         "--results", type=Path, default=ROOT / "bench" / "results.json", help="where to write"
     )
     args = parser.parse_args(argv)
-    parts = args.only or ["synthetic", "flagship", "analysis", "editions"]
+    parts = args.only or ["synthetic", "flagship", "analysis", "editions", "preview"]
     WORK.mkdir(parents=True, exist_ok=True)
     results_path = args.results
     results: dict[str, Any] = json.loads(results_path.read_text()) if results_path.exists() else {}
@@ -201,6 +205,11 @@ def main(argv: list[str] | None = None) -> int:
 
         results["editions"] = bench_editions(ROOT, WORK / "editions", n=args.editions)
         print(json.dumps(results["editions"], indent=2))
+    if "preview" in parts:
+        from bench.preview import bench_preview
+
+        results["preview"] = bench_preview(ROOT, WORK / "preview")
+        print(json.dumps(results["preview"], indent=2))
     results_path.write_text(json.dumps(results, indent=2, sort_keys=True) + "\n")
     print(f"wrote {results_path}")
     return 0

@@ -185,8 +185,16 @@ class _Snapshot:
 class Previewer:
     """Renders the HTML on demand and records the outcome in a PreviewState."""
 
-    def __init__(self, root: Path, *, data_dir: Path | None = None, quiet: bool = False):
+    def __init__(
+        self,
+        root: Path,
+        *,
+        data_dir: Path | None = None,
+        quiet: bool = False,
+        quick: bool = True,
+    ):
         self.root = root.resolve()
+        self.quick_updates = quick  # False: every change renders the whole book
         self.data_dir = data_dir
         self.state = PreviewState()
         self.output_root = self.root / "_output"
@@ -239,7 +247,7 @@ class Previewer:
         """Re-render one saved chapter's page in place; False when the change is not a
         single chapter of the book (the caller renders the whole book)."""
         last = self.last
-        if last is None or len(paths) != 1:
+        if last is None or len(paths) != 1 or not self.quick_updates:
             return False
         [path] = paths
         try:
@@ -374,14 +382,19 @@ class Previewer:
 
 
 def run_preview(
-    root: Path, *, port: int = 4848, data_dir: Path | None = None, browser: bool = True
+    root: Path,
+    *,
+    port: int = 4848,
+    data_dir: Path | None = None,
+    browser: bool = True,
+    quick: bool = True,
 ) -> None:
     """Blocking: take a port, first build, then serve and watch until interrupted.
 
     The port is taken before the first build, so a busy one is known at once (the next free
     port is used and said so) instead of after a full render.
     """
-    previewer = Previewer(root, data_dir=data_dir)
+    previewer = Previewer(root, data_dir=data_dir, quick=quick)
     server = previewer.serve(port=port)
     actual = server.server_address[1]
     if port and actual != port:

@@ -248,14 +248,16 @@ def _book_meta(config: BookConfig) -> dict[str, Any]:
     return meta
 
 
-def _run_book_filters(doc: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+def _run_book_filters(
+    doc: dict[str, Any], *, citeproc: bool = True
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """Run the Lua filters and citeproc on the whole book; return AST and pandoc's log."""
     with tempfile.TemporaryDirectory(prefix="quartowrap-") as tmp:
         log = Path(tmp) / "log.json"
         args = ["-f", "json", "-t", "json"]
         for name in BOOK_FILTERS:
             args += ["--lua-filter", str(FILTER_DIR / name)]
-        args += ["--citeproc", f"--log={log}"]
+        args += [*(["--citeproc"] if citeproc else []), f"--log={log}"]
         out = run_pandoc(args, json.dumps(doc), "running cross-reference filters and citeproc")
         messages = json.loads(log.read_text(encoding="utf-8")) if log.is_file() else []
     return json.loads(out), messages
@@ -536,7 +538,9 @@ def reassemble_chapter(
     if cited:  # cited earlier in the book: numbered first, as in the whole book, then dropped
         blocks.insert(0, {"t": "Para", "c": [_cite(key) for key in cited]})
     doc = {"pandoc-api-version": ast["pandoc-api-version"], "meta": meta, "blocks": blocks}
-    result, log = _run_book_filters(doc)
+    result, log = _run_book_filters({**doc, "blocks": blocks[-1:]}, citeproc=False)
+    if not _reuse_citations(config, previous, index, ref.slug, cited, result):
+        result, log = _run_book_filters(doc)  # new citations: citeproc decides
     # the bibliography citeproc appends (so citations link to it) is the references page's
     result["blocks"] = [b for b in result["blocks"] if CHAPTER_CLASS in _classes(b)]
     alone = _collect(config, [ref], [chapter], result, log, warnings, strict=False)
@@ -553,6 +557,76 @@ def reassemble_chapter(
         figures=figures,
         warnings=alone.warnings,
     )
+
+
+def _reuse_citations(
+    config: BookConfig,
+    previous: AssembledBook,
+    index: int,
+    slug: str,
+    cited_before: list[str],
+    result: dict[str, Any],
+) -> bool:
+    """Fill the chapter's citations with their text from the last whole-book pass, when
+    that text still holds: an in-text style (a note style numbers by position), every
+    citation already rendered there, and the works first cited in this chapter first
+    cited in the same order (numeric styles number them so).  False: run citeproc."""
+    if not _in_text_style(config):
+        return False
+    cites = list(_cites(result["blocks"]))
+    if not cites:
+        return True
+    known = {_citation_key(c): c["c"][1] for c in _cites(previous.chapters[index].ast["blocks"])}
+    if any(_citation_key(c) not in known for c in cites):
+        return False
+
+    def firsts(keys: list[str]) -> list[str]:
+        return [k for k in dict.fromkeys(keys) if k not in set(cited_before)]
+
+    before = [e["key"] for e in previous.numbering.get("citekeys", []) if e["chapter"] == slug]
+    now = [e["key"] for e in _json_list(result["meta"], "quartowrap-citekeys")]
+    if firsts(now) != firsts(before):
+        return False
+    for cite in cites:
+        cite["c"][1] = known[_citation_key(cite)]
+    return True
+
+
+def _cites(node: Any) -> Any:
+    """Every Cite node under `node`, in document order."""
+    if isinstance(node, list):
+        for item in node:
+            yield from _cites(item)
+    elif isinstance(node, dict):
+        if node.get("t") == "Cite":
+            yield node
+        else:
+            yield from _cites(node.get("c"))
+
+
+def _citation_key(cite: dict[str, Any]) -> str:
+    return json.dumps(
+        [
+            [c["citationId"], c["citationMode"], c["citationPrefix"], c["citationSuffix"]]
+            for c in cite["c"][0]
+        ],
+        sort_keys=True,
+    )
+
+
+def _in_text_style(config: BookConfig) -> bool:
+    theme = theme_of(config)
+    csl = config.csl or (theme.path(theme.csl) if theme.csl else None)
+    return csl is None or _csl_in_text(str(csl))  # pandoc's default: Chicago author-date
+
+
+@cache
+def _csl_in_text(path: str) -> bool:
+    try:
+        text = Path(path).read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return False
+    return re.search(r"<style\b[^>]*\bclass=\"in-text\"", text) is not None
 
 
 def _classes(block: dict[str, Any]) -> list[str]:

@@ -130,7 +130,9 @@ def write_html_site(
             for c in book.chapters
         ),
     )
-    if front_matter is None and house_metadata(book.config):
+    if front_matter is None and remembered is not None:
+        front_matter = remembered[3]  # its pages are reused as well
+    elif front_matter is None and house_metadata(book.config):
         front_matter = build_front_matter(book, version=version, commit=commit)
     out_dir = Path(out_dir)
     ctx = _Context(
@@ -200,6 +202,7 @@ def write_html_site(
             [replace(page) for page in chapter_pages],
             [replace(page) for page in front_pages],
             chapter_ids,
+            fm,
         )
     pages = _reading_order(chapter_pages, front_pages)
 
@@ -252,9 +255,9 @@ def write_html_site(
 
 
 _last_warnings: list[str] = []
-# book root -> (chapter pages, front pages, ids per chapter) of its last whole write in
+# book root -> (chapter pages, front pages, ids per chapter, front matter) of its last write in
 # this process: what a preview's `changed` write reuses
-_PAGES: dict[Path, tuple[list[Page], list[Page], list[list[str]]]] = {}
+_PAGES: dict[Path, tuple[list[Page], list[Page], list[list[str]], FrontMatter | None]] = {}
 
 
 def _downloads(book: AssembledBook, out_dir: Path) -> dict[Path, bytes]:

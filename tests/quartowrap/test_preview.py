@@ -155,3 +155,5 @@ def test_other_changes_render_the_whole_book(tmp_path: Path) -> None:
         {project / "references.qmd"},  # prints the bibliography: the whole book's
     ):
         assert not previewer.quick(changed), changed
+    previewer.quick_updates = False  # `preview --whole-book`
+    assert not previewer.quick({chapters / "02-results.qmd"})

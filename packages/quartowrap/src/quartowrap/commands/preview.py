@@ -356,7 +356,7 @@ class Previewer:
             paths = {Path(p) for _, p in changes}
             kept = {p for p in paths if p.exists()} or paths
             if self.quick(kept):
-                pending = True
+                pending = self.state.error is None  # a failed cell fails the book as well
             else:
                 pending = False
                 self.build()

@@ -73,3 +73,21 @@ def test_a_fresh_clone_with_the_committed_freeze_executes_nothing(tmp_path: Path
     log = _render(clone)
     assert "chapters/02-results.qmd: executed" in log
     assert "chapters/01-data.qmd: reused (freeze)" in log
+
+
+def test_a_rewritten_freeze_entry_does_not_make_the_build_dirty(tmp_path: Path) -> None:
+    from quartowrap.publish.release import git_state, resolve_version
+
+    (tmp_path / "_freeze" / "chapters" / "a").mkdir(parents=True)
+    entry = tmp_path / "_freeze" / "chapters" / "a" / "kce-embedded.json"
+    entry.write_text("{}\n")
+    (tmp_path / "a.qmd").write_text("# A\n")
+    _git(tmp_path, "init", "-q")
+    _git(tmp_path, "add", ".")
+    _git(tmp_path, "commit", "-qm", "start")
+    entry.write_text('{"re-executed": true}\n')
+    assert not git_state(tmp_path).dirty, "results of the same sources"
+    assert not resolve_version(tmp_path, "1.0.0").endswith(".dirty")
+    (tmp_path / "a.qmd").write_text("# A, edited\n")
+    assert git_state(tmp_path).dirty
+    assert resolve_version(tmp_path, "1.0.0").endswith(".dirty")

@@ -157,3 +157,25 @@ def test_other_changes_render_the_whole_book(tmp_path: Path) -> None:
         assert not previewer.quick(changed), changed
     previewer.quick_updates = False  # `preview --whole-book`
     assert not previewer.quick({chapters / "02-results.qmd"})
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(not Path("/usr/bin/chromium").exists(), reason="/usr/bin/chromium not found")
+def test_a_saved_edit_reloads_the_open_page_in_a_browser(
+    preview: tuple[Previewer, str, Path],
+) -> None:
+    sync_api = pytest.importorskip("playwright.sync_api")
+    _previewer, url, project = preview
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(
+            executable_path="/usr/bin/chromium", args=["--no-sandbox", "--disable-gpu"]
+        )
+        page = browser.new_page()
+        page.goto(f"{url}/02-results.html", wait_until="load")
+        time.sleep(0.5)  # the page's event stream is open
+        chapter = project / "chapters" / "02-results.qmd"
+        edited = chapter.read_text().replace("\n\n", "\n\nSeen in the browser.\n\n", 1)
+        with page.expect_event("load", timeout=60_000):  # the page reloads itself
+            chapter.write_text(edited)
+        assert "Seen in the browser." in page.inner_text("main")
+        browser.close()

@@ -301,12 +301,12 @@ class Previewer:
             self.progress.line(f"quick update failed ({type(failure).__name__}); full render")
             return False
         self.last = replace(last, book=book, executed=executed)
-        self.served = self._digest()
-        seconds = time.perf_counter() - started
-        self.progress.line(f"{source.as_posix()}: page updated in {seconds:.2f} s")
         with self.state.lock:
             builds = self.state.builds + 1
-        self.state.update(rendering=False, error=None, builds=builds)
+        self.state.update(rendering=False, error=None, builds=builds)  # the page reloads
+        seconds = time.perf_counter() - started
+        self.progress.line(f"{source.as_posix()}: page updated in {seconds:.2f} s")
+        self.served = self._digest()  # what the whole-book render is compared with
         return True
 
     def _digest(self) -> str:

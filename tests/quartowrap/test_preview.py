@@ -136,6 +136,14 @@ def test_an_edited_chapter_page_is_the_whole_books_page(tmp_path: Path) -> None:
         assert previewer.build()
         assert page.read_text() == quick, f"{name}: the whole book gives the same page"
         assert previewer.state.builds == builds + 1, "…so the page is not reloaded again"
+    # two chapters saved one after the other, before the whole book is rendered again
+    first, second = (project / "chapters" / f"{n}.qmd" for n in ("02-results", "03-discussion"))
+    first.write_text(first.read_text().replace("Edited in preview.", "Edited once more."))
+    assert previewer.quick({first})
+    second.write_text(second.read_text() + "\nA last sentence.\n")
+    assert previewer.quick({second})
+    assert "Edited once more." in (previewer.site / "02-results.html").read_text(), "kept"
+    assert "A last sentence." in (previewer.site / "03-discussion.html").read_text()
     discussion = (previewer.site / "03-discussion.html").read_text()
     assert 'href="references.html#ref-tukey1977eda">1</a>' in discussion, "first cited in ch. 1"
     assert re.search(r'href="02-results.html#fig-bars"[^>]*>Figure 1<', discussion)

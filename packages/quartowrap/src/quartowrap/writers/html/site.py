@@ -193,6 +193,13 @@ def write_html_site(
         page.body = _scope_header_cells(html)
     if remembered is not None:
         front_pages = [replace(page) for page in remembered[1]]
+        # the pages converted now are what a later `changed` write must keep
+        _PAGES[book.config.root] = (
+            [replace(page) for page in chapter_pages],
+            remembered[1],
+            chapter_ids,
+            remembered[3],
+        )
     else:
         md_html = [Markup(h) for h in fragments[len(converted) :]]
         foreword = md_html[0] if fm is not None and fm.foreword_md else None

@@ -133,7 +133,7 @@ def _edit_to_page(
     return seconds
 
 
-def bench_preview(root: Path, work: Path, edits: int = 3) -> dict[str, Any]:
+def bench_preview(root: Path, work: Path, edits: int = 5) -> dict[str, Any]:
     project = _copy(root, work)
     # the freeze and the caches warm, as an author's working copy is
     subprocess.run(

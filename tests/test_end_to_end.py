@@ -345,3 +345,29 @@ def test_one_chapter_render_uses_the_freeze_and_keeps_the_pdf(built: Built, tmp_
     assert "finished: 3" in (release / "html" / "02-results.html").read_text()
     assert pdf.read_bytes() == pdf_bytes, "the other format is not deleted"
     assert [w for w in result.warnings if "PDF is kept" in w], "…and said to be older"
+
+
+def test_pdf_only_render_keeps_the_html_site(built: Built, tmp_path: Path) -> None:
+    project = tmp_path / "pdf-only"
+    shutil.copytree(built.project, project, symlinks=True)
+    version = built.result.version
+    release = project / "_output" / version
+    page = release / "html" / "02-results.html"
+    page_bytes = page.read_bytes()
+    [pdf] = release.glob("*.pdf")
+
+    result = render_project(project, RenderOptions(to=("pdf",), version=version), progress=_quiet())
+    assert result.release_dir == release
+    assert page.read_bytes() == page_bytes, "the site of the same sources is kept as it was"
+    assert (release / "html" / "index.html").is_file()
+    assert (release / "html" / pdf.name).read_bytes() == pdf.read_bytes(), "the new PDF"
+    assert not [w for w in result.warnings if "HTML site is kept" in w]
+    check = subprocess.run(["sha256sum", "-c", "--quiet", "SHA256SUMS"], cwd=release)
+    assert check.returncode == 0, "the kept files are listed in SHA256SUMS"
+
+    source = project / "chapters" / "02-results.qmd"
+    source.write_text(source.read_text() + "\nA sentence only the PDF has.\n")
+    result = render_project(project, RenderOptions(to=("pdf",), version=version), progress=_quiet())
+    assert "A sentence only the PDF has" in _pdf_text(release).replace("\n", " ")
+    assert page.read_bytes() == page_bytes, "the other format is not deleted"
+    assert [w for w in result.warnings if "HTML site is kept" in w], "…and said to be older"

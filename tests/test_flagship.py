@@ -31,7 +31,7 @@ def _tracked_copy(target: Path) -> Path:
     ).stdout.split(b"\0")
     for name in filter(None, files):
         relative = Path(name.decode())
-        if relative.parts[0] in {"tests", "bench"}:
+        if relative.parts[0] in {"tests", "bench", "_freeze"}:  # executed here, cold
             continue
         source = ROOT / relative
         if source.is_file():

@@ -124,6 +124,11 @@ def build_parser() -> argparse.ArgumentParser:
     preview = sub.add_parser("preview", help="serve the HTML and re-render on every change")
     preview.add_argument("--port", type=int, default=4848, help="busy: the next free one")
     preview.add_argument("--no-browser", action="store_true", help="do not open a browser")
+    preview.add_argument(
+        "--whole-book",
+        action="store_true",
+        help="render the whole book on every save (no quick update of the saved chapter's page)",
+    )
     preview.add_argument("--data-dir", type=Path)
     preview.add_argument("--project", type=Path, default=Path("."))
     return parser
@@ -250,7 +255,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             from quartowrap.commands.preview import run_preview
 
             run_preview(
-                args.project, port=args.port, data_dir=args.data_dir, browser=not args.no_browser
+                args.project,
+                port=args.port,
+                data_dir=args.data_dir,
+                browser=not args.no_browser,
+                quick=not args.whole_book,
             )
             return 0
     except BuildError as error:

@@ -225,6 +225,9 @@ class AssembledBook:
     tables: tuple[TableOutput, ...]  # labelled tables in book order (for CSV export + list)
     figures: tuple[FigureOutput, ...]  # labelled figures in book order
     warnings: tuple[str, ...] = ()  # unresolved references/citations as `file:line: …`
+    # what numbering one chapter alone needs (preview): per chapter the counters at its
+    # start and its header ids, every cross-reference entry, the citation keys in order
+    numbering: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

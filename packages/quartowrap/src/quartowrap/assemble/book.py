@@ -16,6 +16,7 @@ import subprocess
 import tempfile
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -54,6 +55,7 @@ INTERNAL_META = (
     "quartowrap-unresolved",
     "quartowrap-citekeys",
     "quartowrap-duplicates",
+    "quartowrap-numbering",
 )
 
 _PARSE_CACHE: dict[str, str] = {}
@@ -246,14 +248,16 @@ def _book_meta(config: BookConfig) -> dict[str, Any]:
     return meta
 
 
-def _run_book_filters(doc: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+def _run_book_filters(
+    doc: dict[str, Any], *, citeproc: bool = True
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """Run the Lua filters and citeproc on the whole book; return AST and pandoc's log."""
     with tempfile.TemporaryDirectory(prefix="quartowrap-") as tmp:
         log = Path(tmp) / "log.json"
         args = ["-f", "json", "-t", "json"]
         for name in BOOK_FILTERS:
             args += ["--lua-filter", str(FILTER_DIR / name)]
-        args += ["--citeproc", f"--log={log}"]
+        args += [*(["--citeproc"] if citeproc else []), f"--log={log}"]
         out = run_pandoc(args, json.dumps(doc), "running cross-reference filters and citeproc")
         messages = json.loads(log.read_text(encoding="utf-8")) if log.is_file() else []
     return json.loads(out), messages
@@ -370,29 +374,10 @@ def assemble_book(
     refs = [_chapter_ref(config, c.source) for c in chapters]
     with ThreadPoolExecutor(max_workers=min(4, len(chapters))) as pool:
         asts = list(pool.map(lambda c: parse_markdown(c.markdown, cache_dir=cache_dir), chapters))
-    # raw HTML/typst that came out of a cell (not the chapter's source) becomes text: first,
-    # while the output markers still stand where weave put them
-    asts = [neutralise_raw(ast) for ast in asts]
-    # `when-meta`/`unless-meta` are the same for every output: resolved before numbering.
-    asts = [
-        {
-            **ast,
-            "blocks": resolve_conditions(
-                ast["blocks"], meta=document_metadata(config, c.source, c.front_matter)
-            ),
-        }
-        for ast, c in zip(asts, chapters, strict=True)
-    ]
     shortcode_warnings: list[str] = []
-    for i, ast in enumerate(asts):
-        blocks, missing = move_contents(ast["blocks"])
-        blocks, unresolved = unresolved_shortcodes(blocks)
-        source = chapters[i].source.as_posix()
-        shortcode_warnings += unresolved
-        shortcode_warnings += [
-            f"{source}: {{{{< contents {m} >}}}}: no element #{m}" for m in missing
-        ]
-        asts[i] = {**ast, "blocks": blocks}
+    for i, (ast, chapter) in enumerate(zip(asts, chapters, strict=True)):
+        asts[i], warned = _prepare(config, chapter, ast)
+        shortcode_warnings += warned
     doc = {
         "pandoc-api-version": asts[0]["pandoc-api-version"],
         "meta": _book_meta(config),
@@ -408,8 +393,42 @@ def assemble_book(
         ],
     }
     result, log = _run_book_filters(doc)
-    meta = result["meta"]
+    return _collect(config, refs, chapters, result, log, shortcode_warnings, strict=strict)
 
+
+def _prepare(
+    config: BookConfig, chapter: ExecutedChapter, ast: dict[str, Any]
+) -> tuple[dict[str, Any], list[str]]:
+    """A chapter's parsed AST made ready for the book filters; its shortcode warnings."""
+    # raw HTML/typst that came out of a cell (not the chapter's source) becomes text: first,
+    # while the output markers still stand where weave put them
+    ast = neutralise_raw(ast)
+    # `when-meta`/`unless-meta` are the same for every output: resolved before numbering.
+    meta = document_metadata(config, chapter.source, chapter.front_matter)
+    blocks = resolve_conditions(ast["blocks"], meta=meta)
+    blocks, missing = move_contents(blocks)
+    blocks, unresolved = unresolved_shortcodes(blocks)
+    source = chapter.source.as_posix()
+    warnings = [
+        *unresolved,
+        *(f"{source}: {{{{< contents {m} >}}}}: no element #{m}" for m in missing),
+    ]
+    return {**ast, "blocks": blocks}, warnings
+
+
+def _collect(
+    config: BookConfig,
+    refs: list[ChapterRef],
+    chapters: Sequence[ExecutedChapter],
+    result: dict[str, Any],
+    log: list[dict[str, Any]],
+    shortcode_warnings: list[str],
+    *,
+    strict: bool,
+) -> AssembledBook:
+    """The filters' output split into chapters, with the cross-reference table and the
+    `file:line` warnings of what they could not resolve."""
+    meta = result["meta"]
     xrefs = {
         e["id"]: XrefEntry(
             id=e["id"],
@@ -459,6 +478,7 @@ def assemble_book(
         }
         assembled.append(AssembledChapter(ref=ref, title=title, number=number, ast=ast))
     tables, figures = _ordered_outputs(chapters, xrefs)
+    numbering = _meta_text(meta, "quartowrap-numbering")
     return AssembledBook(
         config=config,
         chapters=tuple(assembled),
@@ -466,4 +486,160 @@ def assemble_book(
         tables=tables,
         figures=figures,
         warnings=tuple(warnings),
+        numbering={
+            "chapters": json.loads(numbering) if numbering else {},
+            "xrefs": _json_list(meta, "quartowrap-xrefs"),
+            "citekeys": _json_list(meta, "quartowrap-citekeys"),
+        },
     )
+
+
+def reassemble_chapter(
+    previous: AssembledBook,
+    chapters: Sequence[ExecutedChapter],
+    index: int,
+    *,
+    cache_dir: Path | None = None,
+) -> AssembledBook | None:
+    """`previous` with chapter `index` alone parsed, numbered and cited again (preview).
+
+    The whole-book pass costs a pandoc run over every chapter (a second or more on a long
+    book); an edit to one chapter's prose changes nothing outside it, so its page is
+    remade from the counters, cross-reference entries, header ids and citation order the
+    last whole-book pass recorded.  The caller renders the whole book again afterwards (a
+    new label, a moved table or a first citation may renumber later chapters).  None when
+    `previous` holds no such record or the chapter prints the bibliography.
+    """
+    config = previous.config
+    chapter = chapters[index]
+    ref = _chapter_ref(config, chapter.source)
+    numbering = previous.numbering.get("chapters") or {}
+    if ref.slug not in numbering or "#refs" in chapter.markdown:
+        return None
+    before = [_chapter_ref(config, c.source).slug for c in chapters[:index]]
+    ids = [i for slug in before for i in (numbering.get(slug) or {}).get("ids") or []]
+    seed = {
+        "state": numbering[ref.slug]["state"],
+        "xrefs": [e for e in previous.numbering.get("xrefs", []) if e.get("chapter") != ref.slug],
+        "ids": ids,
+    }
+    cited = list(
+        dict.fromkeys(
+            e["key"] for e in previous.numbering.get("citekeys", []) if e.get("chapter") in before
+        )
+    )
+    ast, warnings = _prepare(config, chapter, parse_markdown(chapter.markdown, cache_dir=cache_dir))
+    meta = {
+        **_book_meta(config),
+        "quartowrap-seed": _meta_string(json.dumps(seed)),
+    }
+    document = bool(config.metadata.get("quartowrap-document"))
+    blocks = [_chapter_div(ref, chapter, ast, _title_block(config, chapter), document=document)]
+    if cited:  # cited earlier in the book: numbered first, as in the whole book, then dropped
+        blocks.insert(0, {"t": "Para", "c": [_cite(key) for key in cited]})
+    doc = {"pandoc-api-version": ast["pandoc-api-version"], "meta": meta, "blocks": blocks}
+    result, log = _run_book_filters({**doc, "blocks": blocks[-1:]}, citeproc=False)
+    if not _reuse_citations(config, previous, index, ref.slug, cited, result):
+        result, log = _run_book_filters(doc)  # new citations: citeproc decides
+    # the bibliography citeproc appends (so citations link to it) is the references page's
+    result["blocks"] = [b for b in result["blocks"] if CHAPTER_CLASS in _classes(b)]
+    alone = _collect(config, [ref], [chapter], result, log, warnings, strict=False)
+    [assembled] = alone.chapters
+    xrefs = {k: v for k, v in previous.xrefs.items() if v.chapter != ref.slug}
+    xrefs.update(alone.xrefs)
+    merged = [*chapters]
+    tables, figures = _ordered_outputs(merged, xrefs)
+    return replace(
+        previous,
+        chapters=tuple(assembled if i == index else c for i, c in enumerate(previous.chapters)),
+        xrefs=xrefs,
+        tables=tables,
+        figures=figures,
+        warnings=alone.warnings,
+    )
+
+
+def _reuse_citations(
+    config: BookConfig,
+    previous: AssembledBook,
+    index: int,
+    slug: str,
+    cited_before: list[str],
+    result: dict[str, Any],
+) -> bool:
+    """Fill the chapter's citations with their text from the last whole-book pass, when
+    that text still holds: an in-text style (a note style numbers by position), every
+    citation already rendered there, and the works first cited in this chapter first
+    cited in the same order (numeric styles number them so).  False: run citeproc."""
+    if not _in_text_style(config):
+        return False
+    cites = list(_cites(result["blocks"]))
+    if not cites:
+        return True
+    known = {_citation_key(c): c["c"][1] for c in _cites(previous.chapters[index].ast["blocks"])}
+    if any(_citation_key(c) not in known for c in cites):
+        return False
+
+    def firsts(keys: list[str]) -> list[str]:
+        return [k for k in dict.fromkeys(keys) if k not in set(cited_before)]
+
+    before = [e["key"] for e in previous.numbering.get("citekeys", []) if e["chapter"] == slug]
+    now = [e["key"] for e in _json_list(result["meta"], "quartowrap-citekeys")]
+    if firsts(now) != firsts(before):
+        return False
+    for cite in cites:
+        cite["c"][1] = known[_citation_key(cite)]
+    return True
+
+
+def _cites(node: Any) -> Any:
+    """Every Cite node under `node`, in document order."""
+    if isinstance(node, list):
+        for item in node:
+            yield from _cites(item)
+    elif isinstance(node, dict):
+        if node.get("t") == "Cite":
+            yield node
+        else:
+            yield from _cites(node.get("c"))
+
+
+def _citation_key(cite: dict[str, Any]) -> str:
+    return json.dumps(
+        [
+            [c["citationId"], c["citationMode"], c["citationPrefix"], c["citationSuffix"]]
+            for c in cite["c"][0]
+        ],
+        sort_keys=True,
+    )
+
+
+def _in_text_style(config: BookConfig) -> bool:
+    theme = theme_of(config)
+    csl = config.csl or (theme.path(theme.csl) if theme.csl else None)
+    return csl is None or _csl_in_text(str(csl))  # pandoc's default: Chicago author-date
+
+
+@cache
+def _csl_in_text(path: str) -> bool:
+    try:
+        text = Path(path).read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return False
+    return re.search(r"<style\b[^>]*\bclass=\"in-text\"", text) is not None
+
+
+def _classes(block: dict[str, Any]) -> list[str]:
+    return block["c"][0][1] if block["t"] == "Div" else []
+
+
+def _cite(key: str) -> dict[str, Any]:
+    citation = {
+        "citationId": key,
+        "citationPrefix": [],
+        "citationSuffix": [],
+        "citationMode": {"t": "NormalCitation"},
+        "citationNoteNum": 0,
+        "citationHash": 0,
+    }
+    return {"t": "Cite", "c": [[citation], []]}

@@ -60,6 +60,7 @@ class RenderResult:
     warnings: list[str] = field(default_factory=list)
     seconds: float = 0.0
     chapters: list[ExecutedChapter] = field(default_factory=list)
+    book: AssembledBook | None = None  # None: reused as it was, or built by Quarto
 
 
 def resolve_engine(requested: EngineName | None, configured: EngineName) -> str:
@@ -240,8 +241,12 @@ def render_project(
             warnings: list[str] = []
             book: AssembledBook | None = None
         else:
-            kept = _pdf_to_keep(config, options, output_root / version, version, executed)
-            book = _render_embedded(config, options, staging, version, executed, progress, kept)
+            previous = output_root / version
+            kept = _pdf_to_keep(config, options, previous, version, executed)
+            kept_site = _html_to_keep(config, options, previous, executed)
+            book = _render_embedded(
+                config, options, staging, version, executed, progress, kept, kept_site
+            )
             warnings = list(dict.fromkeys(book.warnings))  # each once
         _write_manifest(
             root, config, staging, version, engine, executed, book, data_dir, options.params
@@ -259,7 +264,7 @@ def render_project(
     for warning in warnings:
         progress.warn(warning)
     progress.done(f"Release {version} written to {release_dir} in {seconds:.1f} s")
-    return RenderResult(release_dir, version, engine, warnings, seconds, executed)
+    return RenderResult(release_dir, version, engine, warnings, seconds, executed, book)
 
 
 def _figure_fonts(config: BookConfig) -> tuple[Path, ...]:
@@ -323,6 +328,7 @@ def _render_embedded(
     executed: list[ExecutedChapter],
     progress: Progress,
     kept_pdf: KeptPdf | None = None,
+    kept_site: KeptPdf | None = None,
 ) -> AssembledBook:
     from quartowrap.assemble.book import assemble_book
 
@@ -372,7 +378,11 @@ def _render_embedded(
         _place_in_site(kept_pdf.path, pdf_path)
         if not kept_pdf.same_sources:
             book = replace(book, warnings=(*book.warnings, KEPT_PDF_WARNING))
-    if "HTML" in writers and pdf_path.is_file():
+    if kept_site is not None and "HTML" not in writers:
+        _keep_site(kept_site.path, staging / "html", pdf_path.name)
+        if not kept_site.same_sources:
+            book = replace(book, warnings=(*book.warnings, KEPT_HTML_WARNING))
+    if (staging / "html").is_dir() and pdf_path.is_file():
         _place_in_site(pdf_path, staging / "html" / pdf_path.name)
     if "HTML" in writers:
         from quartowrap.writers.html.site import last_warnings
@@ -393,9 +403,16 @@ KEPT_PDF_WARNING = (
 )
 
 
+KEPT_HTML_WARNING = (
+    "the HTML site is kept from the previous build of this version, whose sources differ; "
+    "`quartowrap render` (or `--to html`) brings it up to date"
+)
+
+
 @dataclass(frozen=True)
 class KeptPdf:
-    """The PDF of the release being replaced, carried into a build that writes no PDF."""
+    """The PDF (or the `html/` site) of the release being replaced, carried into a build
+    that does not write that format itself."""
 
     path: Path
     same_sources: bool
@@ -416,19 +433,48 @@ def _pdf_to_keep(
     pdf = previous / f"{book_slug(config)}-{version}.pdf"
     if not pdf.is_file():
         return None
+    return KeptPdf(pdf, same_sources=_same_sources(config, options, previous, executed))
+
+
+def _html_to_keep(
+    config: BookConfig, options: RenderOptions, previous: Path, executed: list[ExecutedChapter]
+) -> KeptPdf | None:
+    """A `--to pdf` build keeps the release's `html/` site (as `--to html` keeps the PDF):
+    one format is never deleted by building the other."""
+    site = previous / "html"
+    if "html" in options.to or not site.is_dir():
+        return None
+    return KeptPdf(site, same_sources=_same_sources(config, options, previous, executed))
+
+
+def _same_sources(
+    config: BookConfig, options: RenderOptions, previous: Path, executed: list[ExecutedChapter]
+) -> bool:
+    """Whether the release at `previous` was built from the commit, chapters, data files and
+    parameter values of this build (its manifest says)."""
     try:
         manifest = json.loads((previous / "manifest.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        return KeptPdf(pdf, same_sources=False)
+        return False
     data_dir = options.data_dir.resolve() if options.data_dir else None
-    same = (
+    return (
         manifest.get("git_commit") == git_state(config.root).commit
         and manifest.get("chapters") == _chapter_hashes(config.root, config)
         and manifest.get("data_files") == _data_files(config.root, executed, data_dir)
         and manifest.get("params", {})
         == json.loads(json.dumps(dict(sorted((options.params or {}).items())), default=str))
     )
-    return KeptPdf(pdf, same_sources=same)
+
+
+def _keep_site(site: Path, target: Path, pdf_name: str) -> None:
+    """The previous `html/` into the new build (hard links: no copy); its copy of the PDF
+    is left out, the new PDF takes its place."""
+    shutil.copytree(
+        site,
+        target,
+        copy_function=_place_in_site,
+        ignore=lambda _d, names: [n for n in names if n == pdf_name],
+    )
 
 
 def _place_in_site(source: Path, target: Path) -> None:

@@ -16,6 +16,13 @@ prose-only edit re-executes nothing and the stored outputs are woven into the ne
 options (`echo`, `fig-cap`, …) are applied when weaving, so editing them is free as well.
 `freeze: true` reuses any stored result; `freeze: false` always executes.  Results are
 written on every execution, so switching to `auto` later starts warm.
+
+The store is meant to be committed (Quarto's advice), so a fresh clone — CI — executes only
+what changed: every key is a content hash or a project-relative path (no absolute path,
+user or host name), the engine is named by quartowrap, freeze schema and Python minor
+version only, and an entry is written with sorted keys and no wall-clock data, so executing
+unchanged code again gives the same bytes.  How long a chapter took (for ordering and the
+time estimate) is machine-specific and lives in the git-ignored `.quartowrap/freeze-seconds/`.
 """
 
 from __future__ import annotations
@@ -43,10 +50,12 @@ FIGURE_DIR = "figure-svg"
 # 2: table payloads carry the table model (quartowrap.tables)
 # 3: every entry carries checksums of its results and figure files
 SCHEMA = 3
-# Part of every freeze key: a new quartowrap release or Python version re-executes everything.
-ENGINE_VERSION = (
-    f"quartowrap {__version__} (freeze schema {SCHEMA}; Python {platform.python_version()})"
-)
+# Part of every freeze key: a new quartowrap release or Python minor version re-executes
+# everything (a patch release of Python does not: a committed store must hold on every
+# machine that builds the project).
+PYTHON_VERSION = ".".join(platform.python_version_tuple()[:2])
+ENGINE_VERSION = f"quartowrap {__version__} (freeze schema {SCHEMA}; Python {PYTHON_VERSION})"
+SECONDS_DIR = Path(".quartowrap") / "freeze-seconds"  # per machine: not in the store
 DATA_DIR_PREFIX = "$QUARTOWRAP_DATA_DIR/"  # dependency paths inside a data dir outside the root
 MISSING = "missing"
 
@@ -180,6 +189,7 @@ def load(root: Path, source: Path, store: str | None = None) -> FrozenResult | N
             _discard(root, source, path, "content does not match its checksum", store)
             return None
         result = FrozenResult(**data)
+        result.seconds = result.seconds or _load_seconds(root, source, store)
     except (ValueError, TypeError) as exc:
         _discard(root, source, path, f"unreadable: {type(exc).__name__}", store)
         return None
@@ -231,9 +241,30 @@ def save(
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_suffix(f".{os.getpid()}.tmp")
     data = asdict(result)
+    _save_seconds(root, source, store, data.pop("seconds"))
     data["checksum"] = _checksum(data)
     tmp.write_text(json.dumps(data, indent=1, sort_keys=True) + "\n", encoding="utf-8")
     os.replace(tmp, out)
+
+
+def _seconds_path(root: Path, source: Path, store: str | None) -> Path:
+    relative = chapter_dir(Path("."), source, store)
+    return Path(root) / SECONDS_DIR / relative.with_name(relative.name + ".txt")
+
+
+def _load_seconds(root: Path, source: Path, store: str | None) -> float:
+    """How long the chapter took when this machine last executed it (0: unknown)."""
+    try:
+        return float(_seconds_path(root, source, store).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return 0.0
+
+
+def _save_seconds(root: Path, source: Path, store: str | None, seconds: float) -> None:
+    path = _seconds_path(root, source, store)
+    with contextlib.suppress(OSError):  # only an estimate: never a reason to fail a build
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(f"{seconds:.3f}\n", encoding="utf-8")
 
 
 def stale_reason(

@@ -151,3 +151,9 @@ def remember(root: Path, release_dir: Path, print_: str, warnings: list[str]) ->
     path.parent.mkdir(parents=True, exist_ok=True)
     record = {"fingerprint": print_, "release": str(release_dir), "warnings": warnings}
     path.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
+
+
+def forget(root: Path, release_dir: Path) -> None:
+    """Drop the record of `release_dir`: its next build is made, never reused (a preview
+    starts with a real build, which leaves the book in memory for quick page updates)."""
+    _record_path(root, release_dir).unlink(missing_ok=True)

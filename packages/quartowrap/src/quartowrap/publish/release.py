@@ -72,12 +72,22 @@ class GitState:
 
 
 def git_state(root: Path) -> GitState:
+    """The commit and whether the tree differs from it.
+
+    The committed freeze store (`_freeze/`) does not count: it holds results computed from
+    the sources, and a build that executes a chapter rewrites its entry — the sources are
+    still those of the commit, so the build is not named `….dirty` for it.
+    """
     commit = _git(root, "rev-parse", "HEAD")
     if commit is None:
         return GitState(None, None, False, None)
     status = _git(root, "status", "--porcelain", "--untracked-files=no") or ""
+    freeze = (_git(root, "rev-parse", "--show-prefix") or "") + "_freeze/"
+    # `XY path` lines (the first one's leading blank is stripped with the output)
+    paths = [line[2:].strip().strip('"') for line in status.splitlines()]
+    changed = [path for path in paths if not path.startswith(freeze)]
     epoch = _git(root, "log", "-1", "--format=%ct")
-    return GitState(commit, commit[:7], bool(status), int(epoch) if epoch else None)
+    return GitState(commit, commit[:7], bool(changed), int(epoch) if epoch else None)
 
 
 def resolve_version(root: Path, configured: str | None) -> str:

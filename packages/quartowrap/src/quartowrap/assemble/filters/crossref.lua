@@ -55,6 +55,10 @@ local unresolved = {}
 local citekeys = {}
 local duplicates = {}
 local seen_ids = {}   -- every identifier seen, to keep ids unique book-wide
+-- slug -> {state = the counters at the chapter's start, ids = the header ids it claimed}:
+-- what a preview needs to number one edited chapter alone (`quartowrap-seed`)
+local numbering = {}
+local claimed = nil
 
 local function opt(key, default)
   local value = options[key]
@@ -482,6 +486,9 @@ local function number_chapter(div, state)
     Header = function(el)
       local number = header_number(el)
       el.identifier = unique_id(el.identifier)
+      if claimed and el.identifier ~= "" then
+        table.insert(claimed, el.identifier)
+      end
       if number then
         el.attributes["number"] = number
       end
@@ -595,10 +602,33 @@ function Pandoc(doc)
     options = pandoc.json.decode(stringify(raw))
   end
   local state = { chapter = 0, appendix = 0, figs = 0, tbls = 0, eqs = 0, lsts = 0 }
+  -- One chapter numbered alone (preview): the counters at its start, the other chapters'
+  -- entries (known to references, not listed again) and the header ids they hold.
+  local seed = doc.meta["quartowrap-seed"]
+  if seed then
+    seed = pandoc.json.decode(stringify(seed))
+    for key, value in pairs(seed.state or {}) do
+      state[key] = math.tointeger(value) or value
+    end
+    for _, entry in ipairs(seed.xrefs or {}) do
+      xrefs[entry.id] = entry
+    end
+    for _, id in ipairs(seed.ids or {}) do
+      seen_ids[id] = true
+    end
+    doc.meta["quartowrap-seed"] = nil
+  end
   local blocks = pandoc.Blocks({})
   for _, block in ipairs(doc.blocks) do
     if block.t == "Div" and block.classes:includes("quartowrap-chapter") then
+      local start = {}
+      for key, value in pairs(state) do
+        start[key] = value
+      end
+      claimed = {}
+      numbering[block.attributes["slug"] or ""] = { state = start, ids = claimed }
       blocks:insert(number_chapter(block, state))
+      claimed = nil
     else
       blocks:insert(block)
     end
@@ -614,5 +644,6 @@ function Pandoc(doc)
   doc.meta["quartowrap-unresolved"] = pandoc.json.encode(unresolved)
   doc.meta["quartowrap-citekeys"] = pandoc.json.encode(citekeys)
   doc.meta["quartowrap-duplicates"] = pandoc.json.encode(duplicates)
+  doc.meta["quartowrap-numbering"] = pandoc.json.encode(numbering)
   return doc
 end

@@ -18,7 +18,7 @@ Why the work is split the way it is:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
@@ -89,6 +89,7 @@ def write_html_site(
     cache_dir: Path | None = None,
     standalone: bool = False,
     pdf: str | None = None,
+    changed: Collection[Path] | None = None,
 ) -> list[Path]:
     """Write the HTML site into `out_dir`; return every file written, sorted.
 
@@ -104,16 +105,34 @@ def write_html_site(
     `pdf` names the book's PDF, which the caller places inside `out_dir`: every page links
     to it.  The site is self-contained — the CSV/SVG downloads are written inside `out_dir`
     too — so serving `out_dir` alone works.
+    `changed` (preview) names the only chapters (sources) whose content changed since the last
+    whole write of this book in this process: the other pages keep the bodies converted
+    then (every page is wrapped again, so a new title reaches every sidebar, and the search
+    index is rebuilt); assets and theme files are not copied again.
     """
+    remembered = _PAGES.get(book.config.root) if changed is not None else None
+    if remembered is not None and [p.filename for p in remembered[0]] != [
+        _page_file(c) for c in book.chapters
+    ]:
+        remembered = None  # chapters added, removed or moved: write it all
+    redo = {
+        _page_file(c)
+        for c in book.chapters
+        if remembered is None or changed is None or c.ref.source in changed
+    }
     # Quarto's `.content-visible when-format=…` (metadata conditions were resolved earlier).
     book = replace(
         book,
         chapters=tuple(
             replace(c, ast={**c.ast, "blocks": resolve_conditions(c.ast["blocks"], fmt="html")})
+            if _page_file(c) in redo
+            else c
             for c in book.chapters
         ),
     )
-    if front_matter is None and house_metadata(book.config):
+    if front_matter is None and remembered is not None:
+        front_matter = remembered[3]  # its pages are reused as well
+    elif front_matter is None and house_metadata(book.config):
         front_matter = build_front_matter(book, version=version, commit=commit)
     out_dir = Path(out_dir)
     ctx = _Context(
@@ -124,7 +143,12 @@ def write_html_site(
         figures={f.label: f for f in book.figures},
     )
     ctx.svg_outputs = {str(f.svg): f for f in book.figures}
-    chapter_ids = [_ids_in(chapter.ast.get("blocks", [])) for chapter in book.chapters]
+    chapter_ids = [
+        _ids_in(chapter.ast.get("blocks", []))
+        if remembered is None or _page_file(chapter) in redo
+        else remembered[2][index]
+        for index, chapter in enumerate(book.chapters)
+    ]
     for chapter, ids in zip(book.chapters, chapter_ids, strict=True):
         for ident in ids:
             ctx.id_pages.setdefault(ident, _page_file(chapter))
@@ -133,7 +157,11 @@ def write_html_site(
     chapter_pages: list[Page] = []
     jobs: list[tuple[str, Any]] = []
     bylines = house_metadata(book.config).get("chapter-authors") or {}
-    for chapter, ids in zip(book.chapters, chapter_ids, strict=True):
+    for index, (chapter, ids) in enumerate(zip(book.chapters, chapter_ids, strict=True)):
+        if remembered is not None and _page_file(chapter) not in redo:
+            kept = remembered[0][index]
+            chapter_pages.append(replace(kept, title=chapter.title, number=chapter.number))
+            continue
         blocks, sections = _transform_chapter(ctx, chapter, ids)
         byline = bylines.get(chapter.ref.source.as_posix())
         if byline:
@@ -155,18 +183,34 @@ def write_html_site(
     # 2. Front matter: its markdown (foreword, key messages) joins the same pandoc batch.
     fm = front_matter
     markdown = []
-    if fm is not None:
+    if fm is not None and remembered is None:
         markdown = [*([fm.foreword_md] if fm.foreword_md else []), *fm.key_messages_md]
         jobs.extend(("markdown", text) for text in markdown)
 
     fragments = render_fragments(jobs, cache_dir=cache_dir)
-    for page, html in zip(chapter_pages, fragments, strict=False):
+    converted = [page for page in chapter_pages if page.filename in redo]
+    for page, html in zip(converted, fragments, strict=False):
         page.body = _scope_header_cells(html)
-    md_html = [Markup(h) for h in fragments[len(chapter_pages) :]]
-    foreword = md_html[0] if fm is not None and fm.foreword_md else None
-    key_messages = md_html[1:] if foreword is not None else md_html
-
-    front_pages = [] if standalone else _front_pages(ctx, fm, foreword, key_messages)
+    if remembered is not None:
+        front_pages = [replace(page) for page in remembered[1]]
+        # the pages converted now are what a later `changed` write must keep
+        _PAGES[book.config.root] = (
+            [replace(page) for page in chapter_pages],
+            remembered[1],
+            chapter_ids,
+            remembered[3],
+        )
+    else:
+        md_html = [Markup(h) for h in fragments[len(converted) :]]
+        foreword = md_html[0] if fm is not None and fm.foreword_md else None
+        key_messages = md_html[1:] if foreword is not None else md_html
+        front_pages = [] if standalone else _front_pages(ctx, fm, foreword, key_messages)
+        _PAGES[book.config.root] = (
+            [replace(page) for page in chapter_pages],
+            [replace(page) for page in front_pages],
+            chapter_ids,
+            fm,
+        )
     pages = _reading_order(chapter_pages, front_pages)
 
     # 3. Wrap every page in the template.
@@ -193,12 +237,13 @@ def write_html_site(
     # 4. Search data, assets, figures.
     docs = _search_docs(pages, book)
     files[out_dir / "search-data.js"] = write_search_data(docs)
-    for sub in _ASSET_DIRS:
+    for sub in _ASSET_DIRS if remembered is None else ():
         for src in sorted((_ASSETS / sub).rglob("*")):
             if src.is_file():
                 rel = src.relative_to(_ASSETS)
                 files[out_dir / "assets" / rel] = src.read_bytes()
-    files.update(_theme_files(book, out_dir))
+    if remembered is None:
+        files.update(_theme_files(book, out_dir))
     files.update(_downloads(book, out_dir))
     theme = theme_of(book.config)  # the faces of the theme's stylesheets (none: default)
     faces = tuple(f for css in theme.css for f in theme_faces(theme.path(f"html/{css}")))
@@ -217,6 +262,9 @@ def write_html_site(
 
 
 _last_warnings: list[str] = []
+# book root -> (chapter pages, front pages, ids per chapter, front matter) of its last write in
+# this process: what a preview's `changed` write reuses
+_PAGES: dict[Path, tuple[list[Page], list[Page], list[list[str]], FrontMatter | None]] = {}
 
 
 def _downloads(book: AssembledBook, out_dir: Path) -> dict[Path, bytes]:

@@ -294,6 +294,22 @@ def test_a_new_build_of_a_version_carries_its_editions_over(tmp_path: Path) -> N
     assert [p.name for p in output.iterdir()] == ["1.0.0"]  # nothing left aside
 
 
+def test_a_worker_reads_the_commit_once_per_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import quartowrap.publish.release as release
+
+    calls: list[tuple[str, ...]] = []
+    monkeypatch.setattr(release, "_git", lambda root, *args: calls.append(args) or None)
+    store: dict = {}
+    with release.remembered_git_states(store):
+        first = release.git_state(tmp_path)
+        assert release.git_state(tmp_path / ".") is first  # the same checkout
+    assert len(calls) == 1 and list(store) == [str(tmp_path.resolve())]
+    release.git_state(tmp_path)  # outside the block: read again
+    assert len(calls) == 2
+
+
 def _tree(folder: Path) -> dict[str, bytes]:
     return {
         p.relative_to(folder).as_posix(): p.read_bytes()

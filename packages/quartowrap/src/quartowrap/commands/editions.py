@@ -39,7 +39,13 @@ from quartowrap.model import BookConfig, OutputFormat, RenderOptions
 from quartowrap.progress import Progress
 from quartowrap.project.params_table import book_declarations, read_params_table
 from quartowrap.publish.editions import pack, publish_editions, unpack, write_index
-from quartowrap.publish.release import build_epoch, resolve_version, staging_directory
+from quartowrap.publish.release import (
+    GitState,
+    build_epoch,
+    remembered_git_states,
+    resolve_version,
+    staging_directory,
+)
 
 # On a Dask worker the checkout may live elsewhere than on the publishing machine.
 WORKER_PROJECT_ENV = "QUARTOWRAP_EDITIONS_PROJECT"
@@ -96,6 +102,7 @@ class EditionsResult:
 _POOLS: dict[tuple[str, str, int], KernelPool] = {}
 _ONE_AT_A_TIME = threading.Lock()
 _CONFIGS: dict[str, tuple[float, BookConfig]] = {}
+_GIT_STATES: dict[str, GitState] = {}  # the checkout's commit, read once per run
 
 
 def _warm_pool(config: BookConfig, data_dir: Path | None, jobs: int) -> KernelPool:
@@ -128,6 +135,7 @@ def close_warm_state() -> None:
         _, pool = _POOLS.popitem()
         pool.close()
     _CONFIGS.clear()
+    _GIT_STATES.clear()
 
 
 def _book(root: Path) -> BookConfig:
@@ -151,7 +159,7 @@ def render_edition(job: EditionJob) -> EditionResult:
     Editions given to one process in several threads (a Dask worker with `--nthreads 2`)
     take turns: the warm fork server and the writers are shared by the whole process.
     """
-    with _ONE_AT_A_TIME:
+    with _ONE_AT_A_TIME, remembered_git_states(_GIT_STATES):
         return _render_edition(job)
 
 

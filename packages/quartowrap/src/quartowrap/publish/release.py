@@ -71,7 +71,33 @@ class GitState:
     commit_epoch: int | None
 
 
+_REMEMBERED: dict[str, GitState] | None = None
+
+
+@contextmanager
+def remembered_git_states(store: dict[str, GitState]) -> Iterator[None]:
+    """Inside the block `git_state` reads each checkout once and answers from `store`.
+
+    An editions worker renders dozens of editions of one checkout, each asking for the
+    commit several times (three git processes a time); one run is one commit anyway."""
+    global _REMEMBERED
+    outer, _REMEMBERED = _REMEMBERED, store
+    try:
+        yield
+    finally:
+        _REMEMBERED = outer
+
+
 def git_state(root: Path) -> GitState:
+    if _REMEMBERED is not None:
+        key = str(Path(root).resolve())
+        if key not in _REMEMBERED:
+            _REMEMBERED[key] = _read_git_state(root)
+        return _REMEMBERED[key]
+    return _read_git_state(root)
+
+
+def _read_git_state(root: Path) -> GitState:
     commit = _git(root, "rev-parse", "HEAD")
     if commit is None:
         return GitState(None, None, False, None)

@@ -426,3 +426,6 @@ def test_factsheets_one_edition_per_region_with_that_regions_numbers(
         assert f'href="{name}/{pdfs[0].name}"' in index
         manifest = json.loads((edition / "manifest.json").read_text())
         assert manifest["params"] == {"region": region}
+        # the front matter of a single render with that --data-dir: its glossary pages
+        for page in ("glossary.html", "abbreviations.html"):
+            assert (edition / "html" / page).is_file(), page

@@ -28,7 +28,7 @@ import traceback
 import uuid
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
@@ -216,6 +216,8 @@ def _render_into(root: Path, job: EditionJob, out: Path) -> list[str]:
     data_dir = (root / job.data_dir).resolve() if job.data_dir else None
     if data_dir is not None and not data_dir.is_dir():
         raise BuildError(f"--data-dir {job.data_dir}: no such directory on this worker")
+    if data_dir is not None:  # as a single render: the front matter reads its glossary there
+        config = replace(config, data_dir=data_dir)
     options = RenderOptions(
         to=job.to,
         strict=job.strict,

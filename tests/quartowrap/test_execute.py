@@ -619,7 +619,7 @@ def test_fork_server_gives_later_kernels_what_earlier_ones_imported(tmp_path: Pa
 
     probe = "import sys; print([m for m in ('json.tool', 'wsgiref.util') if m in sys.modules])"
     env = kernel_environment(tmp_path, None)
-    with KernelPool(root=tmp_path, env=env, prestart=1, mode="fork") as pool:
+    with KernelPool(root=tmp_path, env=env, prestart=1, mode="fork", learns=True) as pool:
         pool.start()
         first = pool.acquire()
         assert _kernel_prints(first, probe).strip() == "[]"

@@ -124,6 +124,7 @@ def _warm_pool(config: BookConfig, data_dir: Path | None, jobs: int) -> KernelPo
             env=kernel_environment(config.root, data_dir),
             preload=tuple(dict.fromkeys(needs)),
             prestart=jobs,
+            learns=True,  # every edition forks the same chapters
         ).start()
         _POOLS[key] = pool
     return pool

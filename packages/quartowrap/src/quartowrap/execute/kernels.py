@@ -190,6 +190,7 @@ class KernelPool:
     prestart: int = 1
     mode: str = field(default_factory=lambda: "fork" if fork_available() else "spawn")
     startup_timeout: float = 120.0
+    learns: bool = False  # preload what earlier kernels imported (see `learn`)
 
     def __post_init__(self) -> None:
         self.root = Path(self.root).resolve()
@@ -256,7 +257,10 @@ class KernelPool:
         """Modules a finished chapter's kernel imported: the fork server imports those that
         belong to packages it has loaded already before its next fork, so the kernels after
         it start with them (a library's lazily imported parts are paid once per pool, not
-        once per chapter; editions of a book fork many kernels from one pool)."""
+        once per chapter).  Only a pool that `learns`: one kept warm for editions forks the
+        same chapters again and again; a single build's chapters each need their own."""
+        if not self.learns:
+            return
         with self._lock:
             for name in modules:
                 self._learned.setdefault(name, None)

@@ -273,6 +273,92 @@ def test_editions_on_a_dask_local_cluster(tmp_path: Path) -> None:
     assert 'href="mons/html/index.html"' in (editions / "index.html").read_text(encoding="utf-8")
 
 
+def test_a_new_build_of_a_version_carries_its_editions_over(tmp_path: Path) -> None:
+    from quartowrap.publish.release import publish
+
+    output = tmp_path / "_output"
+    editions = output / "1.0.0" / "editions"
+    (editions / "gent").mkdir(parents=True)
+    (editions / "gent" / "page.html").write_text("Gent", encoding="utf-8")
+    (output / "1.0.0" / "old.html").write_text("old build", encoding="utf-8")
+    staging = tmp_path / "staging"
+    staging.mkdir()
+    (staging / "new.html").write_text("new build", encoding="utf-8")
+    before = (editions / "gent" / "page.html").stat().st_ino
+    publish(staging, output, "1.0.0", link_latest=False)
+    release = output / "1.0.0"
+    assert sorted(p.name for p in release.iterdir()) == ["editions", "new.html"]
+    page = release / "editions" / "gent" / "page.html"
+    assert page.read_text(encoding="utf-8") == "Gent"
+    assert page.stat().st_ino == before and page.stat().st_nlink == 1  # linked, not copied
+    assert [p.name for p in output.iterdir()] == ["1.0.0"]  # nothing left aside
+
+
+def test_a_worker_reads_the_commit_once_per_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import quartowrap.publish.release as release
+
+    calls: list[tuple[str, ...]] = []
+    monkeypatch.setattr(release, "_git", lambda root, *args: calls.append(args) or None)
+    store: dict = {}
+    with release.remembered_git_states(store):
+        first = release.git_state(tmp_path)
+        assert release.git_state(tmp_path / ".") is first  # the same checkout
+    assert len(calls) == 1 and list(store) == [str(tmp_path.resolve())]
+    release.git_state(tmp_path)  # outside the block: read again
+    assert len(calls) == 2
+
+
+def _tree(folder: Path) -> dict[str, bytes]:
+    return {
+        p.relative_to(folder).as_posix(): p.read_bytes()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+
+
+@pytest.mark.slow
+def test_book_and_editions_of_one_version_do_not_remove_each_other(tmp_path: Path) -> None:
+    import stat
+
+    from quartowrap.commands.render import render_project
+    from quartowrap.publish.release import current_umask
+
+    root = make_book(tmp_path / "book")
+    quiet = Progress(plain=True, quiet=True)
+    release = root / "_output" / "1.0.0"
+    render_project(root, RenderOptions(version="1.0.0"), progress=quiet)
+    book = {k: v for k, v in _tree(release).items() if not k.startswith("editions/")}
+    assert "html/index.html" in book and any(k.endswith(".pdf") for k in book)
+
+    table = write_table(tmp_path / "p.csv", "edition,zone\ngent,Gent\nmons,Mons\n")
+    result = render_editions(
+        root, table, RenderOptions(to=("html",), version="1.0.0"), workers=1, progress=quiet
+    )
+    assert not result.failed
+    # the editions render left the book's own files as they were, byte for byte
+    after = _tree(release)
+    assert {k: v for k, v in after.items() if not k.startswith("editions/")} == book
+    assert subprocess.run(["sha256sum", "-c", "--quiet", "SHA256SUMS"], cwd=release).returncode == 0
+    editions = {k: v for k, v in after.items() if k.startswith("editions/")}
+    assert "editions/gent/html/index.html" in editions and "editions/index.html" in editions
+    mode = stat.S_IMODE((release / "editions").stat().st_mode)
+    assert mode == 0o777 & ~current_umask()  # readable by a web server, as a release is
+
+    # a later build of the book itself (its prose changed) keeps that version's editions
+    chapter = root / "index.qmd"
+    chapter.write_text(chapter.read_text(encoding="utf-8") + "\nA sentence added later.\n")
+    render_project(root, RenderOptions(to=("html",), version="1.0.0"), progress=quiet)
+    rebuilt = _tree(release)
+    assert "A sentence added later." in rebuilt["html/index.html"].decode("utf-8")
+    assert {k: v for k, v in rebuilt.items() if k.startswith("editions/")} == editions
+    check = subprocess.run(["sha256sum", "-c", "--quiet", "SHA256SUMS"], cwd=release / "editions")
+    assert check.returncode == 0
+    assert [p.name for p in (root / "_output").iterdir() if p.name.startswith(".")] == []
+    assert [p.name for p in release.iterdir() if p.name.startswith(".")] == []
+
+
 # ------------------------------------------------------------------ the flagship's factsheets
 
 REPO = Path(__file__).resolve().parents[2]
@@ -340,3 +426,6 @@ def test_factsheets_one_edition_per_region_with_that_regions_numbers(
         assert f'href="{name}/{pdfs[0].name}"' in index
         manifest = json.loads((edition / "manifest.json").read_text())
         assert manifest["params"] == {"region": region}
+        # the front matter of a single render with that --data-dir: its glossary pages
+        for page in ("glossary.html", "abbreviations.html"):
+            assert (edition / "html" / page).is_file(), page

@@ -602,3 +602,31 @@ def test_fig_dpi_sets_the_resolution_of_raster_parts(features) -> None:
     [default] = features["dpi-default.qmd"].figures
     low_px, default_px = _embedded_png_width(low.svg), _embedded_png_width(default.svg)
     assert low_px < 70 < 120 < default_px  # about 2 in x 0.77 of the width x dpi
+
+
+def _kernel_prints(kernel, code: str) -> str:  # type: ignore[no-untyped-def]
+    from quartowrap.execute.engine import _request
+
+    reply = _request(kernel, code, timeout=60)
+    return "".join(str(c.get("text", "")) for kind, c in reply.outputs if kind == "stream")
+
+
+@pytest.mark.skipif(os.uname().sysname != "Linux", reason="the fork server is Linux-only")
+def test_fork_server_gives_later_kernels_what_earlier_ones_imported(tmp_path: Path) -> None:
+    """A kernel's lazily imported library parts are imported once by the fork server, so
+    the kernels forked after it start with them; packages it never loaded stay out."""
+    from quartowrap.execute.kernels import KernelPool, kernel_environment
+
+    probe = "import sys; print([m for m in ('json.tool', 'wsgiref.util') if m in sys.modules])"
+    env = kernel_environment(tmp_path, None)
+    with KernelPool(root=tmp_path, env=env, prestart=1, mode="fork", learns=True) as pool:
+        pool.start()
+        first = pool.acquire()
+        assert _kernel_prints(first, probe).strip() == "[]"
+        _kernel_prints(first, "import json.tool, wsgiref.util")
+        first.close()
+        pool.learn(["json.tool", "wsgiref.util"])
+        pool.acquire().close()  # booted ahead, before anything was learned
+        later = pool.acquire()
+        # json is loaded in the fork server (the runtime uses it), wsgiref is not: left out
+        assert _kernel_prints(later, probe).strip() == "['json.tool']"

@@ -28,7 +28,7 @@ import traceback
 import uuid
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
@@ -39,7 +39,13 @@ from quartowrap.model import BookConfig, OutputFormat, RenderOptions
 from quartowrap.progress import Progress
 from quartowrap.project.params_table import book_declarations, read_params_table
 from quartowrap.publish.editions import pack, publish_editions, unpack, write_index
-from quartowrap.publish.release import build_epoch, resolve_version, staging_directory
+from quartowrap.publish.release import (
+    GitState,
+    build_epoch,
+    remembered_git_states,
+    resolve_version,
+    staging_directory,
+)
 
 # On a Dask worker the checkout may live elsewhere than on the publishing machine.
 WORKER_PROJECT_ENV = "QUARTOWRAP_EDITIONS_PROJECT"
@@ -96,6 +102,7 @@ class EditionsResult:
 _POOLS: dict[tuple[str, str, int], KernelPool] = {}
 _ONE_AT_A_TIME = threading.Lock()
 _CONFIGS: dict[str, tuple[float, BookConfig]] = {}
+_GIT_STATES: dict[str, GitState] = {}  # the checkout's commit, read once per run
 
 
 def _warm_pool(config: BookConfig, data_dir: Path | None, jobs: int) -> KernelPool:
@@ -117,6 +124,7 @@ def _warm_pool(config: BookConfig, data_dir: Path | None, jobs: int) -> KernelPo
             env=kernel_environment(config.root, data_dir),
             preload=tuple(dict.fromkeys(needs)),
             prestart=jobs,
+            learns=True,  # every edition forks the same chapters
         ).start()
         _POOLS[key] = pool
     return pool
@@ -128,20 +136,29 @@ def close_warm_state() -> None:
         _, pool = _POOLS.popitem()
         pool.close()
     _CONFIGS.clear()
+    _GIT_STATES.clear()
 
 
-def _book(root: Path) -> BookConfig:
-    """The book's configuration, read again only when `_quarto.yml` changed."""
+def _book(root: Path, data_dir: Path | None = None) -> BookConfig:
+    """The book's configuration (with `data_dir`, as a single render sets it: the front
+    matter reads its glossary there), read again only when `_quarto.yml` changed.
+
+    The same object for every edition: the writers memoise work per configuration, and a
+    fresh copy per edition made each one ~2x slower."""
     from quartowrap.project.config import load_book_config
 
     project_file = root / "_quarto.yml"
     if not project_file.is_file():
         return load_book_config(root)  # its error names what is missing
     stamp = project_file.stat().st_mtime
-    cached = _CONFIGS.get(str(root))
+    key = f"{root}\0{data_dir or ''}"
+    cached = _CONFIGS.get(key)
     if cached is None or cached[0] != stamp:
-        cached = (stamp, load_book_config(root))
-        _CONFIGS[str(root)] = cached
+        config = load_book_config(root)
+        if data_dir is not None:
+            config = replace(config, data_dir=data_dir)
+        cached = (stamp, config)
+        _CONFIGS[key] = cached
     return cached[1]
 
 
@@ -151,7 +168,7 @@ def render_edition(job: EditionJob) -> EditionResult:
     Editions given to one process in several threads (a Dask worker with `--nthreads 2`)
     take turns: the warm fork server and the writers are shared by the whole process.
     """
-    with _ONE_AT_A_TIME:
+    with _ONE_AT_A_TIME, remembered_git_states(_GIT_STATES):
         return _render_edition(job)
 
 
@@ -204,10 +221,10 @@ def _render_into(root: Path, job: EditionJob, out: Path) -> list[str]:
     from quartowrap.execute.engine import execute_chapters
     from quartowrap.publish.release import normalise_mtimes, write_checksums
 
-    config = _book(root)
     data_dir = (root / job.data_dir).resolve() if job.data_dir else None
     if data_dir is not None and not data_dir.is_dir():
         raise BuildError(f"--data-dir {job.data_dir}: no such directory on this worker")
+    config = _book(root, data_dir)
     options = RenderOptions(
         to=job.to,
         strict=job.strict,

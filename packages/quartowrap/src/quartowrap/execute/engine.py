@@ -333,6 +333,7 @@ def _run_one(
         kernel.close()
         release_event_loop()
     seconds = round(time.monotonic() - start, 3)
+    pool.learn(report.get("modules", {}))
     deps = _dependencies(report, root, data_dir, config.output_dir)
     result = freeze.FrozenResult(
         code_key=plan.key,

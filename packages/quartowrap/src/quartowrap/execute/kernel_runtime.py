@@ -88,6 +88,9 @@ def _zygote_main() -> None:
         if request.get("cmd") != "fork":
             continue
         preload(request.get("preload", ()))
+        # What earlier kernels imported lazily (pandas' reshape, matplotlib's SVG backend):
+        # only parts of packages imported here already, so nothing new is brought in.
+        preload(n for n in request.get("learned", ()) if n.partition(".")[0] in sys.modules)
         pid = os.fork()
         if pid == 0:
             replies.close()

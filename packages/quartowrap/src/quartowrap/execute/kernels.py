@@ -27,7 +27,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -52,14 +52,27 @@ _LOAD_RUNTIME = (
 )
 INLINE_BACKEND = "module://matplotlib_inline.backend_inline"
 
-# Always preloaded by the zygote: the kernel machinery itself.
+# Always preloaded by the zygote: the kernel machinery itself, including what
+# `IPKernelApp.initialize` imports on its own (the debugger with debugpy's vendored pydevd,
+# pdb, psutil for the local addresses, tornado's asyncio bridge).  Imported in each kernel
+# instead they cost ~0.3 s of CPU per chapter, more where no bytecode is cached.
 _KERNEL_MODULES = (
     "ipykernel.kernelapp",
     "ipykernel.ipkernel",
     "ipykernel.zmqshell",
+    "ipykernel.debugger",
     "IPython.core.interactiveshell",
+    "IPython.core.magics.execution",
+    "IPython.core.magics.pylab",
+    "IPython.core.debugger",
+    "IPython.core.completerlib",
+    "IPython.core.oinspect",
+    "IPython.extensions.storemagic",
     "IPython.display",
     "jupyter_client.session",
+    "jupyter_client.localinterfaces",
+    "psutil",
+    "tornado.platform.asyncio",
     "matplotlib_inline.backend_inline",
 )
 
@@ -177,6 +190,7 @@ class KernelPool:
     prestart: int = 1
     mode: str = field(default_factory=lambda: "fork" if fork_available() else "spawn")
     startup_timeout: float = 120.0
+    learns: bool = False  # preload what earlier kernels imported (see `learn`)
 
     def __post_init__(self) -> None:
         self.root = Path(self.root).resolve()
@@ -194,6 +208,7 @@ class KernelPool:
         self._counter = 0
         self._pipe_lock = threading.Lock()  # one request/reply at a time on the zygote's pipe
         self._budget: int | None = None  # kernels still to be handed out, when known
+        self._learned: dict[str, None] = {}  # modules earlier kernels imported (see learn)
 
     # -- lifecycle -------------------------------------------------------------------
 
@@ -237,6 +252,18 @@ class KernelPool:
             for path in self._tmp.iterdir():
                 path.unlink()
             self._tmp.rmdir()
+
+    def learn(self, modules: Iterable[str]) -> None:
+        """Modules a finished chapter's kernel imported: the fork server imports those that
+        belong to packages it has loaded already before its next fork, so the kernels after
+        it start with them (a library's lazily imported parts are paid once per pool, not
+        once per chapter).  Only a pool that `learns`: one kept warm for editions forks the
+        same chapters again and again; a single build's chapters each need their own."""
+        if not self.learns:
+            return
+        with self._lock:
+            for name in modules:
+                self._learned.setdefault(name, None)
 
     # -- handing out kernels ----------------------------------------------------------
 
@@ -407,11 +434,14 @@ class KernelPool:
             raise RuntimeError(f"fork server not ready after {self.startup_timeout:.0f} s")
         if self._zygote_error is not None:
             raise RuntimeError(f"fork server unavailable: {self._zygote_error}")
+        with self._lock:
+            learned = list(self._learned)
         request = {
             "cmd": "fork",
             "connection_file": str(connection_file),
             "log": str(log),
             "preload": list(modules),
+            "learned": learned,
         }
         with self._pipe_lock:
             self._send(request)

@@ -18,9 +18,13 @@ from pathlib import Path
 from typing import Any
 
 from quartowrap.errors import BuildError
-from quartowrap.publish.release import normalise_mtimes, swap_into_place, write_checksums
-
-EDITIONS_DIR = "editions"
+from quartowrap.publish.release import (
+    EDITIONS_DIR,
+    apply_umask,
+    normalise_mtimes,
+    swap_into_place,
+    write_checksums,
+)
 
 
 def pack(directory: Path) -> bytes:
@@ -133,12 +137,15 @@ def _text(value: Any) -> str:
 def publish_editions(staging: Path, output_root: Path, version: str, epoch: int) -> Path:
     """Move the finished editions into `<output_root>/<version>/editions/` in one rename.
 
-    The release's other files (the default build of that version) are left alone.
+    The release's other files (the default build of that version) are left alone; a later
+    build of the book carries the editions over (`release.carry_over`).  Permissions follow
+    the umask, as a release's do (the staging folder is private).
     """
     if not version or "/" in version or version.startswith("."):
         raise BuildError(f"invalid release version {version!r}")
     write_checksums(staging)
     normalise_mtimes(staging, epoch)
+    apply_umask(staging)
     release = output_root / version
     release.mkdir(parents=True, exist_ok=True)
     target = release / EDITIONS_DIR

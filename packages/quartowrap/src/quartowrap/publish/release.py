@@ -71,7 +71,35 @@ class GitState:
     commit_epoch: int | None
 
 
+_REMEMBERED: dict[str, GitState] | None = None
+
+
+@contextmanager
+def remembered_git_states(store: dict[str, GitState]) -> Iterator[None]:
+    """Inside the block `git_state` reads each checkout once and answers from `store`.
+
+    An editions worker renders dozens of editions of one checkout, each asking for the
+    commit several times (three git processes a time); one run is one commit anyway."""
+    global _REMEMBERED
+    outer, _REMEMBERED = _REMEMBERED, store
+    try:
+        yield
+    finally:
+        _REMEMBERED = outer
+
+
 def git_state(root: Path) -> GitState:
+    """The commit and whether the tree differs from it (read once per run under
+    `remembered_git_states`)."""
+    if _REMEMBERED is not None:
+        key = str(Path(root).resolve())
+        if key not in _REMEMBERED:
+            _REMEMBERED[key] = _read_git_state(root)
+        return _REMEMBERED[key]
+    return _read_git_state(root)
+
+
+def _read_git_state(root: Path) -> GitState:
     """The commit and whether the tree differs from it.
 
     The committed freeze store (`_freeze/`) does not count: it holds results computed from
@@ -219,20 +247,45 @@ def apply_umask(release_dir: Path, umask: int | None = None) -> None:
             path.chmod((0o777 if executable else 0o666) & ~mask)
 
 
+# Folders of a release that another command writes (`render --params-table`: the editions
+# of that version); a build of the book itself carries them into the release it publishes.
+EDITIONS_DIR = "editions"
+CARRIED_OVER = (EDITIONS_DIR,)
+
+
 def publish(staging: Path, output_root: Path, version: str, *, link_latest: bool = True) -> Path:
     """Move a finished build into `<output_root>/<version>/`, replacing an older build of it.
 
     The old release is renamed aside before the new one takes its place and removed only
     afterwards, so at every moment one complete release of that version exists on disk.
+    Its `editions/` (written by `render --params-table`) come along unchanged.
     """
     if not version or "/" in version or version.startswith("."):
         raise BuildError(f"invalid release version {version!r}")
     target = output_root / version
     apply_umask(staging)
+    carry_over(target, staging)
     swap_into_place(staging, target, output_root / f".previous-{version}-{os.getpid()}")
     if link_latest:
         update_latest_link(output_root, version)
     return target
+
+
+def carry_over(previous: Path, staging: Path) -> None:
+    """Hard-link the previous release's `CARRIED_OVER` folders into the new build.
+
+    Links, not moves: until the swap the previous release stays complete, and after it the
+    new one is; no file is copied (a copy only where the file system has no hard links).
+    """
+    for name in CARRIED_OVER:
+        source = previous / name
+        if not source.is_dir() or source.is_symlink() or (staging / name).exists():
+            continue
+        try:
+            shutil.copytree(source, staging / name, symlinks=True, copy_function=os.link)
+        except (OSError, shutil.Error):
+            shutil.rmtree(staging / name, ignore_errors=True)
+            shutil.copytree(source, staging / name, symlinks=True)
 
 
 def update_latest_link(output_root: Path, version: str) -> None:

@@ -446,6 +446,33 @@ def test_spawn_mode_fallback(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
     assert "cwd True seed 0" in result.markdown
 
 
+def test_forked_kernel_starts_without_debugpy_yet_a_chapter_may_import_it(
+    tmp_path: Path,
+) -> None:
+    """The fork server preloads what a kernel imports at start, minus the Jupyter debugger:
+    a fresh kernel has not loaded debugpy (about 150 modules a kernel would compile), and
+    a chapter importing debugpy still gets it."""
+    pytest.importorskip("debugpy")
+    from quartowrap.execute.kernels import fork_available
+
+    if not fork_available():
+        pytest.skip("kernels are forked on Linux only")
+    root = make_book(
+        tmp_path,
+        {
+            "ch.qmd": "# Ch\n\n"
+            "at start `{python} 'debugpy' in __import__('sys').modules`\n\n"
+            # imported by a name the import scan cannot see, so the fork server has not
+            "```{python}\nimport importlib\ndebugpy = importlib.import_module('debug' + 'py')\n```"
+            "\n\nthen `{python} hasattr(debugpy, 'listen')`\n"
+        },
+    )
+    config = load_book_config(root)
+    (result,) = execute_chapters(config, config.chapters, use_freeze=False)
+    assert "at start False" in result.markdown
+    assert "then True" in result.markdown
+
+
 def test_table_csv_from_markdown() -> None:
     md = "| Name | Note |\n|:--|--:|\n| a\\|b | \\*x\\* |\n| c | 2 |\n\nafter"
     assert table_csv(md) == "Name,Note\na|b,*x*\nc,2\n"

@@ -52,15 +52,24 @@ _LOAD_RUNTIME = (
 )
 INLINE_BACKEND = "module://matplotlib_inline.backend_inline"
 
-# Always preloaded by the zygote: the kernel machinery itself.
+# Always preloaded by the zygote: the kernel machinery itself, including what a kernel
+# imports lazily while it starts (the debugger module, without debugpy: see
+# kernel_runtime._without_debugpy), so that a forked kernel imports nothing before its chapter.
 _KERNEL_MODULES = (
+    "ipykernel.debugger",
     "ipykernel.kernelapp",
     "ipykernel.ipkernel",
     "ipykernel.zmqshell",
     "IPython.core.interactiveshell",
+    "IPython.core.completerlib",
+    "IPython.core.debugger",
+    "IPython.core.oinspect",
+    "IPython.extensions.storemagic",
     "IPython.display",
     "jupyter_client.session",
     "matplotlib_inline.backend_inline",
+    "psutil",
+    "tornado.platform.asyncio",
 )
 
 

@@ -23,6 +23,7 @@ from typing import Any
 import quartowrap.publish.buildcache as buildcache
 from quartowrap import __version__, integrity
 from quartowrap.errors import BuildError, UnresolvedReferenceError
+from quartowrap.execute.kernels import close_early_fork_servers
 from quartowrap.model import (
     AssembledBook,
     BookConfig,
@@ -204,6 +205,7 @@ def render_project(
             executed = _execute(config, options, data_dir, progress)
         finally:
             progress.idle()
+            close_early_fork_servers()  # one started for a build that executed nothing
         build_print = buildcache.fingerprint(
             config,
             executed,

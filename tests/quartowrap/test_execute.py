@@ -536,6 +536,35 @@ def test_render_starts_the_fork_server_early_only_for_a_build_that_will_execute(
     assert started("--project", str(root), "--engine", "embedded", "--no-freeze")
 
 
+def test_each_chapter_is_handed_on_as_soon_as_it_has_executed(tmp_path: Path) -> None:
+    """`on_executed` gets every chapter that ran (so `render` can parse it while the others
+    run), the same object the results list holds; a chapter reused from freeze is not
+    handed on."""
+    import threading
+
+    root = make_book(
+        tmp_path,
+        {
+            "a.qmd": "# A\n\n`{python} 1 + 1`\n",
+            "b.qmd": "# B\n\n`{python} 2 + 2`\n",
+            "c.qmd": "# C\n\nNo code.\n",
+        },
+    )
+    config = load_book_config(root)
+    got: list[tuple[ExecutedChapter, bool]] = []
+
+    def record(chapter: ExecutedChapter) -> None:
+        got.append((chapter, threading.current_thread() is threading.main_thread()))
+
+    results = execute_chapters(config, config.chapters, on_executed=record)
+    assert sorted(c.source.as_posix() for c, _ in got) == ["a.qmd", "b.qmd"]
+    assert all(any(c is r for r in results) for c, _ in got)
+    assert not any(in_main for _, in_main in got)  # from the chapters' worker threads
+    got.clear()
+    execute_chapters(config, config.chapters, on_executed=record)  # all from freeze
+    assert got == []
+
+
 def test_table_csv_from_markdown() -> None:
     md = "| Name | Note |\n|:--|--:|\n| a\\|b | \\*x\\* |\n| c | 2 |\n\nafter"
     assert table_csv(md) == "Name,Note\na|b,*x*\nc,2\n"

@@ -208,7 +208,10 @@ def _start_kernels_early(args: argparse.Namespace) -> None:
 def _run_render(args: argparse.Namespace, progress: Progress) -> int:
     from quartowrap.execute.kernels import close_early_fork_servers
 
-    _start_kernels_early(args)
+    try:
+        _start_kernels_early(args)
+    except Exception:  # an optimisation only: the build itself reports what is wrong
+        close_early_fork_servers()
     try:
         return _render(args, progress)
     finally:

@@ -211,6 +211,9 @@ def render_project(
         def parse_early(chapter: ExecutedChapter) -> None:
             parses.append(parsing.submit(parse_markdown, chapter.markdown, cache_dir=cache))
 
+        # the writers' modules load while the kernels work, not after them
+        parses.append(parsing.submit(_import_writers, options.to))
+
         try:
             executed = _execute(config, options, data_dir, progress, parse_early)
         finally:
@@ -274,6 +277,16 @@ def render_project(
         progress.warn(warning)
     progress.done(f"Release {version} written to {release_dir} in {seconds:.1f} s")
     return RenderResult(release_dir, version, engine, warnings, seconds, executed)
+
+
+def _import_writers(formats: Sequence[str]) -> None:
+    """Load the writers this build will use (jinja2 and the HTML site's modules, typst)."""
+    import importlib
+
+    if "html" in formats:
+        importlib.import_module("quartowrap.writers.html.site")
+    if "pdf" in formats:
+        importlib.import_module("quartowrap.writers.typst.pdf")
 
 
 def _figure_fonts(config: BookConfig) -> tuple[Path, ...]:

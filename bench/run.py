@@ -37,6 +37,8 @@ WORK = ROOT / "bench" / "work"
 DEFAULT_GENERATOR = ROOT.parent / "shared" / "bench" / "synthetic_book.py"
 PEER_JUPYTER_BOOK_COLD = 53.2  # seconds, ../shared/bench/README.md
 FLOOR_REFERENCE = 16.4  # seconds, ../shared/bench/README.md (measured on the same kind of machine)
+# Issue 9: a cold build of the reference book within 1.15x the floor measured in the same run.
+SYNTHETIC_COLD_FACTOR = 1.15
 
 
 def _render(project: Path, *args: str) -> float:
@@ -105,15 +107,18 @@ def bench_synthetic(generator: Path) -> dict[str, Any]:
     from bench.floor import measure_floor
 
     results["floor_s"] = measure_floor(book)
+    results["cold_vs_floor"] = round(results["cold_html_pdf_s"] / results["floor_s"], 2)
     results["targets"] = {
         "cold_html_pdf_s": (
-            f"<= 2 x floor = {2 * results['floor_s']:.1f} s, < peer {PEER_JUPYTER_BOOK_COLD} s"
+            f"<= {SYNTHETIC_COLD_FACTOR} x floor = "
+            f"{SYNTHETIC_COLD_FACTOR * results['floor_s']:.2f} s (issue 9), "
+            f"< peer {PEER_JUPYTER_BOOK_COLD} s"
         ),
         "nothing_changed_s": "<= 1 s",
         "prose_edit_html_s": "<= 3 s",
     }
     results["met"] = {
-        "cold_html_pdf_s": results["cold_html_pdf_s"] <= 2 * results["floor_s"]
+        "cold_html_pdf_s": results["cold_html_pdf_s"] <= SYNTHETIC_COLD_FACTOR * results["floor_s"]
         and results["cold_html_pdf_s"] < PEER_JUPYTER_BOOK_COLD,
         "nothing_changed_s": results["nothing_changed_s"] <= 1.0,
         "prose_edit_html_s": results["prose_edit_html_s"] <= 3.0,

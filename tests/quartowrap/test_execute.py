@@ -361,7 +361,8 @@ def run_failing(root: Path, chapters: dict[str, str]) -> CellError:
             execute_chapters(config, config.chapters, use_freeze=False)
     for pool in pools:
         assert all(not k.alive() for k in pool._kernels)
-        assert pool._zygote is None or pool._zygote.poll() is not None
+        server = pool._server
+        assert server is None or server._process is None or server._process.poll() is not None
     return info.value
 
 
@@ -444,6 +445,124 @@ def test_spawn_mode_fallback(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
     config = load_book_config(root)
     (result,) = execute_chapters(config, config.chapters, use_freeze=False)
     assert "cwd True seed 0" in result.markdown
+
+
+def test_forked_kernel_starts_without_debugpy_yet_a_chapter_may_import_it(
+    tmp_path: Path,
+) -> None:
+    """The fork server preloads what a kernel imports at start, minus the Jupyter debugger:
+    a fresh kernel has not loaded debugpy (about 150 modules a kernel would compile), and
+    a chapter importing debugpy still gets it."""
+    pytest.importorskip("debugpy")
+    from quartowrap.execute.kernels import fork_available
+
+    if not fork_available():
+        pytest.skip("kernels are forked on Linux only")
+    root = make_book(
+        tmp_path,
+        {
+            "ch.qmd": "# Ch\n\n"
+            "at start `{python} 'debugpy' in __import__('sys').modules`\n\n"
+            # imported by a name the import scan cannot see, so the fork server has not
+            "```{python}\nimport importlib\ndebugpy = importlib.import_module('debug' + 'py')\n```"
+            "\n\nthen `{python} hasattr(debugpy, 'listen')`\n"
+        },
+    )
+    config = load_book_config(root)
+    (result,) = execute_chapters(config, config.chapters, use_freeze=False)
+    assert "at start False" in result.markdown
+    assert "then True" in result.markdown
+
+
+def test_early_fork_server_is_taken_over_by_the_pool_of_its_project(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`render` starts the fork server before reading the configuration; the chapters'
+    pool takes that one over (same project, same environment) instead of starting another,
+    and one nobody took over is closed."""
+    from quartowrap.execute import kernels
+
+    if not kernels.fork_available():
+        pytest.skip("kernels are forked on Linux only")
+    root = make_book(tmp_path / "book", {"ch.qmd": "# Ch\n\n`{python} 6 * 7`\n"})
+    other = make_book(tmp_path / "other", {"ch.qmd": "# Ch\n"})
+    kernels.start_fork_server_early(root)
+    kernels.start_fork_server_early(other)
+    early = {server.root: server for server in kernels._EARLY}
+    assert set(early) == {root.resolve(), other.resolve()}
+    started: list[kernels.ForkServer] = []
+    original = kernels.ForkServer.start
+
+    def start(self: kernels.ForkServer) -> kernels.ForkServer:
+        started.append(self)
+        return original(self)
+
+    monkeypatch.setattr(kernels.ForkServer, "start", start)
+    config = load_book_config(root)
+    (result,) = execute_chapters(config, config.chapters, use_freeze=False)
+    assert "42" in result.markdown
+    assert started == []  # the early one served the chapter
+    assert [server.root for server in kernels._EARLY] == [other.resolve()]
+    leftover = kernels._EARLY[0]
+    kernels.close_early_fork_servers()
+    assert kernels._EARLY == [] and leftover._closed
+    assert early[root.resolve()]._closed  # closed with the pool that took it over
+
+
+def test_render_starts_the_fork_server_early_only_for_a_build_that_will_execute(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from quartowrap import cli
+    from quartowrap.execute import kernels
+
+    calls: list[Path] = []
+    monkeypatch.setattr(kernels, "fork_available", lambda: True)
+    monkeypatch.setattr(kernels, "start_fork_server_early", lambda root, data: calls.append(root))
+    root = make_book(tmp_path / "book", {"ch.qmd": "# Ch\n"})
+
+    def started(*argv: str) -> bool:
+        calls.clear()
+        cli._start_kernels_early(cli.build_parser().parse_args(["render", *argv]))
+        return calls == [root]
+
+    assert started("--project", str(root), "--engine", "embedded")  # first build
+    assert not started("--project", str(root), "--engine", "quarto")
+    assert not started("--project", str(root / "ch.qmd"), "--engine", "embedded")
+    assert not started(
+        "--project", str(root), "--engine", "embedded", "--params-table", "editions.csv"
+    )
+    (root / "_freeze").mkdir()  # the freeze may serve every chapter
+    assert not started("--project", str(root), "--engine", "embedded")
+    assert started("--project", str(root), "--engine", "embedded", "--no-freeze")
+
+
+def test_each_chapter_is_handed_on_as_soon_as_it_has_executed(tmp_path: Path) -> None:
+    """`on_executed` gets every chapter that ran (so `render` can parse it while the others
+    run), the same object the results list holds; a chapter reused from freeze is not
+    handed on."""
+    import threading
+
+    root = make_book(
+        tmp_path,
+        {
+            "a.qmd": "# A\n\n`{python} 1 + 1`\n",
+            "b.qmd": "# B\n\n`{python} 2 + 2`\n",
+            "c.qmd": "# C\n\nNo code.\n",
+        },
+    )
+    config = load_book_config(root)
+    got: list[tuple[ExecutedChapter, bool]] = []
+
+    def record(chapter: ExecutedChapter) -> None:
+        got.append((chapter, threading.current_thread() is threading.main_thread()))
+
+    results = execute_chapters(config, config.chapters, on_executed=record)
+    assert sorted(c.source.as_posix() for c, _ in got) == ["a.qmd", "b.qmd"]
+    assert all(any(c is r for r in results) for c, _ in got)
+    assert not any(in_main for _, in_main in got)  # from the chapters' worker threads
+    got.clear()
+    execute_chapters(config, config.chapters, on_executed=record)  # all from freeze
+    assert got == []
 
 
 def test_table_csv_from_markdown() -> None:

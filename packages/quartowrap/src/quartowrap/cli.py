@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import errno
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from quartowrap.errors import BuildError
@@ -88,14 +88,32 @@ def _traceback_flag(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _create_parser(sub: argparse._SubParsersAction) -> None:
-    from quartowrap.project.theme import builtin_themes
+class _ThemeNames:
+    """The shipped themes' names, looked up only when `create` or `--help` needs them: the
+    theme module loads pydantic, which every other command would pay for at start."""
 
+    def _names(self) -> list[str]:
+        from quartowrap.project.theme import builtin_themes
+
+        return builtin_themes()
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._names()
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names())
+
+
+def _create_parser(sub: argparse._SubParsersAction) -> None:
     create = sub.add_parser("create", help="start a new project from a template")
     create.add_argument("kind", choices=["book"], help="what to create (a book)")
     create.add_argument("directory", type=Path, help="new (or empty) folder for the book")
     create.add_argument(
-        "--template", choices=builtin_themes(), default="default", help="theme of the new book"
+        "--template",
+        choices=_ThemeNames(),
+        metavar="THEME",
+        default="default",
+        help="theme of the new book: %(choices)s (default: %(default)s)",
     )
     create.add_argument("--title", help="the book's title (default: from the folder name)")
 
@@ -166,7 +184,46 @@ def _run_release(args: argparse.Namespace, progress: Progress) -> int:
     return 0
 
 
+def _start_kernels_early(args: argparse.Namespace) -> None:
+    """A first build of a book (no `_freeze/` yet) or one with `--no-freeze` executes its
+    chapters: their fork server starts now, while the build reads the configuration and the
+    chapters (see `execute.kernels.start_fork_server_early`)."""
+    import os
+    import shutil
+
+    from quartowrap.authoring.protocol import DATA_DIR_ENV
+
+    target: Path = args.path or args.project
+    if args.params_table is not None or args.engine == "quarto":
+        return  # editions keep their own warm fork servers; Quarto runs its own kernels
+    if not (target.is_dir() and (target / "_quarto.yml").is_file()):
+        return
+    if (target / "_freeze").exists() and not args.no_freeze:
+        return  # the freeze may well serve every chapter
+    if args.engine != "embedded" and shutil.which("quarto"):
+        return  # `auto` may hand the book to Quarto
+    from quartowrap.execute.kernels import start_fork_server_early
+
+    data_dir = args.data_dir or (
+        Path(os.environ[DATA_DIR_ENV]) if DATA_DIR_ENV in os.environ else None
+    )
+    start_fork_server_early(target, data_dir)
+
+
 def _run_render(args: argparse.Namespace, progress: Progress) -> int:
+    from quartowrap.execute.kernels import close_early_fork_servers
+
+    try:
+        _start_kernels_early(args)
+    except Exception:  # an optimisation only: the build itself reports what is wrong
+        close_early_fork_servers()
+    try:
+        return _render(args, progress)
+    finally:
+        close_early_fork_servers()
+
+
+def _render(args: argparse.Namespace, progress: Progress) -> int:
     from quartowrap.commands.document import render_path
     from quartowrap.commands.render import RenderOptions, default_jobs
 

@@ -15,14 +15,16 @@ import shutil
 import sys
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import quartowrap.publish.buildcache as buildcache
 from quartowrap import __version__, integrity
+from quartowrap.assemble.book import parse_markdown
 from quartowrap.errors import BuildError, UnresolvedReferenceError
+from quartowrap.execute.kernels import close_early_fork_servers
 from quartowrap.model import (
     AssembledBook,
     BookConfig,
@@ -201,10 +203,25 @@ def render_project(
     executed: list[ExecutedChapter] = []
     build_print: str | None = None
     if engine == "embedded":
+        # Each chapter is parsed by pandoc as soon as it has executed, while the others still
+        # run: assembling then finds the parses in parse_markdown's memo.
+        parsing = ThreadPoolExecutor(max_workers=2, thread_name_prefix="quartowrap-parse")
+        parses: list[Future[Any]] = []
+        cache = config.root / ".quartowrap" / "pandoc"
+
+        def parse_early(chapter: ExecutedChapter) -> None:
+            parses.append(parsing.submit(parse_markdown, chapter.markdown, cache_dir=cache))
+
+        # the writers' modules load while the kernels work, not after them
+        parses.append(parsing.submit(_import_writers, options.to))
+
         try:
-            executed = _execute(config, options, data_dir, progress)
+            executed = _execute(config, options, data_dir, progress, parse_early)
         finally:
             progress.idle()
+            close_early_fork_servers()  # one started for a build that executed nothing
+            wait(parses)  # a failed parse is run again, and reported, by assemble_book
+            parsing.shutdown()
         build_print = buildcache.fingerprint(
             config,
             executed,
@@ -267,6 +284,16 @@ def render_project(
     return RenderResult(release_dir, version, engine, warnings, seconds, executed, book)
 
 
+def _import_writers(formats: Sequence[str]) -> None:
+    """Load the writers this build will use (jinja2 and the HTML site's modules, typst)."""
+    import importlib
+
+    if "html" in formats:
+        importlib.import_module("quartowrap.writers.html.site")
+    if "pdf" in formats:
+        importlib.import_module("quartowrap.writers.typst.pdf")
+
+
 def _figure_fonts(config: BookConfig) -> tuple[Path, ...]:
     """The theme's font files (the PDF's): figures set their text in them, so it matches the
     page; a theme without fonts of its own leaves matplotlib's default."""
@@ -278,7 +305,11 @@ def _figure_fonts(config: BookConfig) -> tuple[Path, ...]:
 
 
 def _execute(
-    config: BookConfig, options: RenderOptions, data_dir: Path | None, progress: Progress
+    config: BookConfig,
+    options: RenderOptions,
+    data_dir: Path | None,
+    progress: Progress,
+    on_executed: Callable[[ExecutedChapter], None] | None = None,
 ) -> list[ExecutedChapter]:
     """Execute the book's chapters (or reuse them from freeze), in reading order.
 
@@ -303,6 +334,7 @@ def _execute(
             on_progress=progress.chapter,
             params=options.params,
             figure_fonts=_figure_fonts(book),
+            on_executed=on_executed,
         )
 
     if options.chapter is None:

@@ -139,6 +139,7 @@ def execute_chapters(
     params: Mapping[str, Any] | None = None,
     figure_fonts: Sequence[Path] = (),
     kernels: KernelPool | None = None,
+    on_executed: Callable[[ExecutedChapter], None] | None = None,
 ) -> list[ExecutedChapter]:
     """Execute (or reuse from freeze) every chapter; results in the order given.
 
@@ -147,6 +148,8 @@ def execute_chapters(
     `kernels` is a started pool kept warm by the caller across renders (editions of one
     book): its fork server has imported the modules once; it is closed here only when a
     chapter fails, so the caller starts a fresh one for the next render.
+    `on_executed` is called (from a worker thread) with each chapter as soon as it has
+    executed, while others still run: the caller may start on its later stages.
     """
     root = config.root
     notify = on_progress or (lambda _p: None)
@@ -212,7 +215,9 @@ def execute_chapters(
             ChapterProgress(plans[i].ref.source, "queued", reason=plans[i].reason, expected=last)
         )
     if to_run:
-        results.update(_run_all(config, plans, to_run, data_dir, jobs, notify, kernels))
+        results.update(
+            _run_all(config, plans, to_run, data_dir, jobs, notify, kernels, on_executed)
+        )
     return [results[i] for i in range(len(plans))]
 
 
@@ -242,6 +247,7 @@ def _run_all(
     jobs: int,
     notify: ProgressCallback,
     shared: KernelPool | None = None,
+    on_executed: Callable[[ExecutedChapter], None] | None = None,
 ) -> dict[int, ExecutedChapter]:
     root = config.root
     workers = max(1, min(jobs, len(to_run)))
@@ -269,7 +275,8 @@ def _run_all(
         # `on_progress` needs no locking.
         events: queue.Queue[ChapterProgress] = queue.Queue()
         futures: dict[Future[ExecutedChapter], int] = {
-            ex.submit(_run_one, config, plans[i], pool, data_dir, events.put): i for i in to_run
+            ex.submit(_run_one, config, plans[i], pool, data_dir, events.put, on_executed): i
+            for i in to_run
         }
 
         def report() -> None:
@@ -304,6 +311,7 @@ def _run_one(
     pool: KernelPool,
     data_dir: Path | None,
     notify: ProgressCallback,
+    on_executed: Callable[[ExecutedChapter], None] | None = None,
 ) -> ExecutedChapter:
     root = config.root
     source = plan.ref.source
@@ -349,7 +357,7 @@ def _run_one(
         plan.doc, raw, plan.options, freeze.figure_dir(root, source, plan.store), plan.code_display
     )
     notify(ChapterProgress(source, "executed", seconds, plan.reason))
-    return ExecutedChapter(
+    chapter = ExecutedChapter(
         source=source,
         front_matter=plan.doc.front_matter,
         markdown=markdown,
@@ -359,6 +367,9 @@ def _run_one(
         seconds=seconds,
         from_freeze=False,
     )
+    if on_executed is not None:
+        on_executed(chapter)
+    return chapter
 
 
 # --------------------------------------------------------------------------------------

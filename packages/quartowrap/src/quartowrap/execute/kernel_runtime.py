@@ -12,7 +12,7 @@ import json
 import os
 import signal
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 SVG_HASHSALT = "quartowrap"  # stable SVG ids: rebuilds are byte-identical
@@ -55,6 +55,26 @@ def _inside_project(path: str, root: str) -> bool:
     return True
 
 
+@contextlib.contextmanager
+def _without_debugpy() -> Iterator[None]:
+    """Load ipykernel with its Jupyter debugger switched off.
+
+    `ipykernel.debugger` imports debugpy (about 150 modules) when it can; every forked kernel
+    would then import it again, since it is loaded lazily at kernel start.  A render never
+    attaches a debugger, so while the kernel machinery is preloaded `import debugpy` fails
+    (ipykernel then marks the debugger unavailable); afterwards a chapter may still import
+    debugpy itself.
+    """
+    blocked = "debugpy" not in sys.modules
+    if blocked:
+        sys.modules["debugpy"] = None  # type: ignore[assignment]  # import fails: ImportError
+    try:
+        yield
+    finally:
+        if blocked and sys.modules.get("debugpy", False) is None:
+            del sys.modules["debugpy"]
+
+
 def _zygote_main() -> None:
     """Fork server loop: preload modules, then fork one kernel per request."""
     import importlib
@@ -78,7 +98,8 @@ def _zygote_main() -> None:
             except BaseException:  # preloading is an optimisation only
                 continue
 
-    preload(hello["preload"])
+    with _without_debugpy():
+        preload(hello["preload"])
     children: set[int] = set()
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # children are reaped automatically
     replies.write(json.dumps({"ready": True}).encode() + b"\n")

@@ -52,28 +52,29 @@ _LOAD_RUNTIME = (
 )
 INLINE_BACKEND = "module://matplotlib_inline.backend_inline"
 
-# Always preloaded by the zygote: the kernel machinery itself, including what
-# `IPKernelApp.initialize` imports on its own (the debugger with debugpy's vendored pydevd,
-# pdb, psutil for the local addresses, tornado's asyncio bridge).  Imported in each kernel
-# instead they cost ~0.3 s of CPU per chapter, more where no bytecode is cached.
+# Always preloaded by the zygote: the kernel machinery itself, including what a kernel
+# imports lazily while it starts (the debugger module, without debugpy: see
+# kernel_runtime._without_debugpy; pdb; psutil for the local addresses; tornado's asyncio
+# bridge), so that a forked kernel imports nothing before its chapter.  Imported in each
+# kernel instead they cost ~0.3 s of CPU per chapter, more where no bytecode is cached.
 _KERNEL_MODULES = (
+    "ipykernel.debugger",
     "ipykernel.kernelapp",
     "ipykernel.ipkernel",
     "ipykernel.zmqshell",
-    "ipykernel.debugger",
     "IPython.core.interactiveshell",
     "IPython.core.magics.execution",
     "IPython.core.magics.pylab",
-    "IPython.core.debugger",
     "IPython.core.completerlib",
+    "IPython.core.debugger",
     "IPython.core.oinspect",
     "IPython.extensions.storemagic",
     "IPython.display",
     "jupyter_client.session",
     "jupyter_client.localinterfaces",
+    "matplotlib_inline.backend_inline",
     "psutil",
     "tornado.platform.asyncio",
-    "matplotlib_inline.backend_inline",
 )
 
 
@@ -201,12 +202,8 @@ class KernelPool:
         self._booting = 0
         self._waiting = 0
         self._closed = False
-        self._zygote: subprocess.Popen[bytes] | None = None
-        self._zygote_ready = threading.Event()
-        self._zygote_error: BaseException | None = None
-        self._zygote_log: Any = None
+        self._server: ForkServer | None = None
         self._counter = 0
-        self._pipe_lock = threading.Lock()  # one request/reply at a time on the zygote's pipe
         self._budget: int | None = None  # kernels still to be handed out, when known
         self._learned: dict[str, None] = {}  # modules earlier kernels imported (see learn)
 
@@ -216,9 +213,12 @@ class KernelPool:
         """Begin preloading (in the background) and boot `prestart` kernels ahead."""
         self._budget = expected
         if self.mode == "fork":
-            threading.Thread(target=self._start_zygote, daemon=True).start()
-        else:
-            self._zygote_ready.set()
+            # the one started early for this project (see `start_fork_server_early`) if its
+            # environment is this pool's, else a new one
+            self._server = (
+                _adopt_early(self.root, self.env)
+                or ForkServer(self.root, self.env, self.startup_timeout).start()
+            )
         self._top_up()
         return self
 
@@ -241,13 +241,8 @@ class KernelPool:
             kernel.close()
         for _ in range(max(8, self.prestart)):  # wake anyone blocked in acquire()
             self._ready.put(RuntimeError("kernel pool closed"))
-        if self._zygote is not None:  # holds no state worth a clean exit
-            with contextlib.suppress(Exception):
-                self._zygote.kill()
-                self._zygote.wait(timeout=10)
-            for stream in (self._zygote.stdin, self._zygote.stdout, self._zygote_log):
-                with contextlib.suppress(Exception):
-                    stream.close()  # type: ignore[union-attr]
+        if self._server is not None:
+            self._server.close()
         with contextlib.suppress(OSError):
             for path in self._tmp.iterdir():
                 path.unlink()
@@ -352,7 +347,10 @@ class KernelPool:
         process = None
         if self.mode == "fork":
             modules = self.plan[n - 1] if n <= len(self.plan) else self.preload
-            pid = self._fork(cf, log, modules)
+            assert self._server is not None
+            with self._lock:
+                learned = list(self._learned)
+            pid = self._server.fork(cf, log, modules, learned)
         else:
             with open(log, "wb") as out:
                 process = subprocess.Popen(
@@ -390,58 +388,88 @@ class KernelPool:
             raise
         return kernel
 
-    # -- the zygote ------------------------------------------------------------------
 
-    def _start_zygote(self) -> None:
+class ForkServer:
+    """The fork server ("zygote"): a Python process that has imported the kernel machinery
+    and, before each fork, the modules that kernel's chapter imports; `fork` asks it for a
+    kernel and returns the kernel's pid.  Its imports run in the background from `start`."""
+
+    def __init__(self, root: Path, env: dict[str, str], startup_timeout: float = 120.0) -> None:
+        self.root = Path(root).resolve()
+        self.env = env
+        self.startup_timeout = startup_timeout
+        self._tmp = Path(tempfile.mkdtemp(prefix="kce-zygote-"))
+        self._process: subprocess.Popen[bytes] | None = None
+        self._log: Any = None
+        self._ready = threading.Event()
+        self._error: BaseException | None = None
+        self._pipe_lock = threading.Lock()  # one request/reply at a time on the pipe
+        self._state_lock = threading.Lock()  # the process is started or closed, not both
+        self._closed = False
+
+    def start(self) -> ForkServer:
+        threading.Thread(target=self._start, daemon=True).start()
+        return self
+
+    def _start(self) -> None:
         try:
-            self._zygote_log = open(self._tmp / "zygote.log", "wb")  # noqa: SIM115
-            self._zygote = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-c",
-                    f"{_LOAD_RUNTIME}; _runtime._zygote_main()",
-                ],
-                cwd=self.root,
-                env=self.env,
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=self._zygote_log,
-            )
+            with self._state_lock:
+                if self._closed:
+                    raise RuntimeError("fork server closed")
+                self._log = open(self._tmp / "zygote.log", "wb")  # noqa: SIM115
+                self._process = subprocess.Popen(
+                    [
+                        sys.executable,
+                        "-c",
+                        f"{_LOAD_RUNTIME}; _runtime._zygote_main()",
+                    ],
+                    cwd=self.root,
+                    env=self.env,
+                    stdin=subprocess.PIPE,
+                    stdout=subprocess.PIPE,
+                    stderr=self._log,
+                )
             self._send({"root": str(self.root), "preload": list(_KERNEL_MODULES)})
             reply = self._receive()
             if not reply.get("ready"):
                 raise RuntimeError(f"fork server failed: {reply}")
         except BaseException as exc:
-            self._zygote_error = exc
+            self._error = exc
         finally:
-            self._zygote_ready.set()
+            self._ready.set()
 
     def _send(self, message: dict[str, Any]) -> None:
-        assert self._zygote is not None and self._zygote.stdin is not None
-        self._zygote.stdin.write(json.dumps(message).encode() + b"\n")
-        self._zygote.stdin.flush()
+        assert self._process is not None and self._process.stdin is not None
+        self._process.stdin.write(json.dumps(message).encode() + b"\n")
+        self._process.stdin.flush()
 
     def _receive(self) -> dict[str, Any]:
-        assert self._zygote is not None and self._zygote.stdout is not None
-        line = self._zygote.stdout.readline()
+        assert self._process is not None and self._process.stdout is not None
+        line = self._process.stdout.readline()
         if not line:
             log = (self._tmp / "zygote.log").read_text(errors="replace")[-2000:]
             raise RuntimeError(f"fork server exited\n{log}")
         return json.loads(line)
 
-    def _fork(self, connection_file: Path, log: Path, modules: Sequence[str]) -> int:
-        if not self._zygote_ready.wait(self.startup_timeout):
+    def fork(
+        self,
+        connection_file: Path,
+        log: Path,
+        modules: Sequence[str],
+        learned: Sequence[str] = (),
+    ) -> int:
+        """A new kernel listening on `connection_file` (its pid), once `modules` are loaded
+        (and those of `learned` that belong to packages the server has loaded already)."""
+        if not self._ready.wait(self.startup_timeout):
             raise RuntimeError(f"fork server not ready after {self.startup_timeout:.0f} s")
-        if self._zygote_error is not None:
-            raise RuntimeError(f"fork server unavailable: {self._zygote_error}")
-        with self._lock:
-            learned = list(self._learned)
+        if self._error is not None:
+            raise RuntimeError(f"fork server unavailable: {self._error}")
         request = {
             "cmd": "fork",
             "connection_file": str(connection_file),
             "log": str(log),
             "preload": list(modules),
-            "learned": learned,
+            "learned": list(learned),
         }
         with self._pipe_lock:
             self._send(request)
@@ -449,6 +477,63 @@ class KernelPool:
         if "pid" not in reply:
             raise RuntimeError(f"fork failed: {reply}")
         return int(reply["pid"])
+
+    def close(self) -> None:
+        """Kill it (it holds no state worth a clean exit); its kernels die with it."""
+        with self._state_lock:
+            self._closed = True
+            process = self._process
+        if process is not None:
+            with contextlib.suppress(Exception):
+                process.kill()
+                process.wait(timeout=10)
+            for stream in (process.stdin, process.stdout, self._log):
+                with contextlib.suppress(Exception):
+                    stream.close()  # type: ignore[union-attr]
+        with contextlib.suppress(OSError):
+            for path in self._tmp.iterdir():
+                path.unlink()
+            self._tmp.rmdir()
+
+
+# A fork server started before the build knows what it will execute (see
+# `start_fork_server_early`), waiting for the pool of that project to take it over.
+_EARLY: list[ForkServer] = []
+_EARLY_LOCK = threading.Lock()
+
+
+def start_fork_server_early(root: Path, data_dir: Path | None = None) -> None:
+    """Start the project's fork server now, before the configuration is read.
+
+    Importing the kernel machinery takes the fork server longer than reading the
+    configuration and the chapters takes the build; started first, the two overlap. The
+    pool of this project adopts it when its environment is the same; a build that executes
+    nothing closes it (`close_early_fork_servers`).
+    """
+    if not fork_available():
+        return
+    root = Path(root).resolve()
+    server = ForkServer(root, kernel_environment(root, data_dir)).start()
+    with _EARLY_LOCK:
+        _EARLY.append(server)
+
+
+def _adopt_early(root: Path, env: Mapping[str, str]) -> ForkServer | None:
+    with _EARLY_LOCK:
+        for server in _EARLY:
+            if server.root == root and server.env == env:
+                _EARLY.remove(server)
+                return server
+    return None
+
+
+def close_early_fork_servers() -> None:
+    """Close the early fork servers no pool took over (the build executed nothing)."""
+    with _EARLY_LOCK:
+        servers = list(_EARLY)
+        _EARLY.clear()
+    for server in servers:
+        server.close()
 
 
 def release_event_loop() -> None:

@@ -438,6 +438,17 @@ local function EquationSpan(el)
 end
 
 local function EquationInlines(inlines)
+  -- most lists hold no equation: leave them as they are rather than copying every one
+  local has_math = false
+  for _, el in ipairs(inlines) do
+    if el.t == "Math" then
+      has_math = true
+      break
+    end
+  end
+  if not has_math then
+    return nil
+  end
   local out = pandoc.Inlines({})
   for _, el in ipairs(inlines) do
     if el.t == "Math" and not is_wrapped(out[#out]) then

@@ -100,13 +100,51 @@ def _row(
     *,
     strong: bool = False,
     marker: list[Node] | None = None,
+    span: int = 1,
+    skip_first: bool = False,
 ) -> list[Node]:
+    """One row's cells; `span` > 1: the first cell heads that many rows and never breaks
+    from them (`rowspan`, `breakable: false`); `skip_first`: that cell is above."""
     out: list[Node] = []
     for k, cell in enumerate(row.cells):
+        if k == 0 and skip_first:
+            continue
         first = marker if k == 0 else None
         cell_nodes = _cell(cell, layout, width_pt, group=row.group, strong=strong, marker=first)
+        if k == 0 and span > 1 and not row.group:
+            cell_nodes = [
+                _raw(f"table.cell(rowspan: {span}, breakable: false)"),
+                *cell_nodes,
+            ]
         out += [*cell_nodes, _raw(", ")]
     return out
+
+
+def row_label_groups(table: Table, limit: int = 6) -> dict[int, int]:
+    """Rows that head a group by their first cell (start row → rows in the group): the rows
+    under it leave their first cell empty, so the label spans them and they stay together.
+    A longer group (more than `limit` rows: a hierarchy's top level) is no group: its rows
+    may break across columns and pages as any others."""
+    spans: dict[int, int] = {}
+    body = table.body
+    k = 0
+    while k < len(body):
+        row = body[k]
+        end = k + 1
+        if not row.group and row.cells and row.cells[0].text.strip() and row.cells[0].colspan == 1:
+            while (
+                end < len(body)
+                and not body[end].group
+                and body[end].cells
+                and body[end].cells[0].colspan == 1
+                and not body[end].cells[0].text.strip()
+                and body[end].cells[0].blocks in (None, [])
+            ):
+                end += 1
+        if 1 < end - k <= limit:
+            spans[k] = end - k
+        k = end
+    return spans
 
 
 LABEL = re.compile(r"[\w\-.:]+")  # what a typst <label> can hold as written
@@ -120,32 +158,67 @@ def to_blocks(
     ident: str = "",
     xref_label: str | None = None,
     caption: list[Node] | None = None,
+    size: float | None = None,
+    continued: bool = False,
+    rows: tuple[int, int] | None = None,
+    notes: bool = True,
 ) -> list[Node]:
-    """The table as pandoc blocks for pandoc's typst writer (one Plain of raw + cell inlines)."""
+    """The table as pandoc blocks for pandoc's typst writer (one Plain of raw + cell inlines).
+
+    `size`: the text size when it is not the theme's table size (a table shrunk to fit);
+    `continued`: a later part of a table cut into parts (column groups, page parts): no
+    caption or label of its own, "Table N (continued)" above it wherever it lands;
+    `rows`: the body rows (start, end) this part prints; `notes`: print the notes under it.
+    """
     widths = ", ".join(f"{w * 100:.2f}%" for w in layout.widths(width_pt))
     aligns = "".join(f"{c.align}," for c in layout.columns)
-    labelled = bool(ident and LABEL.fullmatch(ident))
-    numbered = bool(xref_label and labelled)
+    labelled = bool(ident and LABEL.fullmatch(ident)) and not continued
+    numbered = bool(xref_label and ident and LABEL.fullmatch(ident))
+    shrink = f"#show table: set text(size: {size:g}pt)\n" if size else ""
     out: list[Node] = [
-        _raw(f"#figure(\n  align(left)[#table(\n    columns: ({widths}),\n    align: ({aligns}),\n")
+        _raw(
+            f"#figure(\n  align(left)[{shrink}#table(\n    columns: ({widths}),\n"
+            f"    align: ({aligns}),\n"
+        )
     ]
     # row 0: "Table N (continued)" where the table goes on (empty where it starts)
     out.append(_raw(f"    table.header(table.cell(colspan: {table.ncols})["))
     marker: list[Node] | None = None
     if numbered:
-        out.append(_raw(f"#qw-continued({typst_string(xref_label or '')}, {typst_string(ident)})"))
-        marker = [_raw(f"#qw-table-start({typst_string(ident)});")]
+        always = ", always: true" if continued else ""
+        out.append(
+            _raw(f"#qw-continued({typst_string(xref_label or '')}, {typst_string(ident)}{always})")
+        )
+        if not continued:
+            marker = [_raw(f"#qw-table-start({typst_string(ident)});")]
     out.append(_raw("], "))
     for k, row in enumerate(table.head):
         out += _row(row, layout, width_pt, strong=k > 0)
     out.append(_raw("),\n    table.hline(),\n"))
-    for k, row in enumerate(table.body):
-        cells = _row(row, layout, width_pt, marker=marker if k == 0 else None)
+    start, end = rows or (0, len(table.body))
+    spans = row_label_groups(table)
+    covered = 0  # rows still under a row label that spans them
+    for k in range(start, end):
+        row = table.body[k]
+        skip, span = covered > 0, 1
+        if skip:
+            covered -= 1
+        else:
+            span = min(spans.get(k, 1), end - k)
+            covered = span - 1
+        cells = _row(
+            row,
+            layout,
+            width_pt,
+            marker=marker if k == start else None,
+            span=span,
+            skip_first=skip,
+        )
         if row.group:  # a level-2 header never stays at a column's foot without its row
             out += [_raw("    table.header(level: 2, repeat: false, "), *cells, _raw("),\n")]
         else:
             out += [_raw("    "), *cells, _raw("\n")]
-    for note in _notes(table):  # under the last row only, not on every page
+    for note in _notes(table) if notes else []:  # under the last row only
         cell = Cell(note, colspan=table.ncols)
         out += [
             _raw("    table.footer(repeat: false, "),
@@ -153,7 +226,7 @@ def to_blocks(
         ]
         out.append(_raw("),\n"))
     out.append(_raw("  )]\n"))
-    if caption or xref_label:
+    if (caption or xref_label) and not continued:
         caption = caption or []
         prefix = [*text_inlines(xref_label), {"t": "Space"}] if xref_label else []
         dash = [{"t": "Str", "c": "\u2013"}, {"t": "Space"}] if xref_label else []

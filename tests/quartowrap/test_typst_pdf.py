@@ -324,12 +324,12 @@ def test_number_columns_right_aligned_and_sized_to_their_content(tmp_path):
     )
     call = _table_call(_source_for(tmp_path, f"# C\n\n{table}"), "Table 1 -- Numbers")
     # explicit `:---` (tabulate writes it for every column) does not keep numbers left
-    assert "align: (left,left,right,right,)" in call
+    assert "align: (left,left,right,right," in call  # (then the zero-width pairing column)
     # "n = 137" and "know (n)" never break: no-break spaces (typst writes them as `~`)
     assert "(n~=~137)" in call and "know~\\(n)" in call
-    widths = [float(w) for w in call.split("columns: (", 1)[1].split(")", 1)[0].split("%,")[:-1]]
-    widths.append(float(call.split("columns: (", 1)[1].split(")", 1)[0].split(", ")[-1][:-1]))
-    assert abs(sum(widths) - 100) < 0.1
+    spec = call.split("columns: (", 1)[1].split(")", 1)[0]
+    widths = [float(w) for w in re.findall(r"([\d.]+)%", spec)]
+    assert len(widths) == 4 and abs(sum(widths) - 100) < 0.1
     # the text column is wider than each number column; the label column fits
     # "Don't know (n)" (14 characters of ~3.9pt in a 354pt column: about 16 %)
     assert widths[0] > widths[2] and widths[0] > widths[3]
@@ -343,8 +343,9 @@ def test_document_number_lists_stay_left_and_group_rows_read_from_the_left(tmp_p
         "| 1   | 2, 3   |\n+-----+--------+\n| 2   | 4      |\n+-----+--------+\n"
     )
     call = _table_call(_source_for(tmp_path, f"# C\n\n{grid}\n: Lists {{#tbl-l}}\n"), "Lists")
-    assert "align: (right,left,)" in call
-    assert "table.cell(align: left, colspan: 2)" in call
+    assert "align: (right,left," in call
+    # the group row spans both columns and the zero-width column that pairs rows
+    assert "table.cell(align: left, colspan: 3)" in call
 
 
 def test_note_floats_with_its_wide_table_and_heading_goes_with_a_long_one(tmp_path):
@@ -394,7 +395,8 @@ def test_group_row_is_a_subheader_kept_with_its_first_row(tmp_path):
     )
     call = _table_call(_source_for(tmp_path, f"# C\n\n{grid}\n: Lists {{#tbl-l}}\n"), "Lists")
     # a level-2 header is never set at the foot of a column without the row that follows it
-    assert "table.header(level: 2, repeat: false, table.cell(align: left, colspan: 2)" in call
+    # across both columns and the zero-width column that binds rows in pairs
+    assert "table.header(level: 2, repeat: false, table.cell(align: left, colspan: 3)" in call
     assert call.index("Federal level") < call.index("[1], [2, 3]")
 
 

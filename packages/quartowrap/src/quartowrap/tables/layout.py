@@ -234,8 +234,9 @@ def layout(table: Table, font: TableFont | None = None) -> Layout:
         low_pt = max(minimum_pt[k], word_pt[k])
         high_pt = natural_pt[k]
         if numeric:
-            high = low  # its header may wrap ("Brussels / (n = 137)"); numbers never
-            high_pt = low_pt
+            # numbers never wrap; its header may ("Brussels / (n = 137)"), but takes one
+            # line when the table has the room, as in a browser
+            high = low
         elif high <= SHORT_LABEL:
             low, low_pt = high, max(low_pt, high_pt)
         chosen = table.align[k] if k < len(table.align) else None

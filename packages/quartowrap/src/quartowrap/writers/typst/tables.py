@@ -130,6 +130,7 @@ class _Printer:
                 continued=k > 0,
                 rows=rows,
                 notes=k == len(pieces) - 1,
+                pair_rows=not page,  # flows across columns: never a single row on a side
             )
             classes = ["quartowrap-table", *(["wide"] if page and not in_wide else [])]
             if in_wide and own_floats and page:

@@ -129,3 +129,125 @@ def small_glyphs(pdf: Path, limit: float) -> list[tuple[int, str, float]]:
 @pytest.fixture()
 def glyphs_under() -> Callable[[Path, float], list[tuple[int, str, float]]]:
     return small_glyphs
+
+
+def _marks(char: dict[str, Any]) -> bool:
+    """Whether a glyph is punctuation (kerned close to its neighbours on purpose)."""
+    import unicodedata
+
+    return unicodedata.category(char["text"][:1] or " ")[0] in {"P", "Z"}
+
+
+def overlapping_glyphs(pdf: Path, share: float = 0.4) -> list[tuple[int, str]]:
+    """(page, "ab") for every pair of glyphs on one line that overlap by more than `share`
+    of the narrower one: text printed over other text (punctuation left out)."""
+    import pdfplumber
+
+    found: list[tuple[int, str]] = []
+    with pdfplumber.open(pdf) as document:
+        for number, page in enumerate(document.pages, start=1):
+            lines: dict[float, list[dict[str, Any]]] = {}
+            for char in page.chars:
+                if char["text"].strip() and not _marks(char):
+                    lines.setdefault(round(char["bottom"], 1), []).append(char)
+            for row in lines.values():
+                row.sort(key=lambda c: c["x0"])
+                for i, a in enumerate(row):
+                    for b in row[i + 1 :]:
+                        if b["x0"] >= a["x1"]:
+                            break
+                        narrow = min(a["x1"] - a["x0"], b["x1"] - b["x0"])
+                        if narrow > 0 and min(a["x1"], b["x1"]) - b["x0"] > share * narrow:
+                            found.append((number, a["text"] + b["text"]))
+    return found
+
+
+def continued_parts(pdf: Path) -> list[tuple[int, str, int]]:
+    """(page, "Table N", body rows) of every part of a table under "Table N (continued)": the
+    rows are told by the rules under each row, anywhere across the table's width."""
+    import pdfplumber
+
+    found: list[tuple[int, str, int]] = []
+    with pdfplumber.open(pdf) as document:
+        for number, page in enumerate(document.pages, start=1):
+            words = page.extract_words()
+            rules = [
+                r for r in page.lines if abs(r["top"] - r["bottom"]) < 1.5 and r["x1"] - r["x0"] > 8
+            ]
+            starts = [  # "Table" of every caption and every "(continued)" line
+                (w, words[k + 1]["text"], words[k + 2]["text"])
+                for k, w in enumerate(words[:-2])
+                if w["text"] == "Table" and words[k + 1]["text"].isdigit()
+            ]
+            for word, label, after in starts:
+                if after != "(continued)":
+                    continue
+                x0 = word["x0"]
+                right = max((r["x1"] for r in rules if abs(r["x0"] - x0) < 3), default=x0)
+                below = [w["top"] for w, _l, _a in starts if abs(w["x0"] - x0) < 3]
+                stop = min([t for t in below if t > word["top"] + 1], default=page.height)
+                tops = {
+                    round(r["top"])
+                    for r in rules
+                    if x0 - 3 <= r["x0"] and r["x1"] <= right + 3 and word["top"] < r["top"] < stop
+                }
+                found.append((number, f"Table {label}", max(0, len(tops) - 2)))
+    return found
+
+
+@pytest.fixture()
+def pdf_checks() -> dict[str, Callable[..., Any]]:
+    return {
+        "overlaps": overlapping_glyphs,
+        "continued": continued_parts,
+        "underfilled": underfilled_pages,
+    }
+
+
+def _covered(spans: list[tuple[float, float]]) -> float:
+    total, start, end = 0.0, None, 0.0
+    for a, b in sorted(spans):
+        if start is None or a > end:
+            total += (end - start) if start is not None else 0.0
+            start, end = a, b
+        else:
+            end = max(end, b)
+    return total + ((end - start) if start is not None else 0.0)
+
+
+def underfilled_pages(pdf: Path, limit: float = 0.4) -> list[tuple[str, float]]:
+    """(page label, share filled) of every body page (arabic page label) less than `limit`
+    filled that does not end a chapter (the next page opens one with a title of 18 pt or
+    more). Filled: the height of the text area, column by column, that text, rules and
+    figures cover (running header and footer left out)."""
+    import pdfplumber
+    from pypdf import PdfReader
+
+    labels = PdfReader(pdf).page_labels
+    found: list[tuple[str, float]] = []
+    with pdfplumber.open(pdf) as document:
+        pages = document.pages
+        opens = [
+            any(c["size"] >= 18 and c["top"] < page.height / 4 for c in page.chars)
+            for page in pages
+        ]
+        for k, page in enumerate(pages[:-1]):
+            if not labels[k].isdigit() or opens[k + 1]:
+                continue
+            top, bottom = page.height * 0.11, page.height * 0.92
+            mid = page.width / 2
+            columns: list[list[tuple[float, float]]] = [[], []]
+            for kind in ("chars", "rects", "lines", "curves", "images"):
+                for obj in getattr(page, kind):
+                    if obj["top"] < top or obj["bottom"] > bottom:
+                        continue
+                    span = (obj["top"] - 3, obj["bottom"] + 3)
+                    if obj["x1"] - obj["x0"] > mid * 0.9:
+                        columns[0].append(span)
+                        columns[1].append(span)
+                    else:
+                        columns[0 if obj["x0"] + obj["x1"] < page.width else 1].append(span)
+            share = sum(min(1.0, _covered(c) / (bottom - top)) for c in columns) / 2
+            if share < limit:
+                found.append((labels[k], round(share, 2)))
+    return found

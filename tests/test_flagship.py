@@ -149,3 +149,68 @@ def test_html_figures_carry_the_book_font(flagship: RenderResult) -> None:
         text = svg.read_text(encoding="utf-8")
         assert "'Source Sans 3'" in text, f"{svg.name}: figure text not in the book font"
         assert 'src: url("data:font/woff2;base64,' in text, f"{svg.name}: font not embedded"
+
+
+def _pdf(flagship: RenderResult) -> Path:
+    [pdf] = flagship.release_dir.glob("kce-report-359-*.pdf")
+    return pdf
+
+
+def test_no_text_prints_over_other_text(flagship: RenderResult, pdf_checks) -> None:  # type: ignore[no-untyped-def]
+    """Table columns are measured in the font they print in: no header label runs into the
+    next ("RegioNever (%)"), no item label into the region column."""
+    overlaps = pdf_checks["overlaps"](_pdf(flagship))
+    pages = Counter(page for page, _ in overlaps)
+    assert overlaps == [], f"{len(overlaps)} overlapping glyph pairs, per page: {dict(pages)}"
+
+
+def test_no_table_goes_on_with_a_single_row(flagship: RenderResult, pdf_checks) -> None:  # type: ignore[no-untyped-def]
+    parts = pdf_checks["continued"](_pdf(flagship))
+    assert len(parts) >= 5  # the long tables do go on (the check sees them)
+    assert [p for p in parts if p[2] < 2] == []
+
+
+def test_pacic_item_tables_print_across_the_page(flagship: RenderResult) -> None:
+    """Ten columns do not fit a text column: the five PACIC item tables span the page."""
+    import pdfplumber
+
+    widths = []
+    with pdfplumber.open(_pdf(flagship)) as document:
+        for page in document.pages:
+            for line in page.extract_text_lines():
+                if re.match(r"Table \d+ [–-] PACIC items on ", line["text"]):
+                    rules = [
+                        r["x1"] - r["x0"]
+                        for r in page.lines
+                        if 0 < r["top"] - line["bottom"] < 40 and abs(r["x0"] - line["x0"]) < 3
+                    ]
+                    widths.append(max(rules, default=0))
+    assert len(widths) == 5
+    assert all(w > 600 for w in widths), widths  # the text column is 354 pt wide
+
+
+def test_no_body_page_is_mostly_empty_unless_it_ends_a_chapter(
+    flagship: RenderResult,
+    pdf_checks,  # type: ignore[no-untyped-def]
+) -> None:
+    """A page-wide table floats: text flows before it instead of leaving the page blank."""
+    assert pdf_checks["underfilled"](_pdf(flagship), 0.4) == []
+
+
+def test_figures_print_in_their_order(flagship: RenderResult) -> None:
+    """Page-wide and column figures float, but never past each other (reading order: a
+    page-wide float at the top of its page, then the left column, then the right)."""
+    import pdfplumber
+
+    found = []
+    with pdfplumber.open(_pdf(flagship)) as document:
+        for number, page in enumerate(document.pages, start=1):
+            words = page.extract_words()
+            for k, word in enumerate(words[:-2]):
+                label, dash = words[k + 1], words[k + 2]
+                if word["text"] == "Figure" and label["text"].isdigit() and dash["text"] == "–":
+                    column = 0 if word["x0"] < page.width / 2 else 1
+                    found.append(((number, column, word["top"]), int(label["text"])))
+    order = list(dict.fromkeys(n for _where, n in sorted(found)))
+    assert len(order) >= 9
+    assert order == sorted(order)

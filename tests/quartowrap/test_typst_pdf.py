@@ -267,20 +267,31 @@ def _source_for(tmp_path: Path, markdown: str, kce: dict | None = None) -> str:
     return typst_source(book, build_front_matter(book, version="1"))
 
 
-def test_wide_content_floats_when_short_and_gets_pages_when_long(tmp_path):
+def test_wide_tables_float_and_a_long_one_floats_in_parts_with_its_header(tmp_path):
+    """A page-wide table floats across both columns (text flows before it); one taller than
+    a page is cut into parts that each float, the later ones marked "(continued)", so no
+    page is left half empty before it; its note stays with its last part."""
     short = "| A | B |\n|---|---|\n| 1 | 2 |\n\n: Short {#tbl-short}\n"
-    rows = "\n".join(f"| {i} | {i} |" for i in range(40))
+    rows = "\n".join(f"| {i} | {i} |" for i in range(60))
     long = f"| A | B |\n|---|---|\n{rows}\n\n: Long {{#tbl-long}}\n"
     source = _source_for(
         tmp_path,
         f"# C\n\n::: {{.column-page}}\n{short}:::\n\n::: {{.column-page}}\n{long}:::\n\n"
         "Source: a note that stays with its table.\n\nAfter.\n",
     )
+    assert "#qw-wide-page[" not in source
     short_at, long_at = source.index("Table 1 -- Short"), source.index("Table 2 -- Long")
-    assert source.rfind("#qw-wide[", 0, short_at) > source.rfind("#qw-wide-page[", 0, short_at)
-    assert source.rfind("#qw-wide-page[", 0, long_at) > source.rfind("#qw-wide[", 0, long_at)
+    assert source.rfind("#qw-wide[", 0, short_at) > source.rfind("end of qw-wide", 0, short_at)
+    floats = source[source.rfind("#qw-wide[", 0, long_at) :].split("] // end of qw-wide")
+    parts = [f for f in floats if "table.header(" in f]
+    assert len(parts) >= 2
+    assert all("[A], [B]" in part for part in parts)  # the header in every part
+    assert 'qw-continued("Table 2", "tbl-long", always: true)' in parts[1]
+    assert "<tbl-long>" in parts[0] and "<tbl-long>" not in parts[1]  # one label
+    assert "[1], [1]" in parts[0] and "[59], [59]" in parts[-1]
     note_at = source.index("Source: a note")
-    assert source.rfind("#qw-table-notes[", 0, note_at) > long_at
+    assert source.rfind("#qw-table-notes[", 0, note_at) > source.rfind("[59], [59]", 0, note_at)
+    assert source.index("] // end of qw-wide", note_at) < source.index("After.")
 
 
 def test_key_messages_section_moves_to_front_matter(tmp_path):
@@ -313,12 +324,12 @@ def test_number_columns_right_aligned_and_sized_to_their_content(tmp_path):
     )
     call = _table_call(_source_for(tmp_path, f"# C\n\n{table}"), "Table 1 -- Numbers")
     # explicit `:---` (tabulate writes it for every column) does not keep numbers left
-    assert "align: (left,left,right,right,)" in call
+    assert "align: (left,left,right,right," in call  # (then the zero-width pairing column)
     # "n = 137" and "know (n)" never break: no-break spaces (typst writes them as `~`)
     assert "(n~=~137)" in call and "know~\\(n)" in call
-    widths = [float(w) for w in call.split("columns: (", 1)[1].split(")", 1)[0].split("%,")[:-1]]
-    widths.append(float(call.split("columns: (", 1)[1].split(")", 1)[0].split(", ")[-1][:-1]))
-    assert abs(sum(widths) - 100) < 0.1
+    spec = call.split("columns: (", 1)[1].split(")", 1)[0]
+    widths = [float(w) for w in re.findall(r"([\d.]+)%", spec)]
+    assert len(widths) == 4 and abs(sum(widths) - 100) < 0.1
     # the text column is wider than each number column; the label column fits
     # "Don't know (n)" (14 characters of ~3.9pt in a 354pt column: about 16 %)
     assert widths[0] > widths[2] and widths[0] > widths[3]
@@ -332,8 +343,9 @@ def test_document_number_lists_stay_left_and_group_rows_read_from_the_left(tmp_p
         "| 1   | 2, 3   |\n+-----+--------+\n| 2   | 4      |\n+-----+--------+\n"
     )
     call = _table_call(_source_for(tmp_path, f"# C\n\n{grid}\n: Lists {{#tbl-l}}\n"), "Lists")
-    assert "align: (right,left,)" in call
-    assert "table.cell(align: left, colspan: 2)" in call
+    assert "align: (right,left," in call
+    # the group row spans both columns and the zero-width column that pairs rows
+    assert "table.cell(align: left, colspan: 3)" in call
 
 
 def test_note_floats_with_its_wide_table_and_heading_goes_with_a_long_one(tmp_path):
@@ -348,8 +360,11 @@ def test_note_floats_with_its_wide_table_and_heading_goes_with_a_long_one(tmp_pa
     note_at = source.index("Source: short note.")
     assert source.index("] // end of qw-wide", note_at) > note_at  # inside the float
     assert source.rfind("#qw-wide[", 0, note_at) > source.rfind("] // end of qw-wide", 0, note_at)
+    # the heading floats at the top of the long table's first part, not stranded before it
     heading_at = source.index("In full")
-    assert source.rfind("#qw-wide-page[", 0, heading_at) > source.rfind("Text.", 0, heading_at)
+    float_at = source.rfind("#qw-wide[", 0, heading_at)
+    assert float_at > source.rfind("] // end of qw-wide", 0, heading_at)
+    assert heading_at < source.index("Table 2 -- Long") < source.index("] // end", heading_at)
 
 
 def test_no_text_outside_the_page_margins(built):
@@ -380,7 +395,8 @@ def test_group_row_is_a_subheader_kept_with_its_first_row(tmp_path):
     )
     call = _table_call(_source_for(tmp_path, f"# C\n\n{grid}\n: Lists {{#tbl-l}}\n"), "Lists")
     # a level-2 header is never set at the foot of a column without the row that follows it
-    assert "table.header(level: 2, repeat: false, table.cell(align: left, colspan: 2)" in call
+    # across both columns and the zero-width column that binds rows in pairs
+    assert "table.header(level: 2, repeat: false, table.cell(align: left, colspan: 3)" in call
     assert call.index("Federal level") < call.index("[1], [2, 3]")
 
 
@@ -464,8 +480,8 @@ def test_tall_column_figure_after_page_wide_float_is_whole_with_its_caption(tmp_
     assert captions and bottom_margin - 1 <= captions[0] < box[1], (captions, box)
 
 
-def test_wide_table_goes_on_its_own_pages_by_estimated_height_not_row_count(tmp_path):
-    # 18 one-line rows and a header: about 19 x 17.5pt = 333pt, a float fits (482pt text area)
+def test_wide_table_is_cut_into_page_parts_by_estimated_height_not_row_count(tmp_path):
+    # 18 one-line rows and a header: about 19 x 13pt = 250pt, one float fits (482pt text area)
     short_rows = "\n".join(f"| {i} | {i} |" for i in range(18))
     # 6 rows whose text wraps to ~10 lines each at half the page width: far taller than a page
     words = " ".join(["integrated care for chronic patients"] * 25)
@@ -476,9 +492,10 @@ def test_wide_table_goes_on_its_own_pages_by_estimated_height_not_row_count(tmp_
         f":::\n\n::: {{.column-page}}\n| A | B |\n|---|---|\n{tall_rows}\n\n"
         ": Tall {#tbl-t}\n:::\n",
     )
-    many_at, tall_at = source.index("Table 1 -- Many"), source.index("Table 2 -- Tall")
-    assert source.rfind("#qw-wide[", 0, many_at) > source.rfind("#qw-wide-page[", 0, many_at)
-    assert source.rfind("#qw-wide-page[", 0, tall_at) > source.rfind("#qw-wide[", 0, tall_at)
+    assert 'qw-continued("Table 1", "tbl-m", always: true)' not in source  # one float
+    # six rows of about ten lines each: more than a page, so in parts of whole rows
+    parts = source.count('qw-continued("Table 2", "tbl-t", always: true)')
+    assert 1 <= parts <= 5
 
 
 def test_list_in_a_table_cell_keeps_its_first_item_whole(tmp_path):

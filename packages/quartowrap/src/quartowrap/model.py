@@ -111,6 +111,21 @@ class ExecuteOptions:
 
 
 @dataclass(frozen=True)
+class PrintGeometry:
+    """Where a theme's PDF prints tables: text column and page widths and the text height
+    (points), the table font (files relative to the theme folder; none: typst's own fonts,
+    measured by estimate), its size and the smallest size a too-wide table may shrink to."""
+
+    column_width: float = 453.0
+    page_width: float = 453.0
+    text_height: float = 700.0
+    table_regular: str | None = None
+    table_bold: str | None = None
+    table_size: float = 9.0
+    table_min_size: float = 7.0
+
+
+@dataclass(frozen=True)
 class Theme:
     """A house style: the folder that holds it and what its `theme.yml` declares.
 
@@ -134,6 +149,7 @@ class Theme:
     abbreviations: str | None = None  # CSV relative to the data directory
     glossary: str | None = None
     colophon: tuple[tuple[str, str], ...] = ()  # (metadata key, label), in order
+    geometry: PrintGeometry = field(default_factory=PrintGeometry)  # tables in the PDF
 
     def path(self, relative: str) -> Path:
         return self.root / relative

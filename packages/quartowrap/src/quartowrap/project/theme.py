@@ -22,7 +22,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from quartowrap.errors import ConfigError
-from quartowrap.model import BookConfig, SourceLocation, Theme
+from quartowrap.model import BookConfig, PrintGeometry, SourceLocation, Theme
 
 THEMES_DIR = Path(__file__).resolve().parents[1] / "themes"
 THEME_FILE = "theme.yml"
@@ -35,10 +35,27 @@ class _ColophonRow(BaseModel):
     label: str
 
 
+class _PageSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    column_width: float = Field(453.0, alias="column-width", gt=0)
+    page_width: float = Field(453.0, alias="page-width", gt=0)
+    text_height: float = Field(700.0, alias="text-height", gt=0)
+
+
+class _TableFontSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    regular: str | None = None
+    bold: str | None = None
+    size: float = Field(9.0, gt=0)
+    min_size: float = Field(7.0, alias="min-size", gt=0)
+
+
 class _TypstSpec(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
     template: str = "typst/template.typ"
     partials: list[str] = Field(default_factory=list)
+    page: _PageSpec = Field(default_factory=_PageSpec)
+    table_font: _TableFontSpec = Field(default_factory=_TableFontSpec, alias="table-font")
 
 
 class _FrontMatterSpec(BaseModel):
@@ -95,6 +112,7 @@ def load_theme(folder: Path, display: Path | None = None) -> Theme:
         spec.typst.template,
         *(f"html/{c}" for c in spec.css),
         *([spec.csl] if spec.csl else []),
+        *(f for f in (spec.typst.table_font.regular, spec.typst.table_font.bold) if f),
     ]
     files += [str(Path(spec.typst.template).parent / p) for p in spec.typst.partials]
     for rel in files:
@@ -102,6 +120,7 @@ def load_theme(folder: Path, display: Path | None = None) -> Theme:
             raise ConfigError(f"the theme names a missing file: {rel}", where)
     if spec.fonts and not (folder / spec.fonts).is_dir():
         raise ConfigError(f"the theme's font folder is missing: {spec.fonts}", where)
+    page, font = spec.typst.page, spec.typst.table_font
     return Theme(
         name=spec.name,
         root=folder,
@@ -119,6 +138,15 @@ def load_theme(folder: Path, display: Path | None = None) -> Theme:
         abbreviations=spec.front_matter.abbreviations,
         glossary=spec.front_matter.glossary,
         colophon=tuple((row.key, row.label) for row in spec.colophon),
+        geometry=PrintGeometry(
+            column_width=page.column_width,
+            page_width=page.page_width,
+            text_height=page.text_height,
+            table_regular=font.regular,
+            table_bold=font.bold,
+            table_size=font.size,
+            table_min_size=font.min_size,
+        ),
     )
 
 

@@ -126,10 +126,11 @@ def typst_source(
     first = book.chapters[0].ast
     blocks = _preamble(fm, dated, Path(theme_of(book.config).typst_template).name, draft)
     models = {t.label: t.model for t in book.tables if t.model is not None}
+    theme = theme_of(book.config)
     for chapter in book.chapters:
         body = resolve_conditions(chapter.ast["blocks"], fmt="typst")  # `when-format`
         body = _chapter_blocks(body, fm, chapter.ref.source.as_posix())
-        blocks.extend(print_tables(body, models))
+        blocks.extend(print_tables(body, models, theme.geometry, theme.root))
     doc = {"pandoc-api-version": first["pandoc-api-version"], "meta": {}, "blocks": blocks}
     source = run_pandoc(
         ["-f", "json", "-t", TYPST_WRITER, "--lua-filter", str(TYPST_FILTER), "--wrap=preserve"],

@@ -88,7 +88,7 @@ local PAGE_PT = 740 -- both columns (wide tables and figures)
 local function caption_room(caption, width_pt)
   local chars = utf8.len(pandoc.utils.stringify(caption)) or 0
   local lines = math.max(1, math.ceil(chars * 4.5 / width_pt))
-  return math.floor(lines * 12 + 6 + 12 + 12 + 0.5) -- lines, gap, clearance, slack
+  return math.floor(lines * 12 + 6 + 12 + 6 + 0.5) -- lines, gap, clearance, slack
 end
 
 local function image_call(img, fit)
@@ -300,6 +300,42 @@ end
 local MERGE_BUDGET = 900
 local LEAD_IN = 400
 
+-- A column figure followed directly by page-wide content would share its page with that
+-- float, and typst places the page float first: the column left to the figure is short
+-- and the figure would shrink until its text is too small to read. Such a figure floats
+-- across the page too (still at the column width it was drawn for), before the other.
+local function with_page_float_neighbours(blocks)
+  local k = 1
+  while k <= #blocks do
+    local b = blocks[k]
+    if b.t == "RawBlock" and b.text == "#qw-column-figure[" then
+      local e = k + 1
+      while e <= #blocks and not (blocks[e].t == "RawBlock" and blocks[e].text == FIGURE_END) do
+        e = e + 1
+      end
+      local nxt = blocks[e + 1]
+      if e <= #blocks and nxt and nxt.t == "RawBlock" and nxt.text == "#qw-wide[" then
+        blocks[k] = raw("#qw-wide[")
+        blocks[e] = raw(WIDE_END)
+        for j = k + 1, e - 1 do
+          blocks[j] = pandoc.walk_block(blocks[j], {
+            RawInline = function(r)
+              if r.format == "typst" and r.text:match("^#qw%-image%(") then
+                r.text = r.text:gsub("width: 100%%", "width: " .. COLUMN_PT .. "pt", 1)
+                return r
+              end
+            end,
+          })
+        end
+      end
+      k = e + 1
+    else
+      k = k + 1
+    end
+  end
+  return blocks
+end
+
 function Blocks(blocks)
   local out = pandoc.Blocks({})
   local i = 1
@@ -370,7 +406,7 @@ function Blocks(blocks)
       i = i + 1
     end
   end
-  return out
+  return with_page_float_neighbours(out)
 end
 
 -- First pass: a figure inside a `.column-page` / `.wide` Div (it floats with the Div) or

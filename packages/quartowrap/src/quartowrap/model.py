@@ -131,6 +131,8 @@ class Theme:
     csl: str | None = None  # default citation style (a book's `csl:` wins)
     fonts: str | None = None  # folder of font files the PDF may use (None: typst's own)
     callouts: tuple[tuple[str, str], ...] = ()  # extra callout kinds and their titles
+    # defaults for the book's `crossref:` options (e.g. the caption's `title-delim`)
+    crossref: tuple[tuple[str, str], ...] = ()
     abbreviations: str | None = None  # CSV relative to the data directory
     glossary: str | None = None
     colophon: tuple[tuple[str, str], ...] = ()  # (metadata key, label), in order

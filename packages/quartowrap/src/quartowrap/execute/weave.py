@@ -105,7 +105,8 @@ def _substitute_inline(block: MarkdownBlock, values: list[dict[str, Any] | None]
 def _fence(content: str, attrs: str) -> str:
     longest = max((len(m) for m in re.findall(r"`+", content)), default=0)
     ticks = "`" * max(3, longest + 1)
-    return f"{ticks}{{{attrs}}}\n{content.rstrip(chr(10))}\n{ticks}"
+    head = f"{ticks}{{{attrs}}}" if attrs else ticks
+    return f"{head}\n{content.rstrip(chr(10))}\n{ticks}"
 
 
 def _caption(value: Any) -> str:
@@ -187,15 +188,15 @@ def _render_cell(
                     continue
                 cls = "cell-output-stderr" if out["name"] == "stderr" else "cell-output-stdout"
                 pieces.append(
-                    mark_block(text.strip("\n")) if asis else _fence(text, f".cell-output .{cls}")
+                    mark_block(text.strip("\n")) if asis else _output(_fence(text, ""), cls)
                 )
             elif kind == "error":
                 text = "\n".join(out.get("traceback") or [f"{out['ename']}: {out['evalue']}"])
-                pieces.append(_fence(text, ".cell-output .cell-output-error"))
+                pieces.append(_output(_fence(text, ""), "cell-output-error"))
             elif "image" in out and panel:
                 if not figure_done:  # the panel stands where the cell's first image was
                     chunk, panel_figs = _figure_panel(cell, label, panel, figures)
-                    pieces.append(mark_block(chunk))
+                    pieces.append(_output(mark_block(chunk), asis=asis))
                     figs += panel_figs
                     figure_done = True
             elif "image" in out:
@@ -205,14 +206,15 @@ def _render_cell(
                     cap = _caption(cell.options.get("fig-cap"))
                     alt = cell.options.get("fig-alt")
                     attrs = f"#{label}" + (f' fig-alt="{_attr_value(str(alt))}"' if alt else "")
-                    pieces.append(mark_block(f"![{_md_caption(cap)}]({target}){{{attrs}}}"))
+                    image_md = f"![{_md_caption(cap)}]({target}){{{attrs}}}"
+                    pieces.append(_output(mark_block(image_md), asis=asis))
                     figs.append(FigureOutput(label, cap, str(alt) if alt else None, path))
                     figure_done = True
                 else:
                     alt = cell.options.get("fig-alt")
                     extra = f'{{fig-alt="{_attr_value(str(alt))}"}}' if alt else ""
                     cap = _md_caption(_caption(cell.options.get("fig-cap")))
-                    pieces.append(mark_block(f"![{cap}]({target}){extra}"))
+                    pieces.append(_output(mark_block(f"![{cap}]({target}){extra}"), asis=asis))
             else:
                 data = out.get("data", {})
                 md = data.get("text/markdown")
@@ -225,29 +227,40 @@ def _render_cell(
                         csv_text = (
                             payload.get("csv") if isinstance(payload, dict) else None
                         ) or table_csv(md)
-                        pieces.append(mark_block(f"{md}\n\n: {_md_caption(cap)} {{#{label}}}"))
+                        table_md = f"{md}\n\n: {_md_caption(cap)} {{#{label}}}"
+                        pieces.append(_output(mark_block(table_md), asis=asis))
                         model = payload.get("model") if isinstance(payload, dict) else None
                         tables.append(TableOutput(label, cap, csv_text, model))
                         table_done = True
                     else:
-                        pieces.append(mark_block(md))
+                        pieces.append(_output(mark_block(md), asis=asis))
                 elif "text/html" in data and _DEFAULT_REPR.match(str(data.get("text/plain", ""))):
                     # only HTML to show (e.g. a pandas Styler): a cell's HTML is not trusted,
                     # so it is shown as its source (untrusted.py), never run in the page
-                    pieces.append(mark_block(_fence(str(data["text/html"]), "=html")))
+                    shown_html = _fence(str(data["text/html"]), "=html")
+                    pieces.append(_output(mark_block(shown_html), asis=asis))
                 elif "text/plain" in data:
                     text = _strip_ansi(str(data["text/plain"]))
-                    pieces.append(
-                        mark_block(text)
-                        if asis
-                        else _fence(text, ".cell-output .cell-output-display")
-                    )
+                    pieces.append(mark_block(text) if asis else _output(_fence(text, "")))
     body = "\n\n".join(p for p in pieces if p)
     column = cell.options.get("column")
     if body and (column or "wide" in cell.classes):
         cls = f"column-{column}" if column else "column-page"
         body = f"::: {{.{cls}}}\n\n{body}\n\n:::"
+    if body and not asis:
+        # Quarto's cell: div.cell (id `cell-<label>`) around the code and its outputs; an
+        # `asis` cell's output is plain markdown, as in Quarto (its headings stay sections)
+        ident = f"#cell-{label} " if label else ""
+        body = f"::::: {{{ident}.cell}}\n\n{body}\n\n:::::"
     return body, tables, figs
+
+
+def _output(markdown: str, kind: str = "cell-output-display", asis: bool = False) -> str:
+    """One output in Quarto's `div.cell-output.cell-output-<kind>` (stdout, stderr, error,
+    display); an `asis` cell's output stays bare markdown."""
+    if asis or not markdown:
+        return markdown
+    return f":::: {{.cell-output .{kind}}}\n\n{markdown}\n\n::::"
 
 
 def _image_target(path: Path) -> str:

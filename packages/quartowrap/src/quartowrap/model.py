@@ -169,8 +169,8 @@ class BookConfig:
     metadata: dict[str, Any] = field(default_factory=dict)  # the whole merged mapping
 
 
-# fig/tbl/sec/eq as in Quarto; lst (listings); subfig (a lettered part of a figure panel);
-# theorem-like blocks thm, lem, cor, prp, cnj, def, exm, exr.
+# fig/tbl/sec/eq as in Quarto; lst (listings); subfig/subtbl (a lettered part of a figure or
+# table panel); theorem-like blocks thm, lem, cor, prp, cnj, def, exm, exr.
 XrefKind = Literal[
     "fig",
     "tbl",
@@ -178,6 +178,7 @@ XrefKind = Literal[
     "eq",
     "lst",
     "subfig",
+    "subtbl",
     "thm",
     "lem",
     "cor",

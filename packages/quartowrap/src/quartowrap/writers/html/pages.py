@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -383,6 +384,7 @@ def _transform_chapter(
                 title_ids = {b["c"][1][0] for b in node["c"][1][:1] if b["t"] == "Header"}
                 sections[:] = [s for s in sections if s.id not in title_ids]
                 return callout
+            return _layout_div(node)
         return node
 
     return _walk(chapter.ast.get("blocks", []), fix), sections
@@ -436,6 +438,14 @@ def _fix_table(ctx: _Context, node: Node) -> Node | list[Node]:
     ident = attr[0]
     if not ident:
         return {"t": "Table", "c": [attr, [short, caption], *rest]}
+    sub = _kv(attr, "subfig-label")
+    if sub:  # a part of a table panel (crossref.lua): "(a) caption" above it, as Quarto
+        first = caption[0]["c"] if caption and caption[0]["t"] in {"Plain", "Para"} else []
+        caption = [{"t": "Plain", "c": [_span(["subfig-label"], [_str(sub)]), _str(" "), *first]}]
+        table = {"t": "Table", "c": [["", [], []], [None, []], *rest]}
+        wrap = {"t": "Div", "c": [["", ["table-wrap"], []], [table]]}
+        attr = _without_kv(attr, *_INTERNAL_KV, "subfig-label", "parent")
+        return _float(ident, "tbl", attr, [wrap], caption, top=True, sub=True)
     label = _label_for(ctx, attr, "tbl")
     if label:
         caption = _prefix_caption(caption, label, _title_delim(ctx))
@@ -457,6 +467,7 @@ def _fix_figure(ctx: _Context, node: Node) -> Node:
     ident = attr[0]
     output = ctx.figures.get(ident)
     sub = _kv(attr, "subfig-label")
+    kind = "tbl" if ident.startswith("tbl-") else "fig"  # a `#tbl-` div of other content
     label = None
     if sub:  # a part of a figure (crossref.lua): "(a) caption" under its image, as Quarto
         first = caption[0]["c"] if caption and caption[0]["t"] in {"Plain", "Para"} else []
@@ -465,7 +476,7 @@ def _fix_figure(ctx: _Context, node: Node) -> Node:
             *caption[1:],
         ]
     elif ident:
-        label = _label_for(ctx, attr, "fig")
+        label = _label_for(ctx, attr, kind)
         if label:
             caption = _prefix_caption(caption, label, _title_delim(ctx))
     after: list[Node] = []
@@ -483,9 +494,13 @@ def _fix_figure(ctx: _Context, node: Node) -> Node:
         panel = {"t": "Div", "c": [["", ["quarto-layout-panel"], []], _layout_rows(body, widths)]}
         classes = [c for c in attr[1] if c != "quarto-layout-panel"]
         kept = [kv for kv in attr[2] if kv[0] not in _LAYOUT_KEYS]
-        return _float(ident, "fig", [ident, classes, kept], [panel], caption, after=after)
+        return _float(
+            ident, kind, [ident, classes, kept], [panel], caption, top=kind == "tbl", after=after
+        )
     if sub or label:
-        return _float(ident, "fig", attr, body, caption, sub=bool(sub), after=after)
+        return _float(
+            ident, kind, attr, body, caption, top=kind == "tbl", sub=bool(sub), after=after
+        )
     # an unnumbered figure (a captioned image): Quarto's div.quarto-figure > figure.figure
     inlines = [i for b in caption if b["t"] in {"Plain", "Para"} for i in b["c"]]
     return {
@@ -503,6 +518,18 @@ def _fix_figure(ctx: _Context, node: Node) -> Node:
             ],
         ],
     }
+
+
+def _layout_div(node: Node) -> Node:
+    """A plain div with `layout-ncol`/`layout-nrow`/`layout` (not a float): Quarto's
+    div.quarto-layout-panel whose cells are the div's blocks, in rows."""
+    attr, blocks = node["c"]
+    if not any(_kv(attr, key) for key in _LAYOUT_KEYS) or "quarto-layout-panel" in attr[1]:
+        return node
+    widths = _layout_widths(attr, len(blocks))
+    kept = [kv for kv in attr[2] if kv[0] not in _LAYOUT_KEYS]
+    rows = _layout_rows(blocks, widths, lambda _block: True)
+    return {"t": "Div", "c": [[attr[0], ["quarto-layout-panel", *attr[1]], kept], rows]}
 
 
 def _is_part(block: Node) -> bool:
@@ -542,11 +569,14 @@ def _layout_widths(attr: list[Any], parts: int) -> list[list[float]]:
     return [[1.0] * ncol for _ in range(max(1, -(-parts // ncol)))]
 
 
-def _layout_rows(body: list[Node], widths: list[list[float]]) -> list[Node]:
+def _layout_rows(
+    body: list[Node], widths: list[list[float]], is_part: Callable[[Node], bool] | None = None
+) -> list[Node]:
     """The sub-figures in `div.quarto-layout-row`s of `div.quarto-layout-cell`s whose width
     is their share of the row; blocks that are not sub-figures stay after the rows."""
-    parts = [b for b in body if _is_part(b)]
-    rest = [b for b in body if not _is_part(b)]
+    is_part = is_part or _is_part
+    parts = [b for b in body if is_part(b)]
+    rest = [b for b in body if not is_part(b)]
     rows: list[Node] = []
     i = 0
     row_specs = list(widths)

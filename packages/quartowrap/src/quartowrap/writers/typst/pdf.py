@@ -119,6 +119,45 @@ def _chapter_blocks(blocks: list[dict[str, Any]], fm: FrontMatter, source: str) 
     return blocks
 
 
+def _table_panels(value: Any) -> Any:
+    """Panels of sub-tables (crossref.lua: a `tbl-` Figure of class `quarto-layout-panel`)
+    as the PDF prints them: the panel's "Table N – caption" as a paragraph carrying its
+    label, then each part as a table of its own captioned "(a) caption"."""
+    if isinstance(value, list):
+        out: list[Any] = []
+        for item in value:
+            new = _table_panels(item)
+            out.extend(new if isinstance(item, dict) and isinstance(new, list) else [new])
+        return out
+    if not isinstance(value, dict) or "t" not in value:
+        return value
+    if value["t"] == "Figure":
+        (ident, classes, kvs), (_short, caption), body = value["c"]
+        if ident.startswith("tbl-") and "quarto-layout-panel" in classes:
+            label = dict(kvs).get("xref-label", "")
+            inlines = [i for b in caption if b["t"] in {"Plain", "Para"} for i in b["c"]]
+            head = [{"t": "Strong", "c": [*_text_inlines(f"{label} –"), {"t": "Space"}, *inlines]}]
+            out = [{"t": "Div", "c": [[ident, [], []], [{"t": "Para", "c": head}]]}]
+            for block in _table_panels(body):
+                if block["t"] == "Table":
+                    attr, (short, part_caption), *rest = block["c"]
+                    sub = dict(attr[2]).get("subfig-label", "")
+                    first = [i for b in part_caption if b["t"] in {"Plain", "Para"} for i in b["c"]]
+                    part_caption = [
+                        {"t": "Plain", "c": [*_text_inlines(sub), {"t": "Space"}, *first]}
+                    ]
+                    kept = [kv for kv in attr[2] if kv[0] not in ("subfig-label", "parent")]
+                    block = {
+                        "t": "Table",
+                        "c": [[attr[0], attr[1], kept], [short, part_caption], *rest],
+                    }
+                out.append(block)
+            return out
+    if value["t"] in {"Div", "BlockQuote", "Figure"}:
+        return {**value, "c": _table_panels(value["c"])}
+    return value
+
+
 def typst_source(
     book: AssembledBook, fm: FrontMatter, *, dated: bool = True, draft: str | None = None
 ) -> str:
@@ -129,6 +168,7 @@ def typst_source(
     for chapter in book.chapters:
         body = resolve_conditions(chapter.ast["blocks"], fmt="typst")  # `when-format`
         body = _chapter_blocks(body, fm, chapter.ref.source.as_posix())
+        body = _table_panels(body)
         blocks.extend(print_tables(body, models))
     doc = {"pandoc-api-version": first["pandoc-api-version"], "meta": {}, "blocks": blocks}
     source = run_pandoc(

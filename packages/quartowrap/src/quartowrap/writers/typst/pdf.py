@@ -55,13 +55,19 @@ def _markdown_blocks(markdown: str) -> list[dict[str, Any]]:
 
 
 def _preamble(
-    fm: FrontMatter, dated: bool, template: str, draft: str | None = None
+    fm: FrontMatter,
+    dated: bool,
+    template: str,
+    draft: str | None = None,
+    standalone: bool = False,
 ) -> list[dict[str, Any]]:
     """Template import, cover, colophon and front matter as raw typst around pandoc blocks.
 
     `template` is the theme's template file; `draft` is the mark printed on every page of a
     development build (`qw-document`'s `draft:` parameter); a JSON string literal is a valid
-    typst string for such text.
+    typst string for such text.  A `standalone` document (`render doc.qmd`) prints as an
+    article, as Quarto's: no cover, colophon or contents; its title block opens the first
+    page (the document's own title heading, subtitle, authors and date, in its blocks).
     """
     mark = "none" if draft is None else json.dumps(draft, ensure_ascii=False)
     blocks = [
@@ -71,6 +77,10 @@ def _preamble(
             f"#show: qw-document.with(fm, draft: {mark})\n"
             + ("" if dated else "#set document(date: none)\n")
         ),
+    ]
+    if standalone:
+        return [*blocks, _raw("#set page(numbering: qw-body-numbering)")]
+    blocks += [
         _raw("#qw-cover(fm)\n#qw-colophon(fm)"),
         _raw("#qw-front(fm, foreword: " + ("[" if fm.foreword_md else "none")),
     ]
@@ -159,11 +169,17 @@ def _table_panels(value: Any) -> Any:
 
 
 def typst_source(
-    book: AssembledBook, fm: FrontMatter, *, dated: bool = True, draft: str | None = None
+    book: AssembledBook,
+    fm: FrontMatter,
+    *,
+    dated: bool = True,
+    draft: str | None = None,
+    standalone: bool = False,
 ) -> str:
-    """The complete typst document (main.typ) for `book`."""
+    """The complete typst document (main.typ) for `book` (`standalone`: a lone document)."""
     first = book.chapters[0].ast
-    blocks = _preamble(fm, dated, Path(theme_of(book.config).typst_template).name, draft)
+    template = Path(theme_of(book.config).typst_template).name
+    blocks = _preamble(fm, dated, template, draft, standalone)
     models = {t.label: t.model for t in book.tables if t.model is not None}
     for chapter in book.chapters:
         body = resolve_conditions(chapter.ast["blocks"], fmt="typst")  # `when-format`
@@ -194,6 +210,7 @@ def write_typst_project(
     draft: bool = False,
     roots: Sequence[Path] = (),
     warnings: list[str] | None = None,
+    standalone: bool = False,
 ) -> Path:
     """Write main.typ, the theme's template files (with the book's partials), frontmatter.json
     and media/ into `directory`; return main.typ.
@@ -211,7 +228,8 @@ def write_typst_project(
     )
     main = directory / "main.typ"
     mark = draft_mark(version) if draft else None
-    main.write_text(typst_source(book, fm, dated=dated, draft=mark), encoding="utf-8")
+    source = typst_source(book, fm, dated=dated, draft=mark, standalone=standalone)
+    main.write_text(source, encoding="utf-8")
     return main
 
 
@@ -326,12 +344,13 @@ def write_pdf(
     keep_source: Path | None = None,
     draft: bool = False,
     roots: Sequence[Path] = (),
+    standalone: bool = False,
 ) -> list[str]:
     """Render `book` to `out_pdf` (written atomically); return warnings.
 
     `keep_source` keeps the .typ files; `draft` prints the development-build mark on every
     page; `roots` are folders besides the project whose images the book may show
-    (--data-dir).
+    (--data-dir); `standalone` prints a lone document as an article (no book front matter).
     """
     warnings: list[str] = []
     with tempfile.TemporaryDirectory(prefix="quartowrap-typst-") as tmp:
@@ -344,6 +363,7 @@ def write_pdf(
             draft=draft,
             roots=roots,
             warnings=warnings,
+            standalone=standalone,
         )
         standards, explicit = pdf_standards(book.config.formats)
         fonts = font_dirs(theme_of(book.config))

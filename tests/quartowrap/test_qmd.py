@@ -249,7 +249,6 @@ def test_shortcodes_expand_from_metadata_variables_and_environment(
 @pytest.mark.parametrize(
     ("line", "message"),
     [
-        ("{{< nosuch Ctrl-C >}}", r"ch\.qmd:4: unknown shortcode 'nosuch'"),
         ("Text {{< pagebreak >}}", r"ch\.qmd:4: .*pagebreak.* line of its own"),
         ("Text {{< lipsum 2 >}}", r"ch\.qmd:4: .*lipsum.* line of its own"),
         ("{{< placeholder wide >}}", r"ch\.qmd:4: placeholder: sizes must be whole pixels"),
@@ -277,6 +276,40 @@ def test_missing_keys_print_quartos_marker_with_their_location(
     for name, key in (("meta", "nokey"), ("var", "nokey"), ("env", r"KCE\_T\_UNSET")):
         assert f'[?{name}:{key}]{{.quartowrap-unresolved-shortcode data-source="ch.qmd:' in prose
     assert "a, b dotted" in prose
+
+
+def test_unknown_shortcodes_print_as_written_with_their_location(tmp_path: Path) -> None:
+    """Quarto warns "Shortcode 'x' not found" and prints it as written (embed, extensions)."""
+    text = '# E\n\n{{< embed nb.ipynb#fig-cap_1 >}}\n\nSee {{< ext-thing a="b" ... >}}.\n'
+    write(tmp_path, "ch.qmd", text)
+    prose = "\n".join(b.text for b in parse_qmd(Path("ch.qmd"), tmp_path).blocks)
+    assert (
+        r"[\{\{\< embed nb\.ipynb\#fig\-cap\_1 \>\}\}]{.quartowrap-unresolved-shortcode "
+        'data-source="ch.qmd:3" data-unknown="embed"}'
+    ) in prose
+    assert 'data-source="ch.qmd:5" data-unknown="ext-thing"}' in prose
+    # pandoc reads the escaped text back exactly as it was written
+    import pypandoc
+
+    html = pypandoc.convert_text(prose, "html", format="markdown", extra_args=["--wrap=none"])
+    assert "{{&lt; embed nb.ipynb#fig-cap_1 &gt;}}" in html
+    assert '{{&lt; ext-thing a="b" ... &gt;}}' in html
+
+
+def test_metadata_is_normalised_as_quarto_does(tmp_path: Path) -> None:
+    text = (
+        "---\nlicense: CC BY\nauthor: Ann Marie Author\n---\n"
+        "{{< meta license.text >}} | {{< meta license.url >}} | {{< meta author >}} | "
+        "{{< meta authors.1.name.literal >}} | {{< meta by-author.1.name.family >}}\n"
+    )
+    write(tmp_path, "ch.qmd", text)
+    prose = parse_qmd(Path("ch.qmd"), tmp_path).blocks[0].text.strip()
+    assert prose == (
+        "CC BY | https://creativecommons.org/licenses/by/4.0/ | Ann Marie Author | "
+        "Ann Marie Author | Author"
+    )
+    write(tmp_path, "own.qmd", "---\nlicense: My terms\n---\n{{< meta license.text >}}\n")
+    assert parse_qmd(Path("own.qmd"), tmp_path).blocks[0].text.strip() == "My terms"
 
 
 def test_shortcode_spread_over_lines_and_extension_shortcodes(tmp_path: Path) -> None:

@@ -78,8 +78,9 @@ class ExecutedChapter:
     `markdown` is Quarto-flavoured pandoc markdown in which every cell has been replaced
     by its outputs: labelled tables as a pandoc table whose caption carries `{#tbl-x}`,
     labelled figures as `![caption](path){#fig-x fig-alt="..."}`, echoed code as
-    ```` ```{.python .cell-code} ```` blocks, text output as ```` ```{.cell-output} ````,
-    and inline `{python}` expressions as their value.  Image paths are absolute.
+    ```` ```{.python .cell-code} ```` blocks, each output in a `.cell-output` div and the
+    whole cell in a `.cell` div (Quarto's HTML structure), and inline `{python}`
+    expressions as their value.  Image paths are absolute.
     """
 
     source: Path  # relative to the project root

@@ -310,6 +310,9 @@ def test_metadata_is_normalised_as_quarto_does(tmp_path: Path) -> None:
     )
     write(tmp_path, "own.qmd", "---\nlicense: My terms\n---\n{{< meta license.text >}}\n")
     assert parse_qmd(Path("own.qmd"), tmp_path).blocks[0].text.strip() == "My terms"
+    # a list of authors still prints as their names
+    write(tmp_path, "two.qmd", "---\nauthors: [Ann A, Bob B]\n---\n{{< meta authors >}}\n")
+    assert parse_qmd(Path("two.qmd"), tmp_path).blocks[0].text.strip() == "Ann A, Bob B"
 
 
 def test_shortcode_spread_over_lines_and_extension_shortcodes(tmp_path: Path) -> None:

@@ -99,6 +99,9 @@ def _as_text(value: Any, what: str, at: SourceLocation) -> str:
         return str(value)
     if isinstance(value, list):
         return ", ".join(_as_text(v, what, at) for v in value)
+    name = value.get("name") if isinstance(value, Mapping) else None
+    if isinstance(name, Mapping) and isinstance(name.get("literal"), str):
+        return name["literal"]  # a normalised author prints as its name
     if isinstance(value, Mapping) and all(isinstance(v, str | int | float) for v in value.values()):
         return " ".join(str(v) for v in value.values())
     if value is None:

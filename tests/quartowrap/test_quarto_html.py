@@ -260,3 +260,32 @@ def test_sub_tables_are_lettered_and_layout_divs_become_panels(tmp_path: Path) -
     order = ["Table 1 – Main Caption", "(a) First Table", "(b) Second Table", "Table 2 – Left"]
     positions = [pdf.replace("\xa0", " ").index(text) for text in order]
     assert positions == sorted(positions)
+
+
+def test_a_table_cell_with_sub_captions_writes_a_panel_of_labelled_tables(tmp_path: Path) -> None:
+    from quartowrap.execute.weave import weave
+    from quartowrap.model import ExecuteOptions
+    from quartowrap.project.qmd import parse_qmd
+
+    cell = (
+        "# T\n\n```{python}\n#| label: tbl-pair\n#| tbl-cap: Two frames\n"
+        '#| tbl-subcap: ["Left frame", "Right frame"]\n#| layout-ncol: 2\nshow()\n```\n'
+    )
+    (tmp_path / "ch.qmd").write_text(cell, encoding="utf-8")
+    tables = ["| a |\n|---|\n| 1 |", "| b |\n|---|\n| 2 |"]
+    outputs = [{"type": "display", "data": {"text/markdown": t}} for t in tables]
+    raw = {"cells": {"0": {"outputs": outputs}}, "inline": []}
+    doc = parse_qmd(Path("ch.qmd"), tmp_path)
+    markdown, out, _ = weave(doc, raw, ExecuteOptions(echo=False), tmp_path / "figs")
+    markdown = re.sub(r"<!--/?quartowrap-output:[0-9a-f]{16}-->\n\n", "", markdown)
+    # Quarto's shape: a table div of parts `{#tbl-pair-1}`, `{#tbl-pair-2}` and the caption
+    assert (
+        '::: {#tbl-pair layout-ncol="2"}\n\n'
+        "| a |\n|---|\n| 1 |\n\n: Left frame {#tbl-pair-1}\n\n"
+        "| b |\n|---|\n| 2 |\n\n: Right frame {#tbl-pair-2}\n\n"
+        "Two frames\n\n:::"
+    ) in markdown
+    assert [(t.label, t.caption, t.csv) for t in out] == [
+        ("tbl-pair-1", "Left frame", "a\n1\n"),
+        ("tbl-pair-2", "Right frame", "b\n2\n"),
+    ]

@@ -175,6 +175,10 @@ def _render_cell(
     show_output = opts.output and cell.options.get("output", True) is not False
     images = [out["image"] for out in outputs if out.get("type") == "display" and "image" in out]
     panel = images if label.startswith("fig-") and _is_panel(cell, len(images)) else []
+    table_parts = [o for o in outputs if _table_markdown(o) is not None]
+    table_panel = label.startswith("tbl-") and (
+        len(table_parts) >= 2 or (bool(table_parts) and "tbl-subcap" in cell.options)
+    )
     if show_output and opts.eval:
         table_done = False
         figure_done = False
@@ -221,7 +225,13 @@ def _render_cell(
                 if md is not None:
                     md = str(md).strip("\n")
                     is_table = TABLE_MIME in data or _has_markdown_table(md)
-                    if label.startswith("tbl-") and not table_done and is_table:
+                    if table_panel and is_table:
+                        if not table_done:  # the panel stands where the first table was
+                            chunk, panel_tables = _table_panel(cell, label, table_parts)
+                            pieces.append(_output(mark_block(chunk), asis=asis))
+                            tables += panel_tables
+                            table_done = True
+                    elif label.startswith("tbl-") and not table_done and is_table:
                         cap = _caption(cell.options.get("tbl-cap"))
                         payload = data.get(TABLE_MIME)
                         csv_text = (
@@ -320,6 +330,48 @@ def _figure_panel(
     caption = _md_caption(_caption(cell.options.get("fig-cap")))
     body = "\n\n".join([*parts, caption] if caption else parts)
     return f"::: {{{head}}}\n\n{body}\n\n:::", figs
+
+
+def _table_markdown(out: dict[str, Any]) -> str | None:
+    """A display output's markdown when it is a table (a payload, or a pipe/grid table)."""
+    if out.get("type") != "display" or "image" in out:
+        return None
+    data = out.get("data", {})
+    md = data.get("text/markdown")
+    if md is None:
+        return None
+    md = str(md).strip("\n")
+    return md if TABLE_MIME in data or _has_markdown_table(md) else None
+
+
+def _table_panel(
+    cell: CodeCell, label: str, outputs: list[dict[str, Any]]
+) -> tuple[str, list[TableOutput]]:
+    """A `tbl-` cell with several tables (or `tbl-subcap`) as Quarto writes it: a table div
+    whose parts are `: subcap {#<label>-<n>}` tables and whose last paragraph is `tbl-cap`;
+    each part is a `TableOutput` of its own (its CSV `tables/<label>-<n>.csv`)."""
+    value = cell.options.get("tbl-subcap")
+    subcaps = [str(v) for v in value] if isinstance(value, list) else []
+    subcaps = (subcaps + [""] * len(outputs))[: len(outputs)]
+    layout = [
+        f'{key}="{_attr_value(str(cell.options[key]))}"'
+        for key in _LAYOUT_KEYS
+        if key in cell.options
+    ]
+    parts: list[str] = []
+    tables: list[TableOutput] = []
+    for n, (out, subcap) in enumerate(zip(outputs, subcaps, strict=True), start=1):
+        md = _table_markdown(out) or ""
+        payload = out.get("data", {}).get(TABLE_MIME)
+        csv_text = (payload.get("csv") if isinstance(payload, dict) else None) or table_csv(md)
+        model = payload.get("model") if isinstance(payload, dict) else None
+        ident = f"{label}-{n}"
+        parts.append(f"{md}\n\n: {_md_caption(subcap)} {{#{ident}}}")
+        tables.append(TableOutput(ident, subcap, csv_text, model))
+    head = " ".join([f"#{label}", *layout])
+    caption = _md_caption(_caption(cell.options.get("tbl-cap")))
+    body = "\n\n".join([*parts, caption] if caption else parts)
+    return f"::: {{{head}}}\n\n{body}\n\n:::", tables
 
 
 def _merge_streams(outputs: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -443,7 +443,11 @@ def _fix_table(ctx: _Context, node: Node) -> Node | list[Node]:
         first = caption[0]["c"] if caption and caption[0]["t"] in {"Plain", "Para"} else []
         caption = [{"t": "Plain", "c": [_span(["subfig-label"], [_str(sub)]), _str(" "), *first]}]
         table = {"t": "Table", "c": [["", [], []], [None, []], *rest]}
-        wrap = {"t": "Div", "c": [["", ["table-wrap"], []], [table]]}
+        links = [(f"tables/{ident}.csv", "Download CSV")] if ident in ctx.tables else []
+        wrap = {
+            "t": "Div",
+            "c": [["", ["table-wrap"], []], [table, *([_download_links(links)] if links else [])]],
+        }
         attr = _without_kv(attr, *_INTERNAL_KV, "subfig-label", "parent")
         return _float(ident, "tbl", attr, [wrap], caption, top=True, sub=True)
     label = _label_for(ctx, attr, "tbl")

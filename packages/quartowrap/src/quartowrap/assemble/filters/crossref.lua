@@ -394,6 +394,44 @@ local function number_chapter(div, state)
     return el
   end
 
+  -- The label after a display equation: `{#eq-x}` (one Str), or `{#eq-x alt="…"}` with
+  -- attributes, which pandoc reads as several inlines up to the one ending in "}".  Returns
+  -- the id, the attributes and the index of the label's last inline.
+  local function equation_label(inlines, j)
+    local first = inlines[j]
+    if not first or first.t ~= "Str" then
+      return nil
+    end
+    local id = first.text:match("^{#(eq%-[%w_%-%.:]+)}$")
+    if id then
+      return id, {}, j
+    end
+    id = first.text:match("^{#(eq%-[%w_%-%.:]+)$")
+    if not id then
+      return nil
+    end
+    local parts = {}
+    for k = j + 1, math.min(#inlines, j + 60) do
+      local el = inlines[k]
+      if el.t == "Quoted" then
+        table.insert(parts, '"' .. stringify(el.content) .. '"')
+      elseif el.t == "Space" or el.t == "SoftBreak" then
+        table.insert(parts, " ")
+      else
+        table.insert(parts, stringify(el))
+      end
+      if el.t == "Str" and el.text:match("}$") then
+        local text = table.concat(parts):gsub("}$", "")
+        local attrs = {}
+        for key, value in text:gmatch('([%w_%-]+)="([^"]*)"') do
+          table.insert(attrs, { key, value })
+        end
+        return id, attrs, k
+      end
+    end
+    return nil
+  end
+
   local function equation_inlines(inlines)
     local changed = false
     local out = pandoc.List()
@@ -404,16 +442,22 @@ local function number_chapter(div, state)
       if inlines[j] and inlines[j].t == "Space" then
         j = j + 1
       end
-      local nxt = inlines[j]
-      local id = nxt and nxt.t == "Str" and nxt.text:match("^{#(eq%-[%w_%-%.:]+)}$")
-      if el.t == "Math" and el.mathtype == "DisplayMath" and id then
+      local id, attrs, last = nil, nil, nil
+      if el.t == "Math" and el.mathtype == "DisplayMath" then
+        id, attrs, last = equation_label(inlines, j)
+      end
+      if id then
         state.eqs = state.eqs + 1
         local number = tostring(state.eqs)
         local math = pandoc.Math("DisplayMath", el.text .. " \\qquad (" .. number .. ")")
-        out:insert(pandoc.Span({ math }, pandoc.Attr(id, { "quarto-equation" }, { number = number })))
+        local kv = { { "number", number } }
+        for _, pair in ipairs(attrs) do
+          table.insert(kv, pair)
+        end
+        out:insert(pandoc.Span({ math }, pandoc.Attr(id, { "quarto-equation" }, kv)))
         register(id, "eq", number, slug, el.text, prefix_for("eq") .. " " .. number)
         changed = true
-        i = j + 1
+        i = last + 1
       else
         out:insert(el)
         i = i + 1

@@ -307,6 +307,8 @@ def parse_qmd(path: Path, root: Path, metadata: Mapping[str, Any] | None = None)
     context = ShortcodeContext(
         metadata=normalise_metadata(merge_metadata(dict(metadata or {}), front_matter)),
         variables=load_variables(root),
+        root=root,
+        document=rel,
     )
     blocks = _blocks(expand_shortcodes(lines[start:], context), executable, root)
     return QmdDocument(

@@ -24,6 +24,7 @@ from typing import Any
 
 from quartowrap.errors import ConfigError
 from quartowrap.model import SourceLocation
+from quartowrap.project.embed import embed_lines
 from quartowrap.project.shortcode_builtins import BUILTINS
 
 VARIABLES_FILE = "_variables.yml"
@@ -55,6 +56,8 @@ class ShortcodeContext:
     variables: Mapping[str, Any] = field(default_factory=dict)
     environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
     variables_file: str = VARIABLES_FILE
+    root: Path | None = None  # the project, for `embed` (None: embed is not available)
+    document: Path | None = None  # the document, relative to `root`
 
 
 def load_variables(root: Path) -> dict[str, Any]:
@@ -242,6 +245,14 @@ def _expand_line(
             if text.strip() != m.group(0):
                 raise ConfigError(f"{{{{< {name} … >}}}} must stand on a line of its own", at)
             block = result
+            continue
+        if name == "embed" and ctx.root is not None and ctx.document is not None and len(args) > 1:
+            if in_code:
+                pieces.append(m.group(0))
+                continue
+            if text.strip() != m.group(0):
+                raise ConfigError("{{< embed … >}} must stand on a line of its own", at)
+            block = embed_lines(args[1], ctx.root, ctx.document, at)
             continue
         if name not in ("meta", "var", "env"):
             pieces.append(lead + unknown_marker(name, "{{<" + body + ">}}", at) + trail)

@@ -205,15 +205,18 @@ _PART = re.compile(r"#(?P<id>[\w-]+)|\.(?P<cls>[\w-]+)|\[(?P<attr>[\w-]+)(?:(?P<
 
 
 def _split_selector(selector: str) -> list[str]:
-    """Split on whitespace outside [...] (attribute values may contain spaces)."""
+    """Split on whitespace outside [...] (attribute values may contain spaces); a child
+    combinator `>` is a part of its own."""
     parts, depth, current = [], 0, ""
     for char in selector.strip():
         depth += char == "["
         depth -= char == "]"
-        if char.isspace() and depth == 0:
+        if (char.isspace() or char == ">") and depth == 0:
             if current:
                 parts.append(current)
             current = ""
+            if char == ">":
+                parts.append(">")
         else:
             current += char
     return [*parts, current] if current else parts
@@ -249,23 +252,39 @@ def _matches(element: Element, compound: str) -> bool:
     return True
 
 
+def _matches_chain(element: Element, compounds: list[str], combinators: list[str]) -> bool:
+    """`element` matches the last compound and its ancestors the ones before it, a parent for
+    `>` and any ancestor for a space."""
+    if not _matches(element, compounds[-1]):
+        return False
+    if len(compounds) == 1:
+        return True
+    node = element.parent
+    while node is not None and node.tag != "#root":
+        if _matches_chain(node, compounds[:-1], combinators[:-1]):
+            return True
+        if combinators[-1] == ">":
+            return False
+        node = node.parent
+    return False
+
+
 def select(html: str, selector: str) -> list[Element]:
-    """Elements of `html` matching `selector` (descendant combinators only)."""
+    """Elements of `html` matching `selector` (descendant ` ` and child `>` combinators)."""
     builder = _TreeBuilder()
     builder.feed(html)
-    *ancestors, last = _split_selector(selector)
-    found = []
-    for element in builder.all:
-        if not _matches(element, last):
+    compounds: list[str] = []
+    combinators: list[str] = []
+    pending = " "
+    for part in _split_selector(selector):
+        if part == ">":
+            pending = ">"
             continue
-        node, wanted = element.parent, list(ancestors)
-        while wanted and node is not None:
-            if node.tag != "#root" and _matches(node, wanted[-1]):
-                wanted.pop()
-            node = node.parent
-        if not wanted:
-            found.append(element)
-    return found
+        if compounds:
+            combinators.append(pending)
+        compounds.append(part)
+        pending = " "
+    return [e for e in builder.all if _matches_chain(e, compounds, combinators)]
 
 
 def test_selector_subset() -> None:
@@ -280,6 +299,9 @@ def test_selector_subset() -> None:
     assert select(page, "img[alt='A dog']") == []
     assert select(page, "span a") == []
     assert len(select(page, "#x p")) == 1
+    assert len(select(page, "div > p > a.quarto-xref")) == 1
+    assert len(select(page, "div>p")) == 1
+    assert select(page, "div > a") == []  # a grandchild is not a child
 
 
 # --------------------------------------------------------------------------------------

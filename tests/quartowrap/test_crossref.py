@@ -184,6 +184,25 @@ def _one_chapter(text: str):
     return assemble_book(config, [ExecutedChapter(ref.source, {}, text)])
 
 
+def test_equation_label_with_attributes_is_recognised():
+    """Quarto reads `{#eq-x alt="…"}`: the label numbers the equation, `alt` is kept."""
+    book = _one_chapter(
+        '# C\n\n$$ E = mc^2 $$ {#eq-alt alt="Energy equals m c squared"}\n\n'
+        "$$ a = b $$ {#eq-plain}\n\nSee @eq-alt and @eq-plain.\n"
+    )
+    spans = {
+        s["c"][0][0]: s
+        for n in [book.chapters[0].ast["blocks"]]
+        for s in _walk(n)
+        if s.get("t") == "Span" and "quarto-equation" in s["c"][0][1]
+    }
+    assert dict(spans["eq-alt"]["c"][0][2]) == {"number": "1", "alt": "Energy equals m c squared"}
+    assert dict(spans["eq-plain"]["c"][0][2]) == {"number": "2"}
+    text = stringify(book.chapters[0].ast["blocks"])
+    assert "alt=" not in text and "{#eq" not in text
+    assert "Equation 1" in text and "Equation 2" in text
+
+
 def test_tab_headings_are_tabs_not_sections():
     book = _one_chapter(
         "# Chapter\n\n::: {.panel-tabset}\nLead.\n\n## One\n\nA\n\n### Deeper\n\nB\n\n"

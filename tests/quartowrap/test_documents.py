@@ -191,3 +191,23 @@ def test_numbered_document_counts_from_its_highest_heading(tmp_path: Path) -> No
     numbers = re.findall(r'<span class="header-section-number">([^<]+)</span> (\w+)', html)
     assert numbers == [("1", "Intro"), ("1.1", "Detail"), ("2", "Next")]
     assert ">Section 1.1</a> and <a" in html and ">Section 1</a>." in html
+
+
+@pytest.mark.slow
+def test_lone_document_pdf_is_an_article_without_book_front_matter(tmp_path: Path) -> None:
+    doc = tmp_path / "article.qmd"
+    doc.write_text(
+        "---\ntitle: An article\nsubtitle: Its subtitle\nauthor: Ann Author\n"
+        "date: 2024-03-05\n---\n\n## Intro\n\nFirst section text.\n",
+        encoding="utf-8",
+    )
+    assert main(["render", str(doc), "--quiet", "--to", "pdf"]) == 0
+    from pypdf import PdfReader
+
+    pages = [p.extract_text() for p in PdfReader(tmp_path / "article.pdf").pages]
+    # Quarto prints an article: the title block opens the first page, the text follows it;
+    # no cover page, colophon or table of contents as a book has
+    assert len(pages) == 1
+    lines = [line.strip() for line in pages[0].splitlines() if line.strip()]
+    assert lines[:4] == ["An article", "Its subtitle", "Ann Author · March 5, 2024", "Intro"]
+    assert "Contents" not in pages[0]

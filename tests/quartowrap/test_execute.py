@@ -87,7 +87,7 @@ def test_figure_markdown_output_and_stdout(mini) -> None:
     )
     assert expected in ch.markdown
     assert "The highest mean score is in **North**." in ch.markdown
-    assert "```{.cell-output .cell-output-stdout}\ndone: 3\n```" in ch.markdown
+    assert ":::: {.cell-output .cell-output-stdout}\n\n```\ndone: 3\n```\n\n::::" in ch.markdown
     assert "- The best region is North." in ch.markdown
 
 
@@ -300,10 +300,13 @@ def test_echo_warning_eval_include_error_output_column(features) -> None:
     assert "quiet warning" not in md
     assert "never runs" not in md
     assert "invisible" not in md and "computed but not shown" in md  # via the inline value
-    assert "```{.cell-output .cell-output-error}" in md and "ZeroDivisionError" in md
+    assert ":::: {.cell-output .cell-output-error}\n\n```\n" in md and "ZeroDivisionError" in md
     assert "no output shown" not in md
-    assert "::: {.column-page}\n\n```{.cell-output .cell-output-stdout}\nwide\n```\n\n:::" in md
-    assert "```{.cell-output .cell-output-display}\n{'k': 1}\n```" in md
+    assert (
+        "::: {.column-page}\n\n:::: {.cell-output .cell-output-stdout}\n\n```\nwide\n```\n\n::::"
+        "\n\n:::"
+    ) in md
+    assert ":::: {.cell-output .cell-output-display}\n\n```\n{'k': 1}\n```\n\n::::" in md
     assert "```{=html}\n<b>html only</b>\n```" in md
     assert "a Markdown value: **bold**;\nescaped text: a\\*b." in md
 

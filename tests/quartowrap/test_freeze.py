@@ -147,7 +147,7 @@ def test_prose_and_caption_edits_execute_nothing(book: Path) -> None:
     status, res = build(book)
     assert executed(status) == set()
     assert "Rewritten prose." in res["c.qmd"].markdown
-    assert "```{.cell-output .cell-output-stdout}\n42\n```" in res["c.qmd"].markdown
+    assert ":::: {.cell-output .cell-output-stdout}\n\n```\n42\n```" in res["c.qmd"].markdown
     (fig,) = res["b.qmd"].figures
     assert fig.caption == "Second caption" and fig.svg.is_file()
     assert f"![Second caption]({fig.svg.as_posix()})" in res["b.qmd"].markdown

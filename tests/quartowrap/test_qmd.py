@@ -249,7 +249,6 @@ def test_shortcodes_expand_from_metadata_variables_and_environment(
 @pytest.mark.parametrize(
     ("line", "message"),
     [
-        ("{{< nosuch Ctrl-C >}}", r"ch\.qmd:4: unknown shortcode 'nosuch'"),
         ("Text {{< pagebreak >}}", r"ch\.qmd:4: .*pagebreak.* line of its own"),
         ("Text {{< lipsum 2 >}}", r"ch\.qmd:4: .*lipsum.* line of its own"),
         ("{{< placeholder wide >}}", r"ch\.qmd:4: placeholder: sizes must be whole pixels"),
@@ -277,6 +276,43 @@ def test_missing_keys_print_quartos_marker_with_their_location(
     for name, key in (("meta", "nokey"), ("var", "nokey"), ("env", r"KCE\_T\_UNSET")):
         assert f'[?{name}:{key}]{{.quartowrap-unresolved-shortcode data-source="ch.qmd:' in prose
     assert "a, b dotted" in prose
+
+
+def test_unknown_shortcodes_print_as_written_with_their_location(tmp_path: Path) -> None:
+    """Quarto warns "Shortcode 'x' not found" and prints it as written (an extension's)."""
+    text = '# E\n\n{{< fontawesome nb.ipynb#fig-cap_1 >}}\n\nSee {{< ext-thing a="b" ... >}}.\n'
+    write(tmp_path, "ch.qmd", text)
+    prose = "\n".join(b.text for b in parse_qmd(Path("ch.qmd"), tmp_path).blocks)
+    assert (
+        r"[\{\{\< fontawesome nb\.ipynb\#fig\-cap\_1 \>\}\}]{.quartowrap-unresolved-shortcode "
+        'data-source="ch.qmd:3" data-unknown="fontawesome"}'
+    ) in prose
+    assert 'data-source="ch.qmd:5" data-unknown="ext-thing"}' in prose
+    # pandoc reads the escaped text back exactly as it was written
+    import pypandoc
+
+    html = pypandoc.convert_text(prose, "html", format="markdown", extra_args=["--wrap=none"])
+    assert "{{&lt; fontawesome nb.ipynb#fig-cap_1 &gt;}}" in html
+    assert '{{&lt; ext-thing a="b" ... &gt;}}' in html
+
+
+def test_metadata_is_normalised_as_quarto_does(tmp_path: Path) -> None:
+    text = (
+        "---\nlicense: CC BY\nauthor: Ann Marie Author\n---\n"
+        "{{< meta license.text >}} | {{< meta license.url >}} | {{< meta author >}} | "
+        "{{< meta authors.1.name.literal >}} | {{< meta by-author.1.name.family >}}\n"
+    )
+    write(tmp_path, "ch.qmd", text)
+    prose = parse_qmd(Path("ch.qmd"), tmp_path).blocks[0].text.strip()
+    assert prose == (
+        "CC BY | https://creativecommons.org/licenses/by/4.0/ | Ann Marie Author | "
+        "Ann Marie Author | Author"
+    )
+    write(tmp_path, "own.qmd", "---\nlicense: My terms\n---\n{{< meta license.text >}}\n")
+    assert parse_qmd(Path("own.qmd"), tmp_path).blocks[0].text.strip() == "My terms"
+    # a list of authors still prints as their names
+    write(tmp_path, "two.qmd", "---\nauthors: [Ann A, Bob B]\n---\n{{< meta authors >}}\n")
+    assert parse_qmd(Path("two.qmd"), tmp_path).blocks[0].text.strip() == "Ann A, Bob B"
 
 
 def test_shortcode_spread_over_lines_and_extension_shortcodes(tmp_path: Path) -> None:
@@ -310,3 +346,45 @@ def test_diagram_cells_become_a_readable_code_block_with_a_note(
     # the code lines keep their own source lines
     lines = block.text.split("\n")
     assert block.lines[lines.index("flowchart LR")] == SourceLocation(Path("ch.qmd"), 5)
+
+
+def _notebook(cells: list[dict]) -> str:
+    import json
+
+    return json.dumps({"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 5})
+
+
+def test_embed_shows_a_notebook_cells_stored_outputs(tmp_path: Path) -> None:
+    """Quarto's `{{< embed nb.ipynb#label >}}`: the labelled cell's outputs, a `fig-` label
+    with its `fig-cap` as a numbered figure; the notebook is not run."""
+    png = "iVBORw0KGgo="  # any base64 payload: it is passed through as data
+    cells = [
+        {"cell_type": "code", "id": "c1", "source": ["#| label: other\n", "1"], "outputs": []},
+        {
+            "cell_type": "code",
+            "id": "c2",
+            "source": ["#| label: fig-plot\n", "#| fig-cap: Stored plot\n", "plot()"],
+            "outputs": [
+                {"output_type": "stream", "name": "stdout", "text": ["printed 12\n"]},
+                {"output_type": "display_data", "data": {"image/png": png, "text/html": "<b>x"}},
+            ],
+        },
+    ]
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "nb.ipynb").write_text(_notebook(cells), encoding="utf-8")
+    write(tmp_path, "sub/ch.qmd", "# E\n\n{{< embed nb.ipynb#fig-plot >}}\n")
+    doc = parse_qmd(Path("sub/ch.qmd"), tmp_path)
+    prose = "\n".join(b.text for b in doc.blocks)
+    assert '::::: {.cell .quarto-embed-nb-cell notebook="nb.ipynb"}' in prose
+    assert ":::: {.cell-output .cell-output-stdout}\n\n```\nprinted 12\n```" in prose
+    assert f"![Stored plot](data:image/png;base64,{png}){{#fig-plot}}" in prose
+    assert "<b>" not in prose  # a notebook's HTML output is never markup here
+    for line, message in (
+        ("{{< embed nb.ipynb#nope >}}", r"sub/ch\.qmd:3: embed: no cell labelled 'nope'"),
+        ("{{< embed gone.ipynb#x >}}", r"sub/ch\.qmd:3: embed: notebook not found"),
+        ("{{< embed ../../out.ipynb#x >}}", r"sub/ch\.qmd:3: .*outside the project"),
+        ("See {{< embed nb.ipynb#c1 >}}.", r"sub/ch\.qmd:3: .*embed.* line of its own"),
+    ):
+        write(tmp_path, "sub/ch.qmd", f"# E\n\n{line}\n")
+        with pytest.raises(ConfigError, match=message):
+            parse_qmd(Path("sub/ch.qmd"), tmp_path)

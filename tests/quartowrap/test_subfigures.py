@@ -68,7 +68,7 @@ def test_one_plot_without_layout_stays_a_plain_figure(tmp_path: Path) -> None:
         '#| fig-subcap:\n#|   - "Left panel"\n#|   - "Right panel"\n', ""
     )
     markdown, _, figs = _weave(tmp_path, text, ["cell-001-01.svg"])
-    assert ":::" not in markdown and "{#fig-pair fig-alt=" in markdown
+    assert "::: {#fig-pair" not in markdown and "{#fig-pair fig-alt=" in markdown
     assert [f.label for f in figs] == ["fig-pair"]
 
 
@@ -231,20 +231,37 @@ def test_html_panel_structure(tmp_path: Path) -> None:
     out = tmp_path / "html"
     write_html_site(book, out, version="1.0.0")
     page = (out / "01-x.html").read_text(encoding="utf-8")
-    panel = page[page.index('<div class="quarto-layout-panel">') :]
+    panel = page[page.index('<div id="fig-pair"') :]
     panel = panel[: panel.index("See ")]  # the panel is all that stands before the text
-    # one panel holding the parent figure (id, caption "Figure 1 – ...") and one row of two
-    # cells of 50 % each, each cell a figure with its "(a)" caption and its own SVG
-    assert re.search(r'<figure id="fig-pair"[^>]*>', panel)
+    # Quarto's structure: the parent float (its figure, caption "Figure 1: ...") holds the
+    # layout panel, one row of two cells of 50 % each, each cell a sub-float with its "(a)"
+    # caption and its own SVG
+    assert re.match(
+        r'<div id="fig-pair" class="quarto-float quarto-figure[^"]*">\s*'
+        r'<figure class="quarto-float quarto-float-fig figure">\s*'
+        r'<div aria-describedby="fig-pair-caption-[^"]+">\s*<div class="quarto-layout-panel">',
+        panel,
+    )
     assert panel.count('class="quarto-layout-row"') == 1
-    assert panel.count('class="quarto-layout-cell" style="flex-basis: 50%;"') == 2
-    assert re.search(r'<figure id="fig-pair-1"[^>]*>.*?figures/fig-pair-1\.svg', panel, re.S)
-    assert re.search(r'<figure id="fig-pair-2"[^>]*>.*?figures/fig-pair-2\.svg', panel, re.S)
+    cell = 'class="quarto-layout-cell-subref quarto-layout-cell" style="flex-basis: 50%;"'
+    assert panel.count(cell) == 2
+    for n in (1, 2):
+        assert re.search(
+            rf'<div id="fig-pair-{n}" class="quarto-float[^"]*">\s*'
+            rf'<figure class="quarto-float quarto-subfloat-fig figure">'
+            rf".*?figures/fig-pair-{n}\.svg",
+            panel,
+            re.S,
+        )
     captions = [
-        re.sub(r"<[^>]+>", "", c)
-        for c in re.findall(r"<figcaption>(.*?)</figcaption>", panel, re.S)
+        (cls, re.sub(r"<[^>]+>", "", c).strip())
+        for cls, c in re.findall(
+            r'<figcaption class="([^"]*)"[^>]*>(.*?)</figcaption>', panel, re.S
+        )
     ]
-    assert [c.strip() for c in captions] == ["(a) Left", "(b) Right", "Figure 1 – Two panels"]
+    sub = "quarto-float-caption-bottom quarto-subfloat-caption quarto-subfloat-fig"
+    main = "quarto-float-caption-bottom quarto-float-caption quarto-float-fig"
+    assert captions == [(sub, "(a) Left"), (sub, "(b) Right"), (main, "Figure 1: Two panels")]
     assert 'alt="Red box."' in panel and 'alt="Blue box."' in panel
     assert "subfig-label=" not in page and "layout-ncol=" not in page
     assert (out / "figures" / "fig-pair-2.svg").read_text(encoding="utf-8").count("blue") == 1

@@ -78,8 +78,9 @@ class ExecutedChapter:
     `markdown` is Quarto-flavoured pandoc markdown in which every cell has been replaced
     by its outputs: labelled tables as a pandoc table whose caption carries `{#tbl-x}`,
     labelled figures as `![caption](path){#fig-x fig-alt="..."}`, echoed code as
-    ```` ```{.python .cell-code} ```` blocks, text output as ```` ```{.cell-output} ````,
-    and inline `{python}` expressions as their value.  Image paths are absolute.
+    ```` ```{.python .cell-code} ```` blocks, each output in a `.cell-output` div and the
+    whole cell in a `.cell` div (Quarto's HTML structure), and inline `{python}`
+    expressions as their value.  Image paths are absolute.
     """
 
     source: Path  # relative to the project root
@@ -146,6 +147,8 @@ class Theme:
     csl: str | None = None  # default citation style (a book's `csl:` wins)
     fonts: str | None = None  # folder of font files the PDF may use (None: typst's own)
     callouts: tuple[tuple[str, str], ...] = ()  # extra callout kinds and their titles
+    # defaults for the book's `crossref:` options (e.g. the caption's `title-delim`)
+    crossref: tuple[tuple[str, str], ...] = ()
     abbreviations: str | None = None  # CSV relative to the data directory
     glossary: str | None = None
     colophon: tuple[tuple[str, str], ...] = ()  # (metadata key, label), in order
@@ -183,8 +186,8 @@ class BookConfig:
     metadata: dict[str, Any] = field(default_factory=dict)  # the whole merged mapping
 
 
-# fig/tbl/sec/eq as in Quarto; lst (listings); subfig (a lettered part of a figure panel);
-# theorem-like blocks thm, lem, cor, prp, cnj, def, exm, exr.
+# fig/tbl/sec/eq as in Quarto; lst (listings); subfig/subtbl (a lettered part of a figure or
+# table panel); theorem-like blocks thm, lem, cor, prp, cnj, def, exm, exr.
 XrefKind = Literal[
     "fig",
     "tbl",
@@ -192,6 +195,7 @@ XrefKind = Literal[
     "eq",
     "lst",
     "subfig",
+    "subtbl",
     "thm",
     "lem",
     "cor",

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from quartowrap.project.shortcodes import UNRESOLVED_CLASS
+from quartowrap.project.shortcodes import UNKNOWN_ATTR, UNRESOLVED_CLASS
 
 Node = dict[str, Any]
 CONTENTS_CLASS = "quartowrap-contents"
@@ -136,7 +136,14 @@ def unresolved_shortcodes(blocks: list[Node]) -> tuple[list[Node], list[str]]:
                 if marked(item):  # the span gives way to its text, as Quarto prints it
                     kv = dict(item["c"][0][2])
                     text = "".join(i.get("c", "") for i in item["c"][1] if i.get("t") == "Str")
-                    warnings.append(f"{kv.get('data-source', '?')}: unresolved shortcode {text}")
+                    where = kv.get("data-source", "?")
+                    if UNKNOWN_ATTR in kv:  # printed as written, as Quarto prints it
+                        name = kv[UNKNOWN_ATTR]
+                        warnings.append(
+                            f"{where}: shortcode '{name}' not found (printed as written)"
+                        )
+                    else:
+                        warnings.append(f"{where}: unresolved shortcode {text}")
                     out.extend(item["c"][1])
                 else:
                     out.append(walk(item))

@@ -97,7 +97,8 @@ def render_document(
             from quartowrap.writers.typst.pdf import write_pdf
 
             book.warnings.extend(
-                write_pdf(book.assembled, staging / f"{stem}.pdf", version=version) or []
+                write_pdf(book.assembled, staging / f"{stem}.pdf", version=version, standalone=True)
+                or []
             )
         for item in sorted(staging.iterdir()):
             target = out_dir / item.name

@@ -105,7 +105,8 @@ def _substitute_inline(block: MarkdownBlock, values: list[dict[str, Any] | None]
 def _fence(content: str, attrs: str) -> str:
     longest = max((len(m) for m in re.findall(r"`+", content)), default=0)
     ticks = "`" * max(3, longest + 1)
-    return f"{ticks}{{{attrs}}}\n{content.rstrip(chr(10))}\n{ticks}"
+    head = f"{ticks}{{{attrs}}}" if attrs else ticks
+    return f"{head}\n{content.rstrip(chr(10))}\n{ticks}"
 
 
 def _caption(value: Any) -> str:
@@ -174,6 +175,10 @@ def _render_cell(
     show_output = opts.output and cell.options.get("output", True) is not False
     images = [out["image"] for out in outputs if out.get("type") == "display" and "image" in out]
     panel = images if label.startswith("fig-") and _is_panel(cell, len(images)) else []
+    table_parts = [o for o in outputs if _table_markdown(o) is not None]
+    table_panel = label.startswith("tbl-") and (
+        len(table_parts) >= 2 or (bool(table_parts) and "tbl-subcap" in cell.options)
+    )
     if show_output and opts.eval:
         table_done = False
         figure_done = False
@@ -187,15 +192,15 @@ def _render_cell(
                     continue
                 cls = "cell-output-stderr" if out["name"] == "stderr" else "cell-output-stdout"
                 pieces.append(
-                    mark_block(text.strip("\n")) if asis else _fence(text, f".cell-output .{cls}")
+                    mark_block(text.strip("\n")) if asis else _output(_fence(text, ""), cls)
                 )
             elif kind == "error":
                 text = "\n".join(out.get("traceback") or [f"{out['ename']}: {out['evalue']}"])
-                pieces.append(_fence(text, ".cell-output .cell-output-error"))
+                pieces.append(_output(_fence(text, ""), "cell-output-error"))
             elif "image" in out and panel:
                 if not figure_done:  # the panel stands where the cell's first image was
                     chunk, panel_figs = _figure_panel(cell, label, panel, figures)
-                    pieces.append(mark_block(chunk))
+                    pieces.append(_output(mark_block(chunk), asis=asis))
                     figs += panel_figs
                     figure_done = True
             elif "image" in out:
@@ -205,49 +210,67 @@ def _render_cell(
                     cap = _caption(cell.options.get("fig-cap"))
                     alt = cell.options.get("fig-alt")
                     attrs = f"#{label}" + (f' fig-alt="{_attr_value(str(alt))}"' if alt else "")
-                    pieces.append(mark_block(f"![{_md_caption(cap)}]({target}){{{attrs}}}"))
+                    image_md = f"![{_md_caption(cap)}]({target}){{{attrs}}}"
+                    pieces.append(_output(mark_block(image_md), asis=asis))
                     figs.append(FigureOutput(label, cap, str(alt) if alt else None, path))
                     figure_done = True
                 else:
                     alt = cell.options.get("fig-alt")
                     extra = f'{{fig-alt="{_attr_value(str(alt))}"}}' if alt else ""
                     cap = _md_caption(_caption(cell.options.get("fig-cap")))
-                    pieces.append(mark_block(f"![{cap}]({target}){extra}"))
+                    pieces.append(_output(mark_block(f"![{cap}]({target}){extra}"), asis=asis))
             else:
                 data = out.get("data", {})
                 md = data.get("text/markdown")
                 if md is not None:
                     md = str(md).strip("\n")
                     is_table = TABLE_MIME in data or _has_markdown_table(md)
-                    if label.startswith("tbl-") and not table_done and is_table:
+                    if table_panel and is_table:
+                        if not table_done:  # the panel stands where the first table was
+                            chunk, panel_tables = _table_panel(cell, label, table_parts)
+                            pieces.append(_output(mark_block(chunk), asis=asis))
+                            tables += panel_tables
+                            table_done = True
+                    elif label.startswith("tbl-") and not table_done and is_table:
                         cap = _caption(cell.options.get("tbl-cap"))
                         payload = data.get(TABLE_MIME)
                         csv_text = (
                             payload.get("csv") if isinstance(payload, dict) else None
                         ) or table_csv(md)
-                        pieces.append(mark_block(f"{md}\n\n: {_md_caption(cap)} {{#{label}}}"))
+                        table_md = f"{md}\n\n: {_md_caption(cap)} {{#{label}}}"
+                        pieces.append(_output(mark_block(table_md), asis=asis))
                         model = payload.get("model") if isinstance(payload, dict) else None
                         tables.append(TableOutput(label, cap, csv_text, model))
                         table_done = True
                     else:
-                        pieces.append(mark_block(md))
+                        pieces.append(_output(mark_block(md), asis=asis))
                 elif "text/html" in data and _DEFAULT_REPR.match(str(data.get("text/plain", ""))):
                     # only HTML to show (e.g. a pandas Styler): a cell's HTML is not trusted,
                     # so it is shown as its source (untrusted.py), never run in the page
-                    pieces.append(mark_block(_fence(str(data["text/html"]), "=html")))
+                    shown_html = _fence(str(data["text/html"]), "=html")
+                    pieces.append(_output(mark_block(shown_html), asis=asis))
                 elif "text/plain" in data:
                     text = _strip_ansi(str(data["text/plain"]))
-                    pieces.append(
-                        mark_block(text)
-                        if asis
-                        else _fence(text, ".cell-output .cell-output-display")
-                    )
+                    pieces.append(mark_block(text) if asis else _output(_fence(text, "")))
     body = "\n\n".join(p for p in pieces if p)
     column = cell.options.get("column")
     if body and (column or "wide" in cell.classes):
         cls = f"column-{column}" if column else "column-page"
         body = f"::: {{.{cls}}}\n\n{body}\n\n:::"
+    if body and not asis:
+        # Quarto's cell: div.cell (id `cell-<label>`) around the code and its outputs; an
+        # `asis` cell's output is plain markdown, as in Quarto (its headings stay sections)
+        ident = f"#cell-{label} " if label else ""
+        body = f"::::: {{{ident}.cell}}\n\n{body}\n\n:::::"
     return body, tables, figs
+
+
+def _output(markdown: str, kind: str = "cell-output-display", asis: bool = False) -> str:
+    """One output in Quarto's `div.cell-output.cell-output-<kind>` (stdout, stderr, error,
+    display); an `asis` cell's output stays bare markdown."""
+    if asis or not markdown:
+        return markdown
+    return f":::: {{.cell-output .{kind}}}\n\n{markdown}\n\n::::"
 
 
 def _image_target(path: Path) -> str:
@@ -307,6 +330,48 @@ def _figure_panel(
     caption = _md_caption(_caption(cell.options.get("fig-cap")))
     body = "\n\n".join([*parts, caption] if caption else parts)
     return f"::: {{{head}}}\n\n{body}\n\n:::", figs
+
+
+def _table_markdown(out: dict[str, Any]) -> str | None:
+    """A display output's markdown when it is a table (a payload, or a pipe/grid table)."""
+    if out.get("type") != "display" or "image" in out:
+        return None
+    data = out.get("data", {})
+    md = data.get("text/markdown")
+    if md is None:
+        return None
+    md = str(md).strip("\n")
+    return md if TABLE_MIME in data or _has_markdown_table(md) else None
+
+
+def _table_panel(
+    cell: CodeCell, label: str, outputs: list[dict[str, Any]]
+) -> tuple[str, list[TableOutput]]:
+    """A `tbl-` cell with several tables (or `tbl-subcap`) as Quarto writes it: a table div
+    whose parts are `: subcap {#<label>-<n>}` tables and whose last paragraph is `tbl-cap`;
+    each part is a `TableOutput` of its own (its CSV `tables/<label>-<n>.csv`)."""
+    value = cell.options.get("tbl-subcap")
+    subcaps = [str(v) for v in value] if isinstance(value, list) else []
+    subcaps = (subcaps + [""] * len(outputs))[: len(outputs)]
+    layout = [
+        f'{key}="{_attr_value(str(cell.options[key]))}"'
+        for key in _LAYOUT_KEYS
+        if key in cell.options
+    ]
+    parts: list[str] = []
+    tables: list[TableOutput] = []
+    for n, (out, subcap) in enumerate(zip(outputs, subcaps, strict=True), start=1):
+        md = _table_markdown(out) or ""
+        payload = out.get("data", {}).get(TABLE_MIME)
+        csv_text = (payload.get("csv") if isinstance(payload, dict) else None) or table_csv(md)
+        model = payload.get("model") if isinstance(payload, dict) else None
+        ident = f"{label}-{n}"
+        parts.append(f"{md}\n\n: {_md_caption(subcap)} {{#{ident}}}")
+        tables.append(TableOutput(ident, subcap, csv_text, model))
+    head = " ".join([f"#{label}", *layout])
+    caption = _md_caption(_caption(cell.options.get("tbl-cap")))
+    body = "\n\n".join([*parts, caption] if caption else parts)
+    return f"::: {{{head}}}\n\n{body}\n\n:::", tables
 
 
 def _merge_streams(outputs: list[dict[str, Any]]) -> list[dict[str, Any]]:

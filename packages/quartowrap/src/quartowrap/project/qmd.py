@@ -23,7 +23,12 @@ from quartowrap.model import SourceLocation
 from quartowrap.project import diagrams
 from quartowrap.project.config import YamlDocument, check_front_matter, merge_metadata, parse_yaml
 from quartowrap.project.confine import confine
-from quartowrap.project.shortcodes import ShortcodeContext, expand_shortcodes, load_variables
+from quartowrap.project.shortcodes import (
+    ShortcodeContext,
+    expand_shortcodes,
+    load_variables,
+    normalise_metadata,
+)
 
 EXECUTABLE_LANGUAGES = frozenset({"python"})
 
@@ -300,8 +305,10 @@ def parse_qmd(path: Path, root: Path, metadata: Mapping[str, Any] | None = None)
         front_matter = merge_metadata(exp.included_meta, front_matter)
 
     context = ShortcodeContext(
-        metadata=merge_metadata(dict(metadata or {}), front_matter),
+        metadata=normalise_metadata(merge_metadata(dict(metadata or {}), front_matter)),
         variables=load_variables(root),
+        root=root,
+        document=rel,
     )
     blocks = _blocks(expand_shortcodes(lines[start:], context), executable, root)
     return QmdDocument(

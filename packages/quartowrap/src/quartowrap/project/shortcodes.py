@@ -7,9 +7,10 @@ as `{{< name … >}}`, and a code block whose attributes say `shortcodes=false` 
 both as Quarto documents.  Values (a `_variables.yml` entry, a metadata key) are inserted as
 markdown, so a variable may hold a link.
 
-We are stricter than Quarto where it would print `?meta:key` and carry on: an unknown
-shortcode, a missing key or an unset variable without a default is a `ConfigError` naming
-the file and line, so a typo never reaches a published report.
+As Quarto, a missing key or an unset variable without a default prints `?meta:key` and an
+unknown shortcode (`embed`, an extension's) prints as written; both are warnings naming the
+file and line (assemble/shortcode_results.py), errors under `--strict`.  `meta` reads the
+metadata as Quarto normalises it (`normalise_metadata`), so `{{< meta license.text >}}` works.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from typing import Any
 
 from quartowrap.errors import ConfigError
 from quartowrap.model import SourceLocation
+from quartowrap.project.embed import embed_lines
 from quartowrap.project.shortcode_builtins import BUILTINS
 
 VARIABLES_FILE = "_variables.yml"
@@ -54,6 +56,8 @@ class ShortcodeContext:
     variables: Mapping[str, Any] = field(default_factory=dict)
     environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
     variables_file: str = VARIABLES_FILE
+    root: Path | None = None  # the project, for `embed` (None: embed is not available)
+    document: Path | None = None  # the document, relative to `root`
 
 
 def load_variables(root: Path) -> dict[str, Any]:
@@ -98,6 +102,9 @@ def _as_text(value: Any, what: str, at: SourceLocation) -> str:
         return str(value)
     if isinstance(value, list):
         return ", ".join(_as_text(v, what, at) for v in value)
+    name = value.get("name") if isinstance(value, Mapping) else None
+    if isinstance(name, Mapping) and isinstance(name.get("literal"), str):
+        return name["literal"]  # a normalised author prints as its name
     if isinstance(value, Mapping) and all(isinstance(v, str | int | float) for v in value.values()):
         return " ".join(str(v) for v in value.values())
     if value is None:
@@ -123,6 +130,73 @@ def _value(name: str, args: list[str], ctx: ShortcodeContext, at: SourceLocation
 
 
 UNRESOLVED_CLASS = "quartowrap-unresolved-shortcode"
+
+
+_CC_LICENSES = ("CC BY", "CC BY-SA", "CC BY-ND", "CC BY-NC", "CC BY-NC-SA", "CC BY-NC-ND")
+
+
+def _license(value: Any) -> Any:
+    """Quarto's `license`: a string becomes `{text: …}`; a Creative Commons name also gets
+    its `type` and `url` (version 4.0)."""
+    if not isinstance(value, str):
+        return value
+    name = " ".join(value.split())
+    if name.upper() in _CC_LICENSES:
+        code = name.upper()[3:].lower()
+        return {
+            "text": name,
+            "type": "creative-commons",
+            "url": f"https://creativecommons.org/licenses/{code}/4.0/",
+        }
+    return {"text": value}
+
+
+def _author(value: Any) -> Any:
+    """One author as Quarto's normalised object: `name.literal` (and `given`/`family` split
+    at the last space) from a string or a `name:` string."""
+    if isinstance(value, str):
+        value = {"name": value}
+    if not isinstance(value, Mapping):
+        return value
+    name = value.get("name")
+    if isinstance(name, str):
+        given, _, family = name.strip().rpartition(" ")
+        parts = {"literal": name, **({"given": given, "family": family} if given else {})}
+        return {**value, "name": parts}
+    return dict(value)
+
+
+def normalise_metadata(metadata: Mapping[str, Any]) -> dict[str, Any]:
+    """`metadata` with the fields Quarto derives when it reads a document: `license` as an
+    object (`license.text`), and `authors`/`by-author` as lists of author objects
+    (`authors.1.name.literal`) from `author` or `authors`; what the author wrote under
+    `author` stays as written (`{{< meta author >}}` prints it)."""
+    out = dict(metadata)
+    if "license" in out:
+        value = out["license"]
+        out["license"] = (
+            [_license(v) for v in value] if isinstance(value, list) else _license(value)
+        )
+    people = out.get("authors", out.get("author"))
+    if people is not None and not (isinstance(people, list) and not people):
+        listed = people if isinstance(people, list) else [people]
+        normalised = [_author(p) for p in listed]
+        out["authors"] = normalised
+        out.setdefault("by-author", normalised)
+    return out
+
+
+UNKNOWN_ATTR = "data-unknown"
+
+
+def unknown_marker(name: str, written: str, at: SourceLocation) -> str:
+    """Quarto prints a shortcode it does not know as written and warns; the span lets the
+    assembler warn (or, under --strict, fail) naming the file and line.  Quotes, dots and
+    dashes are escaped too, so pandoc's smart typography leaves the text as written."""
+    text = re.sub(r"([\\`*_{}\[\]<>#+!|~^$@.'\"-])", r"\\\1", written)
+    where = str(at).replace('"', "")
+    safe = name.replace('"', "")
+    return f'[{text}]{{.{UNRESOLVED_CLASS} data-source="{where}" {UNKNOWN_ATTR}="{safe}"}}'
 
 
 def unresolved_marker(name: str, key: str, at: SourceLocation) -> str:
@@ -172,13 +246,17 @@ def _expand_line(
                 raise ConfigError(f"{{{{< {name} … >}}}} must stand on a line of its own", at)
             block = result
             continue
+        if name == "embed" and ctx.root is not None and ctx.document is not None and len(args) > 1:
+            if in_code:
+                pieces.append(m.group(0))
+                continue
+            if text.strip() != m.group(0):
+                raise ConfigError("{{< embed … >}} must stand on a line of its own", at)
+            block = embed_lines(args[1], ctx.root, ctx.document, at)
+            continue
         if name not in ("meta", "var", "env"):
-            known = ", ".join([*SUPPORTED, *BUILTINS, "include"])
-            raise ConfigError(
-                f"unknown shortcode '{name}' (this engine knows {known}; write "
-                f"{{{{{{< {name} … >}}}}}} to keep it as text)",
-                at,
-            )
+            pieces.append(lead + unknown_marker(name, "{{<" + body + ">}}", at) + trail)
+            continue
         pieces.append(lead + _value(name, args[1:], ctx, at) + trail)
     if block is not None:
         return block

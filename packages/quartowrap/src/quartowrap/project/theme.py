@@ -81,6 +81,7 @@ class ThemeManifest(BaseModel):
     csl: str | None = None
     fonts: str | None = None
     callouts: dict[str, str] = Field(default_factory=dict)
+    crossref: dict[str, str] = Field(default_factory=dict)
     front_matter: _FrontMatterSpec = Field(default_factory=_FrontMatterSpec, alias="front-matter")
     colophon: list[_ColophonRow] = Field(default_factory=list)
 
@@ -135,6 +136,7 @@ def load_theme(folder: Path, display: Path | None = None) -> Theme:
         csl=spec.csl,
         fonts=spec.fonts,
         callouts=tuple(spec.callouts.items()),
+        crossref=tuple(spec.crossref.items()),
         abbreviations=spec.front_matter.abbreviations,
         glossary=spec.front_matter.glossary,
         colophon=tuple((row.key, row.label) for row in spec.colophon),

@@ -193,17 +193,38 @@ local function subfigure_blocks(blocks)
   return nil
 end
 
--- Turn `::: {#fig-x}` / `::: {#tbl-x}` (Quarto float divs) into Figure / Table.
+-- A caption given as the div's `fig-cap` / `tbl-cap` attribute (markdown), removed from it.
+local function caption_attribute(div, kind)
+  local text = div.attributes[kind .. "-cap"]
+  if text == nil then
+    return nil
+  end
+  div.attributes[kind .. "-cap"] = nil
+  local blocks = pandoc.read(text, "markdown").blocks
+  return { pandoc.Plain(pandoc.utils.blocks_to_inlines(blocks)) }
+end
+
+-- Turn `::: {#fig-x}` / `::: {#tbl-x}` (Quarto float divs) into Figure / Table.  The caption
+-- is the div's `fig-cap`/`tbl-cap` attribute, else its last paragraph.  A table div holding
+-- one pipe table becomes that Table; any other content (an image, a raw HTML table, a list)
+-- becomes a Figure whose identifier says its kind (`tbl-…`), numbered as a table, as Quarto
+-- numbers a float by its label whatever it holds.
 local function normalise_float_div(div)
   local kind = xref_kind(div.identifier)
   if kind ~= "fig" and kind ~= "tbl" then
     return nil
   end
   local blocks = div.content
-  local caption = {}
-  if #blocks >= 2 and blocks[#blocks].t == "Para" and not image_only(blocks[#blocks]) then
+  local caption = caption_attribute(div, kind) or {}
+  if #caption == 0 and #blocks >= 2 and blocks[#blocks].t == "Para"
+      and not image_only(blocks[#blocks]) then
     caption = { pandoc.Plain(blocks[#blocks].content) }
     blocks = pandoc.List({ table.unpack(blocks, 1, #blocks - 1) })
+  end
+  -- one captioned image and no caption of the div's own: the image's caption is the float's
+  if #caption == 0 and #blocks == 1 and blocks[1].t == "Figure" and blocks[1].identifier == "" then
+    caption = blocks[1].caption.long
+    blocks = blocks[1].content
   end
   if kind == "tbl" and #blocks == 1 and blocks[1].t == "Table" then
     local tbl = blocks[1]
@@ -219,16 +240,35 @@ local function normalise_float_div(div)
     end
     return tbl
   end
+  local attr = div.attr
   if kind == "fig" then
-    local attr = div.attr
     local parts = subfigure_blocks(blocks)
     if parts then
       blocks = parts
       attr.classes:insert("quarto-layout-panel")
     end
-    return pandoc.Figure(blocks, pandoc.Caption(caption), attr)
+  elseif #blocks:filter(function(b) return b.t == "Table" end) >= 2 then
+    -- sub-tables (`::: {#tbl-x layout-ncol=2}` holding tables): lettered like sub-figures
+    attr.classes:insert("quarto-layout-panel")
   end
-  return nil
+  return pandoc.Figure(blocks, pandoc.Caption(caption), attr)
+end
+
+-- A linked image `[![cap](img.png){#fig-x}](url)` alone in its paragraph is a figure, as
+-- in Quarto: the Figure takes the image's id and caption, and holds the link.
+local function linked_figure(para)
+  local link = #para.content == 1 and para.content[1] or nil
+  if not link or link.t ~= "Link" or #link.content ~= 1 or link.content[1].t ~= "Image" then
+    return nil
+  end
+  local img = link.content[1]
+  if xref_kind(img.identifier) ~= "fig" then
+    return nil
+  end
+  local attr = pandoc.Attr(img.identifier, {}, {})
+  img.identifier = ""
+  local caption = pandoc.Caption({ pandoc.Plain(img.caption) })
+  return pandoc.Figure({ pandoc.Plain({ link }) }, caption, attr)
 end
 
 -- Quarto labels the parts of a figure (a), (b) ... (`crossref: subref-labels`, default
@@ -248,10 +288,11 @@ local function subref_label(n)
   return letter
 end
 
-local function label_subfigures(fig, number, slug)
+local function label_subfigures(fig, number, slug, kind)
   local n = 0
+  local part_type = kind == "tbl" and "Table" or "Figure"
   for _, part in ipairs(fig.content) do
-    if part.t == "Figure" then
+    if part.t == part_type then
       n = n + 1
       local sub = subref_label(n)
       if part.identifier == "" then
@@ -259,8 +300,9 @@ local function label_subfigures(fig, number, slug)
       end
       part.attributes["subfig-label"] = "(" .. sub .. ")"
       part.attributes["parent"] = fig.identifier
-      local entry_label = prefix_for("fig") .. " " .. number .. " (" .. sub .. ")"
-      register(part.identifier, "subfig", number, slug, stringify(part.caption.long), entry_label)
+      local entry_label = prefix_for(kind) .. " " .. number .. " (" .. sub .. ")"
+      register(part.identifier, "sub" .. kind, number, slug, stringify(part.caption.long),
+        entry_label)
       xrefs[part.identifier].sub = sub
       seen_ids[part.identifier] = true
     end
@@ -350,10 +392,48 @@ local function number_chapter(div, state)
     el.attributes["xref-label"] = caption_prefix_for(kind) .. " " .. number
     register(el.identifier, kind, number, slug, caption, label)
     seen_ids[el.identifier] = true
-    if kind == "fig" and el.classes:includes("quarto-layout-panel") then
-      label_subfigures(el, number, slug)
+    if el.classes:includes("quarto-layout-panel") then
+      label_subfigures(el, number, slug, kind)
     end
     return el
+  end
+
+  -- The label after a display equation: `{#eq-x}` (one Str), or `{#eq-x alt="…"}` with
+  -- attributes, which pandoc reads as several inlines up to the one ending in "}".  Returns
+  -- the id, the attributes and the index of the label's last inline.
+  local function equation_label(inlines, j)
+    local first = inlines[j]
+    if not first or first.t ~= "Str" then
+      return nil
+    end
+    local id = first.text:match("^{#(eq%-[%w_%-%.:]+)}$")
+    if id then
+      return id, {}, j
+    end
+    id = first.text:match("^{#(eq%-[%w_%-%.:]+)$")
+    if not id then
+      return nil
+    end
+    local parts = {}
+    for k = j + 1, math.min(#inlines, j + 60) do
+      local el = inlines[k]
+      if el.t == "Quoted" then
+        table.insert(parts, '"' .. stringify(el.content) .. '"')
+      elseif el.t == "Space" or el.t == "SoftBreak" then
+        table.insert(parts, " ")
+      else
+        table.insert(parts, stringify(el))
+      end
+      if el.t == "Str" and el.text:match("}$") then
+        local text = table.concat(parts):gsub("}$", "")
+        local attrs = {}
+        for key, value in text:gmatch('([%w_%-]+)="([^"]*)"') do
+          table.insert(attrs, { key, value })
+        end
+        return id, attrs, k
+      end
+    end
+    return nil
   end
 
   local function equation_inlines(inlines)
@@ -366,16 +446,22 @@ local function number_chapter(div, state)
       if inlines[j] and inlines[j].t == "Space" then
         j = j + 1
       end
-      local nxt = inlines[j]
-      local id = nxt and nxt.t == "Str" and nxt.text:match("^{#(eq%-[%w_%-%.:]+)}$")
-      if el.t == "Math" and el.mathtype == "DisplayMath" and id then
+      local id, attrs, last = nil, nil, nil
+      if el.t == "Math" and el.mathtype == "DisplayMath" then
+        id, attrs, last = equation_label(inlines, j)
+      end
+      if id then
         state.eqs = state.eqs + 1
         local number = tostring(state.eqs)
         local math = pandoc.Math("DisplayMath", el.text .. " \\qquad (" .. number .. ")")
-        out:insert(pandoc.Span({ math }, pandoc.Attr(id, { "quarto-equation" }, { number = number })))
+        local kv = { { "number", number } }
+        for _, pair in ipairs(attrs) do
+          table.insert(kv, pair)
+        end
+        out:insert(pandoc.Span({ math }, pandoc.Attr(id, { "quarto-equation" }, kv)))
         register(id, "eq", number, slug, el.text, prefix_for("eq") .. " " .. number)
         changed = true
-        i = j + 1
+        i = last + 1
       else
         out:insert(el)
         i = i + 1
@@ -476,10 +562,7 @@ local function number_chapter(div, state)
       end
       local replaced = normalise_float_div(el)
       if replaced then
-        if replaced.t == "Figure" then
-          return float(replaced, "fig")
-        end
-        return float(replaced, "tbl")
+        return float(replaced, xref_kind(replaced.identifier))
       end
       return nil
     end,
@@ -504,12 +587,16 @@ local function number_chapter(div, state)
       return el
     end,
     Figure = function(el)
-      return float(el, "fig")
+      return float(el, xref_kind(el.identifier) == "tbl" and "tbl" or "fig")
     end,
     Table = function(el)
       return float(el, "tbl")
     end,
     Para = function(el)
+      local fig = linked_figure(el)
+      if fig then
+        return float(fig, "fig")
+      end
       local inlines = equation_inlines(el.content)
       if inlines then
         return pandoc.Para(inlines)
@@ -558,7 +645,7 @@ local function resolve_citation(citation, chapter)
     out:insert(pandoc.Space())
   end
   out:insert(pandoc.Link({ pandoc.Str(text) }, "#" .. lookup, "",
-    pandoc.Attr("", { "quarto-xref" }, { { "xref-kind", entry.kind == "subfig" and "fig" or kind } })))
+    pandoc.Attr("", { "quarto-xref" }, { { "xref-kind", (entry.kind:gsub("^sub", "")) } })))
   if #citation.suffix > 0 then
     out:extend(citation.suffix)
   end

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -98,17 +99,97 @@ def _label_for(ctx: _Context, attr: list[Any], kind: str) -> str | None:
     return f"{prefix} {number}"
 
 
-def _prefix_caption(blocks: list[Node], label: str) -> list[Node]:
-    """Put "Table N – " in front of a caption unless the assembler already did."""
+def _title_delim(ctx: _Context) -> str:
+    """What follows "Figure 1" in a caption: `crossref: title-delim`, else the theme's
+    default, else Quarto's ":"."""
+    crossref = ctx.book.config.crossref or {}
+    if crossref.get("title-delim") is not None:
+        return str(crossref["title-delim"])
+    return dict(theme_of(ctx.book.config).crossref).get("title-delim", ":")
+
+
+def _prefix_caption(blocks: list[Node], label: str, delim: str = ":") -> list[Node]:
+    """Put "Table N: " (delimiter from `_title_delim`) in front of a caption unless the
+    assembler already did; an empty caption is the label alone, as Quarto prints it."""
     if plain_text(blocks).startswith(label):
         return blocks
     head = [_span(["caption-label"], [_str(label)])]
-    if not blocks:
+    if not plain_text(blocks).strip():
         return [{"t": "Plain", "c": head}]
     first = blocks[0]
     if first["t"] in {"Plain", "Para"}:
-        return [{"t": first["t"], "c": [*head, _str(" – "), *first["c"]]}, *blocks[1:]]
+        lead = [*head, _str(delim), {"t": "Space"}]
+        return [{"t": first["t"], "c": [*lead, *first["c"]]}, *blocks[1:]]
     return [{"t": "Plain", "c": head}, *blocks]
+
+
+# Quarto suffixes caption ids with one fixed UUID so they never clash with an author's ids;
+# the same suffix keeps scripts and styles written for Quarto's pages working here.
+CAPTION_ID_SUFFIX = "caption-0ceaefa1-69ba-4598-a22c-09a6ac19f8ca"
+
+
+def _float(
+    ident: str,
+    kind: str,
+    attr: list[Any],
+    content: list[Node],
+    caption: list[Node],
+    *,
+    top: bool = False,
+    sub: bool = False,
+    after: list[Node] | None = None,
+) -> Node:
+    """A numbered float as Quarto 1.4+ prints it in HTML:
+    `div#id.quarto-float.quarto-figure > figure.quarto-float.quarto-float-<kind>` holding
+    the content in a div described by the `figcaption.quarto-float-caption` (above for
+    tables, below for figures); `sub` makes it a part of a panel (`quarto-subfloat-…`)."""
+    cap_id = f"{ident}-{CAPTION_ID_SUFFIX}"
+    float_cls = f"quarto-subfloat-{kind}" if sub else f"quarto-float-{kind}"
+    cap_cls = " ".join(
+        [
+            f"quarto-float-caption-{'top' if top else 'bottom'}",
+            "quarto-subfloat-caption" if sub else "quarto-float-caption",
+            float_cls,
+        ]
+    )
+    inlines = [i for b in caption if b["t"] in {"Plain", "Para"} for i in b["c"]]
+    figcaption = [
+        _raw_html(f'<figcaption class="{cap_cls}" id="{Markup.escape(cap_id)}">'),
+        {"t": "Plain", "c": inlines},
+        *[b for b in caption if b["t"] not in {"Plain", "Para"}],
+        _raw_html("</figcaption>"),
+    ]
+    described = {"t": "Div", "c": [["", [], [["aria-describedby", cap_id]]], content]}
+    inner = [*figcaption, described] if top else [described, *figcaption]
+    classes = ["quarto-float", "quarto-figure", "quarto-figure-center", "anchored"]
+    classes += [c for c in attr[1] if c not in classes]
+    return {
+        "t": "Div",
+        "c": [
+            [ident, classes, attr[2]],
+            [
+                _raw_html(f'<figure class="quarto-float {float_cls} figure">'),
+                *inner,
+                *(after or []),
+                _raw_html("</figure>"),
+            ],
+        ],
+    }
+
+
+def _with_figure_img(blocks: list[Node]) -> list[Node]:
+    """Images inside a figure get Quarto's class `figure-img`."""
+
+    def mark(node: Node) -> Node:
+        if node["t"] == "Image" and "figure-img" not in node["c"][0][1]:
+            attr = node["c"][0]
+            return {
+                "t": "Image",
+                "c": [[attr[0], [*attr[1], "figure-img"], attr[2]], *node["c"][1:]],
+            }
+        return node
+
+    return _walk(blocks, mark)
 
 
 def _download_links(links: list[tuple[str, str]]) -> Node:
@@ -303,6 +384,7 @@ def _transform_chapter(
                 title_ids = {b["c"][1][0] for b in node["c"][1][:1] if b["t"] == "Header"}
                 sections[:] = [s for s in sections if s.id not in title_ids]
                 return callout
+            return _layout_div(node)
         return node
 
     return _walk(chapter.ast.get("blocks", []), fix), sections
@@ -356,21 +438,41 @@ def _fix_table(ctx: _Context, node: Node) -> Node | list[Node]:
     ident = attr[0]
     if not ident:
         return {"t": "Table", "c": [attr, [short, caption], *rest]}
+    sub = _kv(attr, "subfig-label")
+    if sub:  # a part of a table panel (crossref.lua): "(a) caption" above it, as Quarto
+        first = caption[0]["c"] if caption and caption[0]["t"] in {"Plain", "Para"} else []
+        caption = [{"t": "Plain", "c": [_span(["subfig-label"], [_str(sub)]), _str(" "), *first]}]
+        table = {"t": "Table", "c": [["", [], []], [None, []], *rest]}
+        links = [(f"tables/{ident}.csv", "Download CSV")] if ident in ctx.tables else []
+        wrap = {
+            "t": "Div",
+            "c": [["", ["table-wrap"], []], [table, *([_download_links(links)] if links else [])]],
+        }
+        attr = _without_kv(attr, *_INTERNAL_KV, "subfig-label", "parent")
+        return _float(ident, "tbl", attr, [wrap], caption, top=True, sub=True)
     label = _label_for(ctx, attr, "tbl")
     if label:
-        caption = _prefix_caption(caption, label)
-    table = {"t": "Table", "c": [_without_kv(attr, *_INTERNAL_KV), [short, caption], *rest]}
+        caption = _prefix_caption(caption, label, _title_delim(ctx))
     extra = []
     if ident in ctx.tables:
         extra.append(_download_links([(f"tables/{ident}.csv", "Download CSV")]))
-    return {"t": "Div", "c": [["", ["table-wrap"], []], [table, *extra]]}
+    attr = _without_kv(attr, *_INTERNAL_KV)
+    if not (label and ident.startswith("tbl-")):
+        table = {"t": "Table", "c": [attr, [short, caption], *rest]}
+        return {"t": "Div", "c": [["", ["table-wrap"], []], [table, *extra]]}
+    # Quarto's table float: the caption above in a figcaption, the table itself bare
+    table = {"t": "Table", "c": [["", [], []], [None, []], *rest]}
+    wrap = {"t": "Div", "c": [["", ["table-wrap"], []], [table, *extra]]}
+    return _float(ident, "tbl", attr, [wrap], caption, top=True)
 
 
 def _fix_figure(ctx: _Context, node: Node) -> Node:
-    attr, (short, caption), body = node["c"]
+    attr, (_short, caption), body = node["c"]
     ident = attr[0]
     output = ctx.figures.get(ident)
     sub = _kv(attr, "subfig-label")
+    kind = "tbl" if ident.startswith("tbl-") else "fig"  # a `#tbl-` div of other content
+    label = None
     if sub:  # a part of a figure (crossref.lua): "(a) caption" under its image, as Quarto
         first = caption[0]["c"] if caption and caption[0]["t"] in {"Plain", "Para"} else []
         caption = [
@@ -378,23 +480,65 @@ def _fix_figure(ctx: _Context, node: Node) -> Node:
             *caption[1:],
         ]
     elif ident:
-        label = _label_for(ctx, attr, "fig")
+        label = _label_for(ctx, attr, kind)
         if label:
-            caption = _prefix_caption(caption, label)
+            caption = _prefix_caption(caption, label, _title_delim(ctx))
+    after: list[Node] = []
     if output is not None:
         links = [(f"figures/{ident}.svg", "Download SVG")]
         if output.csv:
             links.append((f"figures/{ident}.csv", "Download CSV"))
-        body = [*body, _download_links(links)]
+        after.append(_download_links(links))
+    body = _with_figure_img(body)
     attr = _without_kv(attr, *_INTERNAL_KV, "subfig-label", "parent")
-    if "quarto-layout-panel" not in attr[1]:
-        return {"t": "Figure", "c": [attr, [short, caption], body]}
-    # A panel of sub-figures: Quarto's div.quarto-layout-panel > figure > rows of cells.
-    widths = _layout_widths(attr, sum(1 for b in body if b["t"] == "Figure"))
-    rows = _layout_rows(body, widths)
+    if "quarto-layout-panel" in attr[1]:
+        # A panel of sub-figures: the parent float holds div.quarto-layout-panel > rows of
+        # cells, each cell a sub-float
+        widths = _layout_widths(attr, sum(1 for b in body if _is_part(b)))
+        panel = {"t": "Div", "c": [["", ["quarto-layout-panel"], []], _layout_rows(body, widths)]}
+        classes = [c for c in attr[1] if c != "quarto-layout-panel"]
+        kept = [kv for kv in attr[2] if kv[0] not in _LAYOUT_KEYS]
+        return _float(
+            ident, kind, [ident, classes, kept], [panel], caption, top=kind == "tbl", after=after
+        )
+    if sub or label:
+        return _float(
+            ident, kind, attr, body, caption, top=kind == "tbl", sub=bool(sub), after=after
+        )
+    # an unnumbered figure (a captioned image): Quarto's div.quarto-figure > figure.figure
+    inlines = [i for b in caption if b["t"] in {"Plain", "Para"} for i in b["c"]]
+    return {
+        "t": "Div",
+        "c": [
+            [ident, ["quarto-figure", "quarto-figure-center", *attr[1]], attr[2]],
+            [
+                _raw_html('<figure class="figure">'),
+                *body,
+                *after,
+                _raw_html("<figcaption>"),
+                {"t": "Plain", "c": inlines},
+                _raw_html("</figcaption>"),
+                _raw_html("</figure>"),
+            ],
+        ],
+    }
+
+
+def _layout_div(node: Node) -> Node:
+    """A plain div with `layout-ncol`/`layout-nrow`/`layout` (not a float): Quarto's
+    div.quarto-layout-panel whose cells are the div's blocks, in rows."""
+    attr, blocks = node["c"]
+    if not any(_kv(attr, key) for key in _LAYOUT_KEYS) or "quarto-layout-panel" in attr[1]:
+        return node
+    widths = _layout_widths(attr, len(blocks))
     kept = [kv for kv in attr[2] if kv[0] not in _LAYOUT_KEYS]
-    figure = {"t": "Figure", "c": [[ident, [], kept], [short, caption], rows]}
-    return {"t": "Div", "c": [["", ["quarto-layout-panel"], []], [figure]]}
+    rows = _layout_rows(blocks, widths, lambda _block: True)
+    return {"t": "Div", "c": [[attr[0], ["quarto-layout-panel", *attr[1]], kept], rows]}
+
+
+def _is_part(block: Node) -> bool:
+    """A sub-figure of a panel, once `_fix_figure` has made it a sub-float."""
+    return block["t"] == "Figure" or (block["t"] == "Div" and "quarto-float" in block["c"][0][1])
 
 
 _LAYOUT_KEYS = ("layout-ncol", "layout-nrow", "layout")
@@ -429,11 +573,14 @@ def _layout_widths(attr: list[Any], parts: int) -> list[list[float]]:
     return [[1.0] * ncol for _ in range(max(1, -(-parts // ncol)))]
 
 
-def _layout_rows(body: list[Node], widths: list[list[float]]) -> list[Node]:
+def _layout_rows(
+    body: list[Node], widths: list[list[float]], is_part: Callable[[Node], bool] | None = None
+) -> list[Node]:
     """The sub-figures in `div.quarto-layout-row`s of `div.quarto-layout-cell`s whose width
     is their share of the row; blocks that are not sub-figures stay after the rows."""
-    parts = [b for b in body if b["t"] == "Figure"]
-    rest = [b for b in body if b["t"] != "Figure"]
+    is_part = is_part or _is_part
+    parts = [b for b in body if is_part(b)]
+    rest = [b for b in body if not is_part(b)]
     rows: list[Node] = []
     i = 0
     row_specs = list(widths)
@@ -446,7 +593,17 @@ def _layout_rows(body: list[Node], widths: list[list[float]]) -> list[Node]:
                 break
             style = f"flex-basis: {100 * width / total:.4g}%;"
             cells.append(
-                {"t": "Div", "c": [["", ["quarto-layout-cell"], [["style", style]]], [parts[i]]]}
+                {
+                    "t": "Div",
+                    "c": [
+                        [
+                            "",
+                            ["quarto-layout-cell-subref", "quarto-layout-cell"],
+                            [["style", style]],
+                        ],
+                        [parts[i]],
+                    ],
+                }
             )
             i += 1
         rows.append({"t": "Div", "c": [["", ["quarto-layout-row"], []], cells]})

@@ -55,13 +55,19 @@ def _markdown_blocks(markdown: str) -> list[dict[str, Any]]:
 
 
 def _preamble(
-    fm: FrontMatter, dated: bool, template: str, draft: str | None = None
+    fm: FrontMatter,
+    dated: bool,
+    template: str,
+    draft: str | None = None,
+    standalone: bool = False,
 ) -> list[dict[str, Any]]:
     """Template import, cover, colophon and front matter as raw typst around pandoc blocks.
 
     `template` is the theme's template file; `draft` is the mark printed on every page of a
     development build (`qw-document`'s `draft:` parameter); a JSON string literal is a valid
-    typst string for such text.
+    typst string for such text.  A `standalone` document (`render doc.qmd`) prints as an
+    article, as Quarto's: no cover, colophon or contents; its title block opens the first
+    page (the document's own title heading, subtitle, authors and date, in its blocks).
     """
     mark = "none" if draft is None else json.dumps(draft, ensure_ascii=False)
     blocks = [
@@ -71,6 +77,10 @@ def _preamble(
             f"#show: qw-document.with(fm, draft: {mark})\n"
             + ("" if dated else "#set document(date: none)\n")
         ),
+    ]
+    if standalone:
+        return [*blocks, _raw("#set page(numbering: qw-body-numbering)")]
+    blocks += [
         _raw("#qw-cover(fm)\n#qw-colophon(fm)"),
         _raw("#qw-front(fm, foreword: " + ("[" if fm.foreword_md else "none")),
     ]
@@ -119,17 +129,63 @@ def _chapter_blocks(blocks: list[dict[str, Any]], fm: FrontMatter, source: str) 
     return blocks
 
 
+def _table_panels(value: Any) -> Any:
+    """Panels of sub-tables (crossref.lua: a `tbl-` Figure of class `quarto-layout-panel`)
+    as the PDF prints them: the panel's "Table N – caption" as a paragraph carrying its
+    label, then each part as a table of its own captioned "(a) caption"."""
+    if isinstance(value, list):
+        out: list[Any] = []
+        for item in value:
+            new = _table_panels(item)
+            out.extend(new if isinstance(item, dict) and isinstance(new, list) else [new])
+        return out
+    if not isinstance(value, dict) or "t" not in value:
+        return value
+    if value["t"] == "Figure":
+        (ident, classes, kvs), (_short, caption), body = value["c"]
+        if ident.startswith("tbl-") and "quarto-layout-panel" in classes:
+            label = dict(kvs).get("xref-label", "")
+            inlines = [i for b in caption if b["t"] in {"Plain", "Para"} for i in b["c"]]
+            head = [{"t": "Strong", "c": [*_text_inlines(f"{label} –"), {"t": "Space"}, *inlines]}]
+            out = [{"t": "Div", "c": [[ident, [], []], [{"t": "Para", "c": head}]]}]
+            for block in _table_panels(body):
+                if block["t"] == "Table":
+                    attr, (short, part_caption), *rest = block["c"]
+                    sub = dict(attr[2]).get("subfig-label", "")
+                    first = [i for b in part_caption if b["t"] in {"Plain", "Para"} for i in b["c"]]
+                    part_caption = [
+                        {"t": "Plain", "c": [*_text_inlines(sub), {"t": "Space"}, *first]}
+                    ]
+                    kept = [kv for kv in attr[2] if kv[0] not in ("subfig-label", "parent")]
+                    block = {
+                        "t": "Table",
+                        "c": [[attr[0], attr[1], kept], [short, part_caption], *rest],
+                    }
+                out.append(block)
+            return out
+    if value["t"] in {"Div", "BlockQuote", "Figure"}:
+        return {**value, "c": _table_panels(value["c"])}
+    return value
+
+
 def typst_source(
-    book: AssembledBook, fm: FrontMatter, *, dated: bool = True, draft: str | None = None
+    book: AssembledBook,
+    fm: FrontMatter,
+    *,
+    dated: bool = True,
+    draft: str | None = None,
+    standalone: bool = False,
 ) -> str:
-    """The complete typst document (main.typ) for `book`."""
+    """The complete typst document (main.typ) for `book` (`standalone`: a lone document)."""
     first = book.chapters[0].ast
-    blocks = _preamble(fm, dated, Path(theme_of(book.config).typst_template).name, draft)
-    models = {t.label: t.model for t in book.tables if t.model is not None}
     theme = theme_of(book.config)
+    template = Path(theme.typst_template).name
+    blocks = _preamble(fm, dated, template, draft, standalone)
+    models = {t.label: t.model for t in book.tables if t.model is not None}
     for chapter in book.chapters:
         body = resolve_conditions(chapter.ast["blocks"], fmt="typst")  # `when-format`
         body = _chapter_blocks(body, fm, chapter.ref.source.as_posix())
+        body = _table_panels(body)
         blocks.extend(print_tables(body, models, theme.geometry, theme.root))
     doc = {"pandoc-api-version": first["pandoc-api-version"], "meta": {}, "blocks": blocks}
     source = run_pandoc(
@@ -155,6 +211,7 @@ def write_typst_project(
     draft: bool = False,
     roots: Sequence[Path] = (),
     warnings: list[str] | None = None,
+    standalone: bool = False,
 ) -> Path:
     """Write main.typ, the theme's template files (with the book's partials), frontmatter.json
     and media/ into `directory`; return main.typ.
@@ -172,7 +229,8 @@ def write_typst_project(
     )
     main = directory / "main.typ"
     mark = draft_mark(version) if draft else None
-    main.write_text(typst_source(book, fm, dated=dated, draft=mark), encoding="utf-8")
+    source = typst_source(book, fm, dated=dated, draft=mark, standalone=standalone)
+    main.write_text(source, encoding="utf-8")
     return main
 
 
@@ -287,12 +345,13 @@ def write_pdf(
     keep_source: Path | None = None,
     draft: bool = False,
     roots: Sequence[Path] = (),
+    standalone: bool = False,
 ) -> list[str]:
     """Render `book` to `out_pdf` (written atomically); return warnings.
 
     `keep_source` keeps the .typ files; `draft` prints the development-build mark on every
     page; `roots` are folders besides the project whose images the book may show
-    (--data-dir).
+    (--data-dir); `standalone` prints a lone document as an article (no book front matter).
     """
     warnings: list[str] = []
     with tempfile.TemporaryDirectory(prefix="quartowrap-typst-") as tmp:
@@ -305,6 +364,7 @@ def write_pdf(
             draft=draft,
             roots=roots,
             warnings=warnings,
+            standalone=standalone,
         )
         standards, explicit = pdf_standards(book.config.formats)
         fonts = font_dirs(theme_of(book.config))

@@ -496,7 +496,16 @@ local function EquationInlines(inlines)
   return out
 end
 
+-- Quarto's cell wrappers (`div.cell`, `div.cell-output…`, execute/weave.py) only structure
+-- the HTML: the PDF gets their content, so figures and tables float as before.
+local function CellDiv(el)
+  if el.classes:includes("cell") or el.classes:includes("cell-output") then
+    return el.content
+  end
+end
+
 return {
+  { Div = CellDiv },
   { Span = EquationSpan },
   { Inlines = EquationInlines },
   { Div = mark_nested_figures },

@@ -411,13 +411,29 @@ def test_cross_references_are_rewritten_to_the_target_page(site):
     assert 'href="references.html#ref-kce359"' in html  # citation link to the #refs page
 
 
+def _framed_tables(html: str) -> list[tuple[str, str]]:
+    """(id, caption HTML) of each table printed in its frame: the caption, then the scroll
+    box (a focusable region named by the caption) holding the table."""
+    return re.findall(
+        r'<div id="([^"]+)" class="table-wrap">\s*'
+        r'<div id="\1-caption" class="table-caption">(.*?)</div>\s*'
+        r'<div class="table-scroll" role="region" tabindex="0" aria-labelledby="\1-caption">\s*'
+        r'<table aria-labelledby="\1-caption">',
+        html,
+        re.S,
+    )
+
+
 def test_tables_have_numbered_caption_header_cells_and_csv_link(site):
     _, out, _ = site
     html = text_of(out / "02-methods.html")
-    caption = re.search(r"<caption>(.*?)</caption>", html, re.S)
-    assert caption is not None
-    caption_text = re.sub(r"<[^>]+>", "", caption.group(1))
+    # the caption sits above and outside the scroll box, which is a named, focusable region;
+    # the table takes its name from the caption too
+    [(ident, caption_html)] = _framed_tables(html)
+    assert ident == "tbl-costs"
+    caption_text = re.sub(r"<[^>]+>", "", caption_html).strip()
     assert caption_text.startswith("Table 1 – Costs by region")
+    assert "<caption>" not in html
     assert html.count('<th scope="col"') == 2
     assert "<th>" not in html
     assert '<a class="download" href="tables/tbl-costs.csv">Download CSV</a>' in html
@@ -674,10 +690,8 @@ def test_list_of_tables_matches_the_tables_in_the_body(site):
     _, out, _ = site
     body_tables = []
     for name in CHAPTER_PAGES:
-        for ident, caption in re.findall(
-            r'<table id="([^"]+)">\s*<caption>(.*?)</caption>', text_of(out / name), re.S
-        ):
-            label = re.sub(r"<[^>]+>", "", caption).split(" – ")[0]
+        for ident, caption in _framed_tables(text_of(out / name)):
+            label = re.sub(r"<[^>]+>", "", caption).strip().split(" – ")[0]
             body_tables.append((f"{name}#{ident}", label))
     listed = re.findall(
         r'<a href="([^"]+)"><span class="lot-label">([^<]+)</span>',

@@ -125,7 +125,8 @@ def release(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def _table_html(release: Path, label: str) -> str:
     page = (release / "html" / "04-tables.html").read_text(encoding="utf-8")
-    match = re.search(rf'<table[^>]*id="{label}".*?</table>', page, re.S)
+    # the frame carries the id: caption, then the scroll box with the table
+    match = re.search(rf'<div id="{label}" class="table-wrap">.*?</table>', page, re.S)
     assert match, label
     return match.group(0)
 

@@ -26,7 +26,7 @@ from quartowrap.writers.html.pandoc_ast import (
     _without_kv,
     plain_text,
 )
-from quartowrap.writers.html.tables import glue_all, with_layout
+from quartowrap.writers.html.tables import framed, glue_all, with_layout
 
 CALLOUT_TITLES = {
     "note": "Note",
@@ -355,7 +355,7 @@ def _fix_table(ctx: _Context, node: Node) -> Node | list[Node]:
     caption = glue_all(caption)
     ident = attr[0]
     if not ident:
-        return {"t": "Table", "c": [attr, [short, caption], *rest]}
+        return framed({"t": "Table", "c": [attr, [short, caption], *rest]})
     label = _label_for(ctx, attr, "tbl")
     if label:
         caption = _prefix_caption(caption, label)
@@ -363,7 +363,7 @@ def _fix_table(ctx: _Context, node: Node) -> Node | list[Node]:
     extra = []
     if ident in ctx.tables:
         extra.append(_download_links([(f"tables/{ident}.csv", "Download CSV")]))
-    return {"t": "Div", "c": [["", ["table-wrap"], []], [table, *extra]]}
+    return framed(table, extra)
 
 
 def _fix_figure(ctx: _Context, node: Node) -> Node:

@@ -66,6 +66,70 @@
     if (tabs.length) select(tabs[0], false);
   });
 
+  /* ---- tables: a table whose narrowest layout is wider than the text column gets the free
+     room beside it (.table-wide, site.css); a box that then still scrolls is a focusable,
+     named region (arrow keys scroll it), one with nothing to scroll leaves the tab order and
+     the landmarks.  Browsers without CSS scroll-driven animations get the scroll cue
+     (sticky column shadow, edge fade) from the classes set here. ---- */
+  var timelines = !!(window.CSS && CSS.supports && CSS.supports("animation-timeline: scroll()"));
+  var NAME_ATTRS = ["aria-labelledby", "aria-label"];
+
+  function cue(box) {
+    if (timelines) return;
+    var hidden = box.scrollWidth - box.clientWidth;
+    box.classList.toggle("can-scroll-start", hidden > 1 && box.scrollLeft > 1);
+    box.classList.toggle("can-scroll-end", hidden > 1 && box.scrollLeft < hidden - 1);
+  }
+
+  function region(box, on) {
+    if (!box.qwName) {  // the name the page was written with, kept while it is not a region
+      box.qwName = NAME_ATTRS.filter(function (a) { return box.hasAttribute(a); })
+        .map(function (a) { return [a, box.getAttribute(a)]; });
+    }
+    if (on) {
+      box.setAttribute("role", "region");
+      box.setAttribute("tabindex", "0");
+      box.qwName.forEach(function (kv) { box.setAttribute(kv[0], kv[1]); });
+    } else {
+      ["role", "tabindex"].concat(NAME_ATTRS).forEach(function (a) { box.removeAttribute(a); });
+    }
+  }
+
+  function fitTables() {
+    Array.prototype.forEach.call(document.querySelectorAll(".table-wrap"), function (wrap) {
+      var box = wrap.querySelector(":scope > .table-scroll");
+      var table = box && box.querySelector(":scope > table");
+      if (!table || !wrap.offsetParent) return;  // not shown (a closed tab or <details>)
+      wrap.classList.remove("table-wide");
+      table.style.flex = "none";
+      table.style.width = "min-content";
+      var narrowest = table.getBoundingClientRect().width;
+      table.style.flex = table.style.width = "";
+      if (narrowest > wrap.clientWidth + 0.5) wrap.classList.add("table-wide");
+      region(box, box.scrollWidth > box.clientWidth + 1);
+      cue(box);
+      if (!box.qwCue) {
+        box.qwCue = true;
+        box.addEventListener("scroll", function () { cue(box); }, { passive: true });
+      }
+    });
+  }
+  var fitting = 0;
+  function refit() {
+    cancelAnimationFrame(fitting);
+    fitting = requestAnimationFrame(fitTables);
+  }
+  fitTables();
+  window.addEventListener("resize", refit);
+  document.addEventListener("toggle", refit, true);  // a <details> opened
+  document.addEventListener("click", function (e) {  // a tab selected
+    if (e.target.closest && e.target.closest("[role=tab]")) refit();
+  });
+  document.addEventListener("keyup", function (e) {
+    if (e.target.closest && e.target.closest("[role=tab]")) refit();
+  });
+  if (document.fonts && document.fonts.ready) document.fonts.ready.then(refit);
+
   /* ---- folded callouts and code (<details>) print unfolded, then fold back ---- */
   var printOpened = [];
   window.addEventListener("beforeprint", function () {

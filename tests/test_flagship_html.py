@@ -233,3 +233,22 @@ def test_phone_scroll_keeps_the_first_column_and_shows_the_cue(browser, site: Pa
         assert end["fade"] < 0.1  # nothing more to the right: no cue
     finally:
         context.close()
+
+
+@pytest.mark.parametrize("size", list(SIZES))
+def test_a_link_to_a_table_shows_its_caption_after_tables_are_fitted(
+    browser, site: Path, size: str
+) -> None:  # type: ignore[no-untyped-def]
+    """Fitting the tables above changes their height: the linked table stays in view."""
+    width, height = SIZES[size]
+    context = browser.new_context(viewport={"width": width, "height": height})
+    page = context.new_page()
+    try:
+        page.goto((site / "05-provider-payment.html").as_uri() + "#tbl-apm")
+        page.evaluate("document.fonts.ready.then(() => new Promise(requestAnimationFrame))")
+        page.wait_for_timeout(100)
+        top = page.evaluate("document.getElementById('tbl-apm-caption').getBoundingClientRect()")
+        header = page.evaluate("document.querySelector('.site-header').getBoundingClientRect()")
+        assert header["bottom"] <= top["top"] < height / 3, (size, top, header)
+    finally:
+        context.close()

@@ -96,30 +96,57 @@
   }
 
   function fitTables() {
-    Array.prototype.forEach.call(document.querySelectorAll(".table-wrap"), function (wrap) {
+    // Reads and writes in batches: one layout to measure every table, one to check the boxes.
+    var frames = Array.prototype.map.call(document.querySelectorAll(".table-wrap"), function (wrap) {
       var box = wrap.querySelector(":scope > .table-scroll");
-      var table = box && box.querySelector(":scope > table");
-      if (!table || !wrap.offsetParent) return;  // not shown (a closed tab or <details>)
-      wrap.classList.remove("table-wide");
-      table.style.flex = "none";
-      table.style.width = "min-content";
-      var narrowest = table.getBoundingClientRect().width;
-      table.style.flex = table.style.width = "";
-      if (narrowest > wrap.clientWidth + 0.5) wrap.classList.add("table-wide");
-      region(box, box.scrollWidth > box.clientWidth + 1);
-      cue(box);
-      if (!box.qwCue) {
-        box.qwCue = true;
-        box.addEventListener("scroll", function () { cue(box); }, { passive: true });
+      return { wrap: wrap, box: box, table: box && box.querySelector(":scope > table") };
+    }).filter(function (f) { return f.table && f.wrap.offsetParent; });  // not in a closed tab
+    frames.forEach(function (f) {
+      f.wrap.classList.remove("table-wide");
+      f.table.style.flex = "none";
+      f.table.style.width = "min-content";
+    });
+    frames.forEach(function (f) {
+      f.wide = f.table.getBoundingClientRect().width > f.wrap.clientWidth + 0.5;
+    });
+    frames.forEach(function (f) {
+      f.table.style.flex = f.table.style.width = "";
+      if (f.wide) f.wrap.classList.add("table-wide");
+    });
+    frames.forEach(function (f) { f.scrolls = f.box.scrollWidth > f.box.clientWidth + 1; });
+    frames.forEach(function (f) {
+      region(f.box, f.scrolls);
+      cue(f.box);
+      if (!f.box.qwCue) {
+        f.box.qwCue = true;
+        f.box.addEventListener("scroll", function () { cue(f.box); }, { passive: true });
       }
     });
+  }
+  function placeMark() {
+    // What the reader is looking at: the link's target, else what sits under the header.
+    var target = location.hash && document.getElementById(decodeURIComponent(location.hash.slice(1)));
+    var top = target && target.getBoundingClientRect().top;
+    if (!target || top < 0 || top > window.innerHeight) {
+      var header = document.querySelector(".site-header");
+      var y = (header ? header.getBoundingClientRect().bottom : 0) + 8;
+      target = document.elementFromPoint(window.innerWidth / 2, y);
+    }
+    return target ? { el: target, top: target.getBoundingClientRect().top } : null;
+  }
+  function fitInPlace() {
+    // Tables change height as they are fitted: keep the reader's place (or a link's target,
+    // already scrolled to) where it was on the screen.
+    var mark = placeMark();
+    fitTables();
+    if (mark) window.scrollBy(0, mark.el.getBoundingClientRect().top - mark.top);
   }
   var fitting = 0;
   function refit() {
     cancelAnimationFrame(fitting);
-    fitting = requestAnimationFrame(fitTables);
+    fitting = requestAnimationFrame(fitInPlace);
   }
-  fitTables();
+  fitInPlace();
   window.addEventListener("resize", refit);
   document.addEventListener("toggle", refit, true);  // a <details> opened
   document.addEventListener("click", function (e) {  // a tab selected

@@ -4,6 +4,8 @@ the size at which a PDF prints its text."""
 from __future__ import annotations
 
 import math
+import shutil
+import subprocess
 from collections.abc import Callable
 from html.parser import HTMLParser
 from pathlib import Path
@@ -11,6 +13,8 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 class _Anchors(HTMLParser):
@@ -251,3 +255,34 @@ def underfilled_pages(pdf: Path, limit: float = 0.4) -> list[tuple[str, float]]:
             if share < limit:
                 found.append((labels[k], round(share, 2)))
     return found
+
+
+def _tracked_copy(target: Path) -> Path:
+    """The committed project as a fresh clone would have it (no _freeze, no _output)."""
+    files = subprocess.run(
+        ["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, check=True
+    ).stdout.split(b"\0")
+    for name in filter(None, files):
+        relative = Path(name.decode())
+        if relative.parts[0] in {"tests", "bench", "_freeze"}:  # executed here, cold
+            continue
+        source = ROOT / relative
+        if source.is_file():
+            (target / relative).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, target / relative)
+    git = ["git", "-c", "user.email=t@example.org", "-c", "user.name=T"]
+    subprocess.run([*git, "init", "-q"], cwd=target, check=True)
+    subprocess.run([*git, "add", "."], cwd=target, check=True)
+    subprocess.run([*git, "commit", "-qm", "copy"], cwd=target, check=True)
+    return target
+
+
+@pytest.fixture(scope="session")
+def flagship_render(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """One cold, strict render of the flagship's tracked files per test session, shared by
+    the PDF checks (test_flagship.py) and the browser checks (test_flagship_html.py)."""
+    from quartowrap.commands.render import RenderOptions, render_project
+    from quartowrap.progress import Progress
+
+    project = _tracked_copy(tmp_path_factory.mktemp("flagship"))
+    return render_project(project, RenderOptions(strict=True), progress=Progress(quiet=True))

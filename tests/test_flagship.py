@@ -9,45 +9,22 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
-import subprocess
 from collections import Counter
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
 from pypdf import PdfReader
-from quartowrap.commands.render import RenderOptions, RenderResult, render_project
-from quartowrap.progress import Progress
+from quartowrap.commands.render import RenderResult
 
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.slow
 
 
-def _tracked_copy(target: Path) -> Path:
-    """The committed project as a fresh clone would have it (no _freeze, no _output)."""
-    files = subprocess.run(
-        ["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, check=True
-    ).stdout.split(b"\0")
-    for name in filter(None, files):
-        relative = Path(name.decode())
-        if relative.parts[0] in {"tests", "bench", "_freeze"}:  # executed here, cold
-            continue
-        source = ROOT / relative
-        if source.is_file():
-            (target / relative).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, target / relative)
-    git = ["git", "-c", "user.email=t@example.org", "-c", "user.name=T"]
-    subprocess.run([*git, "init", "-q"], cwd=target, check=True)
-    subprocess.run([*git, "add", "."], cwd=target, check=True)
-    subprocess.run([*git, "commit", "-qm", "copy"], cwd=target, check=True)
-    return target
-
-
 @pytest.fixture(scope="module")
-def flagship(tmp_path_factory: pytest.TempPathFactory) -> RenderResult:
-    project = _tracked_copy(tmp_path_factory.mktemp("flagship"))
-    return render_project(project, RenderOptions(strict=True), progress=Progress(quiet=True))
+def flagship(flagship_render: RenderResult) -> RenderResult:
+    """The session's one cold render of the flagship (tests/conftest.py)."""
+    return flagship_render
 
 
 @pytest.fixture(scope="module")

@@ -196,3 +196,91 @@ def test_small_screen_drawer(browser, server):
         assert not page.locator("#sidebar").is_visible()
     finally:
         context.close()
+
+
+# A table no text column can hold: 12 columns with long labels, a long stub.
+_LABELS = [f"Share of respondents answering option {k} (%)" for k in range(1, 12)]
+WIDE_TABLE = "\n".join(
+    [
+        "| Item | " + " | ".join(_LABELS) + " |",
+        "|---|" + "---:|" * len(_LABELS),
+        *(
+            f"| {k}. A statement about coordinated care number {k} | "
+            + " | ".join(f"{(k * 7 + j * 3) % 100}.{j}" for j in range(len(_LABELS)))
+            + " |"
+            for k in range(1, 9)
+        ),
+        "",
+        ": Twelve columns with long labels, one of them a stub that has to stay in view while "
+        "the others scroll {#tbl-wide}",
+        "",
+    ]
+)
+
+
+@pytest.fixture(scope="module")
+def wide_site(tmp_path_factory) -> Path:
+    """The hand-made book with a deliberately wide table at the end of chapter 3."""
+    import dataclasses
+
+    fx = _fixtures()
+    base = tmp_path_factory.mktemp("wide")
+    book = fx.make_book(base / "project")
+    extra = fx.to_ast(WIDE_TABLE)["blocks"]
+    for block in extra:
+        if block["t"] == "Table":
+            block["c"][0][2] += [["number", "3"], ["xref-label", "Table 3"]]
+    chapters = tuple(
+        dataclasses.replace(c, ast={**c.ast, "blocks": [*c.ast["blocks"], *extra]})
+        if c.ref.source.name == "03-surveys.qmd"
+        else c
+        for c in book.chapters
+    )
+    book = dataclasses.replace(book, chapters=chapters)
+    out = base / "html"
+    write_html_site(book, out, version="1.0.0", commit="c0ffee")
+    return out
+
+
+_WIDE_STATE = """() => {
+  const float = document.getElementById('tbl-wide');
+  const box = float.querySelector('.table-wrap > .table-scroll');
+  const caption = float.querySelector(':scope > figure > figcaption');
+  const column = document.querySelector('.page-body').getBoundingClientRect();
+  const first = box.querySelector('tbody tr').children[0];
+  const b = box.getBoundingClientRect(), c = caption.getBoundingClientRect();
+  return {
+    vw: document.documentElement.clientWidth, columnWidth: column.width,
+    boxLeft: b.left, boxRight: b.right, boxWidth: b.width,
+    hidden: box.scrollWidth - box.clientWidth, role: box.getAttribute('role'),
+    tabindex: box.getAttribute('tabindex'), captionInBox: box.contains(caption),
+    captionRight: c.right, captionOverflow: caption.scrollWidth - caption.clientWidth,
+    name: document.getElementById(box.getAttribute('aria-labelledby')).textContent.trim(),
+    caption: caption.textContent.trim(), firstSticky: getComputedStyle(first).position,
+  };
+}"""
+
+
+@pytest.mark.parametrize("size", [(1366, 768), (390, 844)])
+def test_a_twelve_column_table_grows_then_scrolls_with_its_caption_whole(
+    browser, wide_site: Path, size: tuple[int, int]
+) -> None:
+    context = browser.new_context(viewport={"width": size[0], "height": size[1]})
+    page = context.new_page()
+    try:
+        page.goto((wide_site / "03-surveys.html").as_uri())
+        page.evaluate("document.fonts.ready.then(() => new Promise(requestAnimationFrame))")
+        s = page.evaluate(_WIDE_STATE)
+        assert s["caption"].startswith("Table 3 – Twelve columns")
+        assert not s["captionInBox"] and s["captionOverflow"] <= 0
+        assert s["captionRight"] <= s["vw"]  # the caption wraps inside the window, whole
+        assert s["boxRight"] <= s["vw"] + 0.5  # the box stays in the window ...
+        assert s["hidden"] > 0  # ... and the table scrolls inside it
+        assert (s["role"], s["tabindex"], s["name"]) == ("region", "0", s["caption"])
+        assert s["firstSticky"] == "sticky"
+        if size[0] == 1366:  # first it took the free room beside the text column
+            assert s["boxWidth"] > s["columnWidth"] + 100
+        else:
+            assert abs(s["boxWidth"] - s["columnWidth"]) < 1
+    finally:
+        context.close()

@@ -101,7 +101,7 @@ def test_cells_and_floats_in_quartos_structure(tmp_path: Path) -> None:
         rf'<figure class="quarto-float quarto-float-tbl figure">\s*<figcaption '
         rf'class="quarto-float-caption-top quarto-float-caption quarto-float-tbl" '
         rf'id="tbl-small-caption-{UUID}">\s*<span class="caption-label">Table 1</span>: Small\s*'
-        rf'</figcaption>\s*<div aria-describedby="tbl-small-caption-{UUID}">.*?<table>',
+        rf'</figcaption>\s*<div aria-describedby="tbl-small-caption-{UUID}">.*?<table\b',
         table,
         re.S,
     )

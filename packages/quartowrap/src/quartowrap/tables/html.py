@@ -7,6 +7,7 @@ Column widths are left to the browser (`ColWidthDefault`): it measures in the re
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from quartowrap.tables.layout import SHORT_LABEL, Layout
@@ -16,6 +17,9 @@ from quartowrap.tables.pandoc import Node, glue, glue_all, text_inlines
 # left is the page's default: no inline style on every cell of a text column
 _ALIGN = {"left": "AlignDefault", "right": "AlignRight", "center": "AlignCenter"}
 _NO_ATTR: list[Any] = ["", [], []]
+# a list of whole numbers ("223; 257; 258; 259", reference numbers): it may wrap after a
+# separator, as a line of text would; each number stays whole
+_LIST = re.compile(r"\d+(?:\s*;\s*\d+)+")
 
 
 def cell_blocks(cell: Cell) -> list[Node]:
@@ -34,14 +38,24 @@ def cell_blocks(cell: Cell) -> list[Node]:
 
 def _cell(cell: Cell, layout: Layout, group: bool, head: bool) -> list[Any]:
     classes = []
-    if not head and not group and (cell.kind == "number" or len(cell.text) <= SHORT_LABEL):
+    short = len(cell.text) <= SHORT_LABEL
+    if (
+        not head
+        and not group
+        and (short or (cell.kind == "number" and not _LIST.fullmatch(cell.text)))
+    ):
         classes.append("nowrap")  # "Don't know (n)", "< 0.001": never wraps
     align = "AlignDefault"
     if group:
         align = "AlignLeft"
     elif head and cell.colspan > 1:
         align = _ALIGN[layout.spanner_align]
-    return [["", classes, []], {"t": align}, 1, cell.colspan, cell_blocks(cell)]
+    blocks = cell_blocks(cell)
+    # An empty header cell (the corner above a stub) heads nothing: an ordinary cell, not an
+    # empty `th` that a screen reader would announce as a nameless column header.
+    empty = all(b.get("t") in {"Plain", "Para"} and not b["c"] for b in blocks)
+    kvs = [["role", "cell"]] if head and empty else []
+    return [["", classes, kvs], {"t": align}, 1, cell.colspan, blocks]
 
 
 def _row(row: Row, layout: Layout, head: bool = False) -> list[Any]:

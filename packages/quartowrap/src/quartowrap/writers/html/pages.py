@@ -27,7 +27,7 @@ from quartowrap.writers.html.pandoc_ast import (
     _without_kv,
     plain_text,
 )
-from quartowrap.writers.html.tables import glue_all, with_layout
+from quartowrap.writers.html.tables import framed, glue_all, with_layout
 
 CALLOUT_TITLES = {
     "note": "Note",
@@ -437,17 +437,18 @@ def _fix_table(ctx: _Context, node: Node) -> Node | list[Node]:
     caption = glue_all(caption)
     ident = attr[0]
     if not ident:
-        return {"t": "Table", "c": [attr, [short, caption], *rest]}
+        return framed({"t": "Table", "c": [attr, [short, caption], *rest]})
     sub = _kv(attr, "subfig-label")
     if sub:  # a part of a table panel (crossref.lua): "(a) caption" above it, as Quarto
         first = caption[0]["c"] if caption and caption[0]["t"] in {"Plain", "Para"} else []
         caption = [{"t": "Plain", "c": [_span(["subfig-label"], [_str(sub)]), _str(" "), *first]}]
         table = {"t": "Table", "c": [["", [], []], [None, []], *rest]}
         links = [(f"tables/{ident}.csv", "Download CSV")] if ident in ctx.tables else []
-        wrap = {
-            "t": "Div",
-            "c": [["", ["table-wrap"], []], [table, *([_download_links(links)] if links else [])]],
-        }
+        wrap = framed(
+            table,
+            [_download_links(links)] if links else [],
+            labelled_by=f"{ident}-{CAPTION_ID_SUFFIX}",
+        )
         attr = _without_kv(attr, *_INTERNAL_KV, "subfig-label", "parent")
         return _float(ident, "tbl", attr, [wrap], caption, top=True, sub=True)
     label = _label_for(ctx, attr, "tbl")
@@ -458,11 +459,11 @@ def _fix_table(ctx: _Context, node: Node) -> Node | list[Node]:
         extra.append(_download_links([(f"tables/{ident}.csv", "Download CSV")]))
     attr = _without_kv(attr, *_INTERNAL_KV)
     if not (label and ident.startswith("tbl-")):
-        table = {"t": "Table", "c": [attr, [short, caption], *rest]}
-        return {"t": "Div", "c": [["", ["table-wrap"], []], [table, *extra]]}
-    # Quarto's table float: the caption above in a figcaption, the table itself bare
+        return framed({"t": "Table", "c": [attr, [short, caption], *rest]}, extra)
+    # Quarto's table float: the caption above in a figcaption (outside the scroll box, so it
+    # is never cut), the table itself bare in its frame, named by that figcaption
     table = {"t": "Table", "c": [["", [], []], [None, []], *rest]}
-    wrap = {"t": "Div", "c": [["", ["table-wrap"], []], [table, *extra]]}
+    wrap = framed(table, extra, labelled_by=f"{ident}-{CAPTION_ID_SUFFIX}")
     return _float(ident, "tbl", attr, [wrap], caption, top=True)
 
 

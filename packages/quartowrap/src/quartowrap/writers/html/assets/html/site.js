@@ -66,6 +66,97 @@
     if (tabs.length) select(tabs[0], false);
   });
 
+  /* ---- tables: a table whose narrowest layout is wider than the text column gets the free
+     room beside it (.table-wide, site.css); a box that then still scrolls is a focusable,
+     named region (arrow keys scroll it), one with nothing to scroll leaves the tab order and
+     the landmarks.  Browsers without CSS scroll-driven animations get the scroll cue
+     (sticky column shadow, edge fade) from the classes set here. ---- */
+  var timelines = !!(window.CSS && CSS.supports && CSS.supports("animation-timeline: scroll()"));
+  var NAME_ATTRS = ["aria-labelledby", "aria-label"];
+
+  function cue(box) {
+    if (timelines) return;
+    var hidden = box.scrollWidth - box.clientWidth;
+    box.classList.toggle("can-scroll-start", hidden > 1 && box.scrollLeft > 1);
+    box.classList.toggle("can-scroll-end", hidden > 1 && box.scrollLeft < hidden - 1);
+  }
+
+  function region(box, on) {
+    if (!box.qwName) {  // the name the page was written with, kept while it is not a region
+      box.qwName = NAME_ATTRS.filter(function (a) { return box.hasAttribute(a); })
+        .map(function (a) { return [a, box.getAttribute(a)]; });
+    }
+    if (on) {
+      box.setAttribute("role", "region");
+      box.setAttribute("tabindex", "0");
+      box.qwName.forEach(function (kv) { box.setAttribute(kv[0], kv[1]); });
+    } else {
+      ["role", "tabindex"].concat(NAME_ATTRS).forEach(function (a) { box.removeAttribute(a); });
+    }
+  }
+
+  function fitTables() {
+    // Reads and writes in batches: one layout to measure every table, one to check the boxes.
+    var frames = Array.prototype.map.call(document.querySelectorAll(".table-wrap"), function (wrap) {
+      var box = wrap.querySelector(":scope > .table-scroll");
+      return { wrap: wrap, box: box, table: box && box.querySelector(":scope > table") };
+    }).filter(function (f) { return f.table && f.wrap.offsetParent; });  // not in a closed tab
+    frames.forEach(function (f) {
+      f.wrap.classList.remove("table-wide");
+      f.table.style.flex = "none";
+      f.table.style.width = "min-content";
+    });
+    frames.forEach(function (f) {
+      f.wide = f.table.getBoundingClientRect().width > f.wrap.clientWidth + 0.5;
+    });
+    frames.forEach(function (f) {
+      f.table.style.flex = f.table.style.width = "";
+      if (f.wide) f.wrap.classList.add("table-wide");
+    });
+    frames.forEach(function (f) { f.scrolls = f.box.scrollWidth > f.box.clientWidth + 1; });
+    frames.forEach(function (f) {
+      region(f.box, f.scrolls);
+      cue(f.box);
+      if (!f.box.qwCue) {
+        f.box.qwCue = true;
+        f.box.addEventListener("scroll", function () { cue(f.box); }, { passive: true });
+      }
+    });
+  }
+  function placeMark() {
+    // What the reader is looking at: the link's target, else what sits under the header.
+    var target = location.hash && document.getElementById(decodeURIComponent(location.hash.slice(1)));
+    var top = target && target.getBoundingClientRect().top;
+    if (!target || top < 0 || top > window.innerHeight) {
+      var header = document.querySelector(".site-header");
+      var y = (header ? header.getBoundingClientRect().bottom : 0) + 8;
+      target = document.elementFromPoint(window.innerWidth / 2, y);
+    }
+    return target ? { el: target, top: target.getBoundingClientRect().top } : null;
+  }
+  function fitInPlace() {
+    // Tables change height as they are fitted: keep the reader's place (or a link's target,
+    // already scrolled to) where it was on the screen.
+    var mark = placeMark();
+    fitTables();
+    if (mark) window.scrollBy(0, mark.el.getBoundingClientRect().top - mark.top);
+  }
+  var fitting = 0;
+  function refit() {
+    cancelAnimationFrame(fitting);
+    fitting = requestAnimationFrame(fitInPlace);
+  }
+  fitInPlace();
+  window.addEventListener("resize", refit);
+  document.addEventListener("toggle", refit, true);  // a <details> opened
+  document.addEventListener("click", function (e) {  // a tab selected
+    if (e.target.closest && e.target.closest("[role=tab]")) refit();
+  });
+  document.addEventListener("keyup", function (e) {
+    if (e.target.closest && e.target.closest("[role=tab]")) refit();
+  });
+  if (document.fonts && document.fonts.ready) document.fonts.ready.then(refit);
+
   /* ---- folded callouts and code (<details>) print unfolded, then fold back ---- */
   var printOpened = [];
   window.addEventListener("beforeprint", function () {

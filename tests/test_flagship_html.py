@@ -250,9 +250,7 @@ def test_a_link_to_a_table_shows_its_caption_after_tables_are_fitted(
         page.goto((site / "05-provider-payment.html").as_uri() + "#tbl-apm")
         page.evaluate("document.fonts.ready.then(() => new Promise(requestAnimationFrame))")
         page.wait_for_timeout(100)
-        top = page.evaluate(
-            "document.querySelector('#tbl-apm figcaption').getBoundingClientRect()"
-        )
+        top = page.evaluate("document.querySelector('#tbl-apm figcaption').getBoundingClientRect()")
         header = page.evaluate("document.querySelector('.site-header').getBoundingClientRect()")
         assert header["bottom"] <= top["top"] < height / 3, (size, top, header)
     finally:

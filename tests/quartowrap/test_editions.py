@@ -424,6 +424,9 @@ def test_factsheets_one_edition_per_region_with_that_regions_numbers(
         pdfs = list(edition.glob("*.pdf"))
         assert [p.name for p in pdfs] == [f"kce-359-factsheet-{name}-1.0.0.pdf"]
         assert f'href="{name}/{pdfs[0].name}"' in index
+        # the edition's own site links to, and holds, its PDF under that name
+        assert re.search(rf'href="{re.escape(pdfs[0].name)}"', page), name
+        assert sorted(p.name for p in (edition / "html").glob("*.pdf")) == [pdfs[0].name]
         manifest = json.loads((edition / "manifest.json").read_text())
         assert manifest["params"] == {"region": region}
         # the front matter of a single render with that --data-dir: its glossary pages

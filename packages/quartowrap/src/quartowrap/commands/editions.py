@@ -245,13 +245,15 @@ def _render_into(root: Path, job: EditionJob, out: Path) -> list[str]:
         kernels=_warm_pool(config, data_dir, job.jobs),
         figure_fonts=single._figure_fonts(config),
     )
-    book = single._render_embedded(config, options, out, job.version, executed, quiet)
+    # Each edition's PDF carries its edition's name (a reader keeps several side by side),
+    # and its site links to it by that name.
+    pdf_name = f"{single.book_slug(config)}-{job.name}-{job.version}.pdf"
+    book = single._render_embedded(
+        config, options, out, job.version, executed, quiet, pdf_name=pdf_name
+    )
     single._write_manifest(
         root, config, out, job.version, "embedded", executed, book, data_dir, options.params
     )
-    # Each edition's PDF carries its edition's name (a reader keeps several side by side).
-    for pdf in out.glob("*.pdf"):
-        pdf.rename(out / f"{single.book_slug(config)}-{job.name}-{job.version}.pdf")
     manifest_path = out / "manifest.json"
     manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
     manifest["edition"] = job.name

@@ -361,7 +361,10 @@ def _render_embedded(
     progress: Progress,
     kept_pdf: KeptPdf | None = None,
     kept_site: KeptPdf | None = None,
+    pdf_name: str | None = None,
 ) -> AssembledBook:
+    """Assemble the executed chapters and write the formats asked for into `staging`; the
+    PDF is `pdf_name` (default `<book>-<version>.pdf`), the name the site links to."""
     from quartowrap.assemble.book import assemble_book
 
     stage = progress.stage("Assembling (pandoc, cross-references, citations)")
@@ -371,7 +374,7 @@ def _render_embedded(
     commit = git_state(config.root).commit
     book = _check_alt_text(book, strict=options.strict)
     writers: dict[str, Callable[[], None]] = {}
-    pdf_path = staging / f"{book_slug(config)}-{version}.pdf"
+    pdf_path = staging / (pdf_name or f"{book_slug(config)}-{version}.pdf")
     with_pdf = "pdf" in options.to and options.chapter is None
     if "html" in options.to:
         from quartowrap.writers.html.site import write_html_site

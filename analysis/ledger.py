@@ -374,7 +374,13 @@ def transcription_path(number: int) -> str:
 
 
 def classify(printed: str, value: float) -> str:
-    """Status of one cell: exact, rounding (printed = rebuilt value truncated) or different."""
+    """Status of one cell: exact, rounding or different.
+
+    Exact: the rebuilt value printed to the cell's decimals, as the chapters print it
+    (`f"{value:.2f}"`: the nearest, an exact binary tie such as 3.125 to the even digit, the
+    convention the report's own figures follow), is the printed text.  Rounding: the
+    printed text is the value rounded another way (truncated, or a tie rounded up).
+    """
     try:
         shown = Decimal(printed)
     except InvalidOperation as exc:
@@ -382,11 +388,14 @@ def classify(printed: str, value: float) -> str:
     if value is None or not np.isfinite(value):
         return "different"
     places = max(0, -int(shown.as_tuple().exponent))  # type: ignore[operator]
+    if Decimal(f"{float(value):.{places}f}") == shown:
+        return "exact"
     unit = Decimal(1).scaleb(-places)
     exact = Decimal(repr(float(value)))
-    if exact.quantize(unit, rounding=ROUND_HALF_UP) == shown:
-        return "exact"
-    if places > 0 and exact.quantize(unit, rounding=ROUND_DOWN) == shown:
+    if places > 0 and shown in {
+        exact.quantize(unit, rounding=ROUND_DOWN),
+        exact.quantize(unit, rounding=ROUND_HALF_UP),
+    }:
         return "rounding"
     return "different"
 

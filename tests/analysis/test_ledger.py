@@ -35,8 +35,12 @@ def cells() -> pd.DataFrame:
         ("17.96", 100 * 144 / 802, "exact"),
         ("17.95", 100 * 144 / 802, "rounding"),  # the report truncated 17.955
         ("4.61", 100 * 3 / 65, "rounding"),
-        ("3.12", 100 * 1 / 32, "rounding"),  # an exact tie rounded to even
-        ("3.13", 100 * 1 / 32, "exact"),
+        # an exact tie: printed to the even digit, as the chapters (and the report) print it
+        ("3.12", 100 * 1 / 32, "exact"),
+        ("15.62", 100 * 5 / 32, "exact"),
+        ("3.13", 100 * 1 / 32, "rounding"),  # the tie rounded up: another convention
+        ("2.67", 2.675, "exact"),  # 2.675 is 2.67499… in binary: the chapters print 2.67
+        ("2.68", 2.675, "rounding"),  # the decimal 2.675 rounded half up
         ("33.00", 100 * 189 / 573, "different"),  # 32.98: not a truncation
         ("0.52", 0.510, "different"),  # within a unit, but neither rounded nor truncated
         ("139", 138.0, "different"),  # a count off by one is never "rounding"

@@ -124,6 +124,7 @@ class PrintGeometry:
     table_bold: str | None = None
     table_size: float = 9.0
     table_min_size: float = 7.0
+    figure_max_height: float = 400.0  # the tallest image (the template's `qw-image-max`)
 
 
 @dataclass(frozen=True)

@@ -40,6 +40,7 @@ class _PageSpec(BaseModel):
     column_width: float = Field(453.0, alias="column-width", gt=0)
     page_width: float = Field(453.0, alias="page-width", gt=0)
     text_height: float = Field(700.0, alias="text-height", gt=0)
+    figure_max_height: float = Field(400.0, alias="figure-max-height", gt=0)
 
 
 class _TableFontSpec(BaseModel):
@@ -144,6 +145,7 @@ def load_theme(folder: Path, display: Path | None = None) -> Theme:
             column_width=page.column_width,
             page_width=page.page_width,
             text_height=page.text_height,
+            figure_max_height=page.figure_max_height,
             table_regular=font.regular,
             table_bold=font.bold,
             table_size=font.size,

@@ -37,6 +37,7 @@ from quartowrap.errors import BuildError, ConfigError
 from quartowrap.model import AssembledBook, BookConfig, Theme
 from quartowrap.project.theme import theme_of
 from quartowrap.writers.frontmatter import FrontMatter, build_front_matter, section_span
+from quartowrap.writers.typst.figure_fit import fit_figures
 from quartowrap.writers.typst.media import localise_images
 from quartowrap.writers.typst.tables import print_tables
 
@@ -221,7 +222,9 @@ def write_typst_project(
     dated = "SOURCE_DATE_EPOCH" in os.environ
     fm = build_front_matter(book, version=version, commit=commit)
     directory.mkdir(parents=True, exist_ok=True)
-    book = localise_images(book, directory, roots, [] if warnings is None else warnings)
+    said = [] if warnings is None else warnings
+    book = localise_images(book, directory, roots, said)
+    book = fit_figures(book, directory, theme_of(book.config).geometry, said)
     copy_template(book.config, theme_of(book.config), directory)
     (directory / "frontmatter.json").write_text(
         json.dumps(dataclasses.asdict(fm), ensure_ascii=False, indent=1, sort_keys=True),

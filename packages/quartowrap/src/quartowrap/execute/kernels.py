@@ -551,37 +551,47 @@ def release_event_loop() -> None:
         _loop.set(None)
 
 
-def _wait_ready(kernel: Kernel, timeout: float) -> None:
-    """Ready = a kernel_info reply on shell *and* its status on iopub (so no output is lost).
+IOPUB_PROBE_S = 0.05  # how long one kernel_info probe waits for its status on iopub
 
-    Like `BlockingKernelClient.wait_for_ready`, without its fixed 0.2 s iopub drain.
+
+def _wait_ready(kernel: Kernel, timeout: float) -> None:
+    """Ready = a kernel_info reply on shell *and* a status message on iopub (so no output of
+    the first cell is lost).
+
+    A fresh iopub subscription misses what the kernel publishes before it is connected
+    (ZeroMQ's "slow joiner"), so the status of one kernel_info request may never arrive.
+    `BlockingKernelClient.wait_for_ready` and a long single wait both pay that as a fixed
+    delay (about 0.5 s a kernel, i.e. a chapter); here a new probe goes out every 50 ms
+    until the status of any of them arrives.  The replies to the other probes are ignored
+    by the engine, which matches every message to its own request.
     """
     client = kernel.client
     deadline = time.monotonic() + timeout
+    first = client.kernel_info()
+    while True:  # the kernel is up once it answers on shell
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"kernel did not start within {timeout:.0f} s\n{kernel.log_tail()}")
+        try:
+            msg = client.get_shell_msg(timeout=0.5)
+        except queue.Empty:
+            if not kernel.alive():
+                raise RuntimeError(f"kernel exited at start-up\n{kernel.log_tail()}") from None
+            continue
+        if msg["parent_header"].get("msg_id") == first:
+            break
+    probes = {first}
     while time.monotonic() < deadline:
-        msg_id = client.kernel_info()
-        replied = False
-        while not replied and time.monotonic() < deadline:
+        end = time.monotonic() + IOPUB_PROBE_S
+        while (left := end - time.monotonic()) > 0:
             try:
-                msg = client.get_shell_msg(timeout=0.5)
+                msg = client.get_iopub_msg(timeout=left)
             except queue.Empty:
-                if not kernel.alive():
-                    raise RuntimeError(f"kernel exited at start-up\n{kernel.log_tail()}") from None
-                continue
-            replied = msg["parent_header"].get("msg_id") == msg_id
-        end = time.monotonic() + 0.5
-        while time.monotonic() < end:
-            try:
-                msg = client.get_iopub_msg(timeout=0.05)
-            except queue.Empty:
-                continue
-            if msg["parent_header"].get("msg_id") == msg_id:
-                # drain the rest of this request's status messages
-                while True:
-                    try:
-                        client.get_iopub_msg(timeout=0.01)
-                    except queue.Empty:
-                        return
+                break
+            if msg["parent_header"].get("msg_id") in probes:
+                return
+        if not kernel.alive():
+            raise RuntimeError(f"kernel exited at start-up\n{kernel.log_tail()}")
+        probes.add(client.kernel_info())
     raise RuntimeError(f"kernel did not start within {timeout:.0f} s\n{kernel.log_tail()}")
 
 

@@ -50,6 +50,7 @@ from data.reconstruct.patients_fit import (  # noqa: E402
     apply_exchanges,
     compose_exchanges,
     fit_index,
+    polish_exchanges,
     search_exchanges,
 )
 
@@ -747,6 +748,13 @@ def main(argv: list[str] | None = None) -> int:
         help="with --refit: continue from the stored exchanges (search seed offset N > 0)",
     )
     parser.add_argument(
+        "--polish",
+        type=int,
+        default=0,
+        help="continue from the stored exchanges with patients_fit.polish_exchanges (seed offset"
+        " N > 0), keeping every table-34 cell already exact; stores the composed list",
+    )
+    parser.add_argument(
         "--search",
         type=int,
         default=0,
@@ -756,7 +764,25 @@ def main(argv: list[str] | None = None) -> int:
     if args.search:
         print(search(range(args.search), args.seed))
         return 0
-    if args.refit:
+    if args.polish:
+        params, targets = Params(), load_targets()
+        frame = add_pacic(
+            base_frame(args.seed, params, targets), args.pacic_seed, params, targets, args.seed
+        )
+        fitted = fit_index(frame, targets, _value_set(), np.random.default_rng(FIT_SEED))
+        stored = _stored_exchanges()
+        if stored is None:
+            parser.error(f"--polish continues from {EXCHANGES.name}; run --refit first")
+        more = polish_exchanges(
+            apply_exchanges(fitted, stored),
+            targets,
+            _value_set(),
+            np.random.default_rng(FIT_SEED + args.polish),
+            log=print,
+        )
+        compose_exchanges(stored, more).to_csv(EXCHANGES, index=False, lineterminator="\n")
+        print(f"wrote {EXCHANGES} ({len(more)} more exchanged answers)")
+    elif args.refit:
         params, targets = Params(), load_targets()
         frame = add_pacic(
             base_frame(args.seed, params, targets), args.pacic_seed, params, targets, args.seed

@@ -454,7 +454,7 @@ def polish_exchanges(
     targets: dict[str, Any],
     value_set: ValueSet,
     rng: np.random.Generator,
-    steps: tuple[int, int, int] = (300_000, 300_000, 300_000),
+    steps: tuple[int, int, int, int] = (300_000, 300_000, 300_000, 0),
     near: float = 0.6,
     coarse: float = 0.0005,
     log: Callable[[str], None] | None = None,
@@ -483,6 +483,8 @@ def polish_exchanges(
        index between respondents close in what they exchange, ``steps[1]`` at most.
     3. *Ratchet*: as 2, but every cell inside its window stays there, and the cells
        exact at the start weigh ten times the others, ``steps[2]`` at most.
+    4. *Correlation* (``steps[3]``, if the ratchet ended on its best file): every cell
+       inside stays inside while the EQ-VAS/index correlation is pulled towards the text.
 
     With probability `near` the second respondent is drawn among the ten of the region
     nearest to the first in what is exchanged (the score for PACIC answers and for a 0/1
@@ -537,13 +539,17 @@ def polish_exchanges(
         done: Callable[[], bool],
         weight: np.ndarray | None = None,
         ratchet: bool = False,
+        pull: float = 0.0,
     ) -> None:
         nonlocal dev, best_count, best_perm
         temperature = np.geomspace(0.3, 0.003, count)
         w = np.ones(len(dev)) if weight is None else weight
 
         def loss(d: np.ndarray) -> float:
-            return float((w * np.maximum(np.abs(d * scale) - 0.6, 0.0) ** 2).sum())
+            cells = float((w * np.maximum(np.abs(d * scale) - 0.6, 0.0) ** 2).sum())
+            if not pull:
+                return cells
+            return cells + pull * ((fit.r_target - fit.sample_correlation()) / 0.005) ** 2
 
         current = loss(dev)
         for step in range(count):
@@ -559,7 +565,10 @@ def polish_exchanges(
             trial = fit.deviations()
             value = loss(trial)
             if (
-                not (np.abs(trial[hold]) >= 0.95).any()
+                # a held cell may not pass 0.95 of its window (nor grow, if already past)
+                not (
+                    (np.abs(trial[hold]) >= 0.95) & (np.abs(trial[hold]) > np.abs(dev[hold]))
+                ).any()
                 and allowed()
                 and (
                     value <= current or rng.random() < np.exp((current - value) / temperature[step])
@@ -609,6 +618,27 @@ def polish_exchanges(
         weight=np.where(protected, 1.0, 0.1),
         ratchet=True,
     )
+    inside = np.abs(dev) < 1.0
+    if steps[3] and inside[protected].all() and int(inside.sum()) == best_count:
+        # 4. *Correlation*: every cell inside stays inside; the EQ-VAS/index correlation
+        # is pulled towards the text
+        r_reached = fit.sample_correlation()
+        anneal(
+            steps[3],
+            np.ones(len(dev)),
+            ["pacic", "vas", "eq"],
+            inside.copy(),
+            lambda: False,
+            weight=np.zeros(len(dev)),
+            pull=1.0,
+        )
+        inside = np.abs(dev) < 1.0
+        valid = inside[protected].all() and int(inside.sum()) >= best_count
+        if valid and fit.sample_correlation() > r_reached:
+            best_count = int(inside.sum())
+            best_perm = {k: v.copy() for k, v in fit.perm.items()}
+        if log is not None:
+            log(f"correlation: {r_reached:.4f} -> {fit.sample_correlation():.4f}")
     if best_perm is None:
         return fit.exchanges({k: np.arange(len(v)) for k, v in fit.perm.items()})
     return fit.exchanges(best_perm)

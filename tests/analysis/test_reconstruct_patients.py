@@ -407,8 +407,9 @@ def test_polish_search_only_gains(patients: pd.DataFrame, value_set: ValueSet) -
     """A short polishing search keeps every table-34 cell it finds exact, and its rules.
 
     Whatever it returns -- nothing, or exchanges that bring more cells inside their
-    window -- no cell inside at the start leaves, the EQ-VAS/index correlation does not
-    fall and the mean score of men and women stays within 0.05 of the text.
+    window or the EQ-VAS/index correlation closer to the text -- no cell inside at the
+    start leaves, the correlation does not fall and the mean score of men and women
+    stays within 0.05 of the text.
     """
     generator = _generator()
     fit = sys.modules["data.reconstruct.patients_fit"]
@@ -416,18 +417,26 @@ def test_polish_search_only_gains(patients: pd.DataFrame, value_set: ValueSet) -
     before = np.abs(fit.table34_deviations(patients, targets, value_set)) < 1.0
     r_before = fit.vas_index_correlation(patients, value_set)
     more = fit.polish_exchanges(
-        patients, targets, value_set, np.random.default_rng(0), steps=(2000, 2000, 2000)
+        patients, targets, value_set, np.random.default_rng(0), steps=(2000, 2000, 2000, 3000)
     )
     after_frame = fit.apply_exchanges(patients, more)
     after = np.abs(fit.table34_deviations(after_frame, targets, value_set)) < 1.0
+    r_after = fit.vas_index_correlation(after_frame, value_set)
     assert not (before & ~after).any()
+    assert r_after >= r_before
     if len(more):
-        assert after.sum() > before.sum()
-        assert fit.vas_index_correlation(after_frame, value_set) >= r_before
+        assert after.sum() > before.sum() or r_after > r_before
         men, women = fit.gender_means(after_frame)
         assert abs(men - 2.84) < 0.05 and abs(women - 2.59) < 0.05
     else:
         assert (after == before).all()
+
+
+def test_vas_index_correlation_of_the_text(patients: pd.DataFrame, value_set: ValueSet) -> None:
+    """Section 3.2.3: EQ-VAS and EQ-5D-5L index correlate at 0.69 in the analysis sample."""
+    _generator()
+    fit = sys.modules["data.reconstruct.patients_fit"]
+    assert round(fit.vas_index_correlation(patients, value_set), 2) == 0.69
 
 
 def test_cell_deviations_sign_and_window() -> None:

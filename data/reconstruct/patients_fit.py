@@ -463,7 +463,8 @@ def polish_exchanges(
 
     A resumed search that may only gain: it returns the best file it reached in which
     every cell that rounded as printed at the start (β, bound or R² of either model)
-    still does and more cells do -- or no exchange at all.  Every file it passes through
+    still does and more cells do (or, in phase 4, the same cells with the correlation
+    closer to the text) -- or no exchange at all.  Every file it passes through
     keeps the EQ-VAS/index correlation at least at its starting value and the mean score
     of men and of women within 0.045 of the text (2.84 and 2.59).
 
@@ -471,7 +472,7 @@ def polish_exchanges(
     to four decimals.  A standard error depends only on how the regressors go together,
     so it moves only when a covariate, the EQ-VAS or the index changes hands between
     respondents who differ in their other regressors -- and every such exchange moves
-    the βs by many of their narrow windows.  Hence two phases, both simulated annealing
+    the βs by many of their narrow windows.  Hence phases, each a simulated annealing
     over exchanges inside a region (the loss counts, for every cell, its distance beyond
     0.6 of its half-window, squared, so a cell inside costs nothing):
 

@@ -50,6 +50,7 @@ from data.reconstruct.patients_fit import (  # noqa: E402
     apply_exchanges,
     compose_exchanges,
     fit_index,
+    polish_exchanges,
     search_exchanges,
 )
 
@@ -59,6 +60,8 @@ OUT = ROOT / "data" / "survey" / "patients.csv"
 # exchanges found by `--refit` (patients_fit.search_exchanges), applied by `generate`
 EXCHANGES = Path(__file__).with_name("patients_exchanges.csv")
 FIT_SEED = 2  # seed of the index fit and of the exchange search
+POLISH_STEPS = (300_000, 300_000, 300_000, 0)  # --polish: structure, digits, ratchet
+LIFT_STEPS = 600_000  # --lift: the correlation phase alone
 REGIONS = ("Flanders", "Wallonia", "Brussels")
 AGE_BANDS = ("18-24", "25-34", "35-44", "45-54", "55-64", "65-74", "75+")
 CATEGORIES = ("1", "2", "3", "4", "5", "NA", "")
@@ -747,6 +750,20 @@ def main(argv: list[str] | None = None) -> int:
         help="with --refit: continue from the stored exchanges (search seed offset N > 0)",
     )
     parser.add_argument(
+        "--polish",
+        type=int,
+        default=0,
+        help="continue from the stored exchanges with patients_fit.polish_exchanges (seed offset"
+        " N > 0), keeping every table-34 cell already exact; stores the composed list",
+    )
+    parser.add_argument(
+        "--lift",
+        type=int,
+        default=0,
+        help="continue from the stored exchanges, pulling the EQ-VAS/index correlation towards"
+        " the text while every table-34 cell exact stays exact (seed offset N > 0)",
+    )
+    parser.add_argument(
         "--search",
         type=int,
         default=0,
@@ -756,7 +773,27 @@ def main(argv: list[str] | None = None) -> int:
     if args.search:
         print(search(range(args.search), args.seed))
         return 0
-    if args.refit:
+    if args.polish or args.lift:
+        params, targets = Params(), load_targets()
+        frame = add_pacic(
+            base_frame(args.seed, params, targets), args.pacic_seed, params, targets, args.seed
+        )
+        fitted = fit_index(frame, targets, _value_set(), np.random.default_rng(FIT_SEED))
+        stored = _stored_exchanges()
+        if stored is None:
+            parser.error(f"--polish continues from {EXCHANGES.name}; run --refit first")
+        # --lift runs only the search's last phase (the correlation)
+        more = polish_exchanges(
+            apply_exchanges(fitted, stored),
+            targets,
+            _value_set(),
+            np.random.default_rng(FIT_SEED + (args.polish or args.lift)),
+            steps=(0, 0, 0, LIFT_STEPS) if args.lift else POLISH_STEPS,
+            log=print,
+        )
+        compose_exchanges(stored, more).to_csv(EXCHANGES, index=False, lineterminator="\n")
+        print(f"wrote {EXCHANGES} ({len(more)} more exchanged answers)")
+    elif args.refit:
         params, targets = Params(), load_targets()
         frame = add_pacic(
             base_frame(args.seed, params, targets), args.pacic_seed, params, targets, args.seed

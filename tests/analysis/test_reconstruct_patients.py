@@ -401,3 +401,64 @@ def test_exchanges_apply_compose_and_refuse_foreign_lists() -> None:
     not_perm = pd.DataFrame({"kind": "vas", "respondent_id": ["A", "B"], "from_id": ["B", "B"]})
     with pytest.raises(ValueError, match="not a permutation"):
         fit.apply_exchanges(frame, not_perm)
+
+
+def test_polish_search_only_gains(patients: pd.DataFrame, value_set: ValueSet) -> None:
+    """A short polishing search keeps every table-34 cell it finds exact, and its rules.
+
+    Whatever it returns -- nothing, or exchanges that bring more cells inside their
+    window or the EQ-VAS/index correlation closer to the text -- no cell inside at the
+    start leaves, the correlation does not fall and the mean score of men and women
+    stays within 0.05 of the text.
+    """
+    generator = _generator()
+    fit = sys.modules["data.reconstruct.patients_fit"]
+    targets = generator.load_targets()
+    before = np.abs(fit.table34_deviations(patients, targets, value_set)) < 1.0
+    r_before = fit.vas_index_correlation(patients, value_set)
+    more = fit.polish_exchanges(
+        patients, targets, value_set, np.random.default_rng(0), steps=(2000, 2000, 2000, 3000)
+    )
+    after_frame = fit.apply_exchanges(patients, more)
+    after = np.abs(fit.table34_deviations(after_frame, targets, value_set)) < 1.0
+    r_after = fit.vas_index_correlation(after_frame, value_set)
+    assert not (before & ~after).any()
+    assert r_after >= r_before
+    if len(more):
+        assert after.sum() > before.sum() or r_after > r_before
+        men, women = fit.gender_means(after_frame)
+        assert abs(men - 2.84) < 0.05 and abs(women - 2.59) < 0.05
+    else:
+        assert (after == before).all()
+
+
+def test_vas_index_correlation_of_the_text(patients: pd.DataFrame, value_set: ValueSet) -> None:
+    """Section 3.2.3: EQ-VAS and EQ-5D-5L index correlate at 0.69 in the analysis sample."""
+    _generator()
+    fit = sys.modules["data.reconstruct.patients_fit"]
+    assert round(fit.vas_index_correlation(patients, value_set), 2) == 0.69
+
+
+def test_cell_deviations_sign_and_window() -> None:
+    """Deviations are signed, in half-windows: inside (-1, 1) the cell rounds as printed."""
+    _generator()
+    fit = sys.modules["data.reconstruct.patients_fit"]
+    printed = fit.Printed(
+        beta=np.array([0.2381]),
+        beta_hw=np.array([0.00005]),
+        low=np.array([0.13]),
+        low_hw=np.array([0.005]),
+        high=np.array([0.34]),
+        high_hw=np.array([0.005]),
+        r2=0.0553,
+        r2_hw=0.00005,
+    )
+    # β 0.23812 prints 0.2381; bounds 0.23812 -/+ 0.1025 = 0.13562 (prints 0.14, outside)
+    # and 0.34062 (prints 0.34); R² 0.05526 prints 0.0553
+    d = fit.cell_deviations(
+        np.array([2.5, 0.23812]), np.array([0.3, 0.1025]), 0.05526, printed, np.array([True])
+    )
+    assert d == pytest.approx([0.4, 1.124, 0.124, -0.8])
+    assert fit.cell_errors(
+        np.array([2.5, 0.23812]), np.array([0.3, 0.1025]), 0.05526, printed, np.array([True])
+    ) == pytest.approx(np.abs(d))

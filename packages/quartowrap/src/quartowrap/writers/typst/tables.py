@@ -132,7 +132,12 @@ class _Printer:
         label = ident if table_typst.LABEL.fullmatch(ident or "") else ""
         xref = dict(kvs).get("xref-label")
         out: list[Node] = []
-        pieces = [(g, p) for g in decision.groups for p in decision.parts]
+        # placed with other content (typst.lua: one float, or one-column pages when long):
+        # the table flows as one, breaking where its page ends, rather than in parts cut
+        # for floats of their own, which would stack up and break again inside a row
+        flows = in_wide and not own_floats
+        parts = ((0, len(table.body)),) if flows else decision.parts
+        pieces = [(g, p) for g in decision.groups for p in parts]
         for k, (columns, rows) in enumerate(pieces):
             whole = len(decision.groups) == 1
             part = table if whole else sub_table(table, columns)
@@ -148,7 +153,8 @@ class _Printer:
                 continued=k > 0,
                 rows=rows,
                 notes=k == len(pieces) - 1,
-                pair_rows=not page,  # flows across columns: never a single row on a side
+                # flows across columns or pages: never a single row on either side
+                pair_rows=not page or flows,
             )
             classes = ["quartowrap-table", *(["wide"] if page and not in_wide else [])]
             if in_wide and own_floats and page:

@@ -444,13 +444,16 @@ def dimension_heatmap(
 
 def network_figure(graph: nx.Graph, labels: np.ndarray, seed: int = 359, top: int = 12) -> Figure:
     """Similarity network, nodes coloured by community (the `top` largest; others grey),
-    drawn at `figure_width()` with the legend in a row of columns under the drawing."""
+    drawn at `figure_width()`. A figure wider than tall (across a page) keeps its legend in
+    one column beside the drawing, so the drawing is not squeezed into a strip; a narrow one
+    keeps it in rows under the drawing. Either way the legend prints at the house size."""
     use_style()
     position = nx.spring_layout(graph, seed=seed, weight="weight", iterations=50)
     palette = CATEGORICAL_COLOURS
     colours = [palette[label % len(palette)] if label < top else OTHER_COLOUR for label in labels]
     width = figure_width()
-    fig = Figure(figsize=(width, 0.95 * width), layout="constrained")
+    wide = width > 6.0  # inches: wider than one text column
+    fig = Figure(figsize=(width, (0.42 if wide else 0.95) * width), layout="constrained")
     ax = fig.subplots()
     nx.draw_networkx_edges(graph, position, ax=ax, width=0.4, alpha=0.35, edge_color="#7f7f7f")
     nx.draw_networkx_nodes(graph, position, ax=ax, node_size=14, node_color=colours, linewidths=0.0)
@@ -460,8 +463,8 @@ def network_figure(graph: nx.Graph, labels: np.ndarray, seed: int = 359, top: in
     ]
     fig.legend(
         handles=handles,
-        loc="outside lower center",
-        ncols=4,
+        loc="outside right center" if wide else "outside lower center",
+        ncols=1 if wide else 4,
         frameon=False,
         handletextpad=0.2,
         columnspacing=1.0,

@@ -199,12 +199,33 @@ def continued_parts(pdf: Path) -> list[tuple[int, str, int]]:
     return found
 
 
+def glyphs_off_the_page(pdf: Path, edge: float = 12.0) -> list[tuple[int, str]]:
+    """(page, glyph) of every visible glyph printed within `edge` pt of a page's edge or
+    beyond it: a float that did not fit its page and ran off it (the cover, which bleeds on
+    purpose, left out)."""
+    import pdfplumber
+
+    found: list[tuple[int, str]] = []
+    with pdfplumber.open(pdf) as document:
+        for number, page in enumerate(document.pages[1:], start=2):
+            for char in page.chars:
+                if char["text"].strip() and (
+                    char["top"] < edge
+                    or char["bottom"] > page.height - edge
+                    or char["x0"] < edge
+                    or char["x1"] > page.width - edge
+                ):
+                    found.append((number, char["text"]))
+    return found
+
+
 @pytest.fixture()
 def pdf_checks() -> dict[str, Callable[..., Any]]:
     return {
         "overlaps": overlapping_glyphs,
         "continued": continued_parts,
         "underfilled": underfilled_pages,
+        "off_page": glyphs_off_the_page,
     }
 
 

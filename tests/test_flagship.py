@@ -141,6 +141,15 @@ def test_no_text_prints_over_other_text(flagship: RenderResult, pdf_checks) -> N
     assert overlaps == [], f"{len(overlaps)} overlapping glyph pairs, per page: {dict(pages)}"
 
 
+def test_nothing_runs_off_a_page(flagship: RenderResult, pdf_checks) -> None:  # type: ignore[no-untyped-def]
+    """A float that lands where it does not fit is neither cut by the page's edge nor
+    printed past it (the action network's legend once printed below the footer)."""
+    off = pdf_checks["off_page"](_pdf(flagship))
+    assert off == [], (
+        f"{len(off)} glyphs at or past a page's edge: {dict(Counter(p for p, _ in off))}"
+    )
+
+
 def test_no_table_goes_on_with_a_single_row(flagship: RenderResult, pdf_checks) -> None:  # type: ignore[no-untyped-def]
     parts = pdf_checks["continued"](_pdf(flagship))
     assert len(parts) >= 5  # the long tables do go on (the check sees them)

@@ -490,6 +490,29 @@ def test_network_figure_colours_the_largest_communities_from_the_house_palette()
     ]
 
 
+def test_network_figure_across_the_page_keeps_its_legend_beside_the_drawing() -> None:
+    """Drawn for the page width (figure 15 floats across the page), the network is wider
+    than tall with its legend in one column to the right of the drawing, so neither the
+    drawing nor the legend has to shrink to fit the page beside another float."""
+    import matplotlib as mpl
+    import networkx as nx
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    from analysis.actions import network_figure
+
+    graph = nx.path_graph(6)
+    labels = np.array([0, 0, 1, 1, 2, 2])
+    with mpl.rc_context({"figure.figsize": (10.28, 4.8)}):
+        fig = network_figure(graph, labels, top=3)
+    width, height = fig.get_size_inches()
+    assert width == 10.28 and height < 0.5 * width
+    FigureCanvasAgg(fig).draw()
+    renderer = fig.canvas.get_renderer()
+    (legend,) = fig.legends
+    assert legend.get_window_extent(renderer).x0 >= fig.axes[0].get_window_extent(renderer).x1
+    assert all(t.get_fontsize() >= 7 for t in legend.get_texts())
+
+
 def test_examples_table_orders_dimensions_and_keeps_kinds_apart() -> None:
     """Table 38: dimensions in SCIROCCO order, examples in file order, kinds not mixed."""
     frame = pd.DataFrame(

@@ -367,6 +367,54 @@ def test_note_floats_with_its_wide_table_and_heading_goes_with_a_long_one(tmp_pa
     assert heading_at < source.index("Table 2 -- Long") < source.index("] // end", heading_at)
 
 
+def test_a_computed_wide_table_in_quartos_cell_wrappers_floats_in_parts(tmp_path):
+    """A `column: page` cell's table arrives inside Quarto's `div.cell` and
+    `div.cell-output` (execute/weave.py): the PDF looks through them, so a long table
+    still floats in parts of its own (never one block on one-column pages that breaks
+    anywhere) and the section heading before the cell floats with its first part."""
+    rows = "\n".join(f"| {i} | {i} |" for i in range(60))
+    long = f"| A | B |\n|---|---|\n{rows}\n\n: Long {{#tbl-long}}\n"
+    cell = (
+        "::::: {#cell-tbl-long .cell}\n\n::: {.column-page}\n\n"
+        f":::: {{.cell-output .cell-output-display}}\n\n{long}\n::::\n\n:::\n\n:::::\n"
+    )
+    source = _source_for(tmp_path, f"# C\n\nText.\n\n## In full\n\n{cell}\nAfter.\n")
+    assert "#qw-wide-page[" not in source
+    floats = source.split("#qw-wide[")[1:]
+    parts = [f for f in floats if "table.header(" in f]
+    assert len(parts) >= 2
+    assert all(part.index("] // end of qw-wide") > part.index("table.header(") for part in parts)
+    assert "In full" in parts[0].split("] // end of qw-wide")[0]
+    assert 'qw-continued("Table 1", "tbl-long", always: true)' in parts[1]
+
+
+def test_a_long_table_placed_with_other_content_breaks_between_pairs_of_whole_rows(
+    tmp_path, pdf_checks
+):
+    """A page-wide block holding a paragraph and a long table goes on one-column pages: the
+    table flows as one (no parts cut for floats stacked on those pages), its header and
+    "Table N (continued)" repeated on each page, and no page holds a single row of it."""
+    rows = "\n".join(
+        f"| {i} | Een titel in de oorspronkelijke taal, lang genoeg om te lezen {i} |"
+        for i in range(90)
+    )
+    markdown = (
+        "# C\n\nText before.\n\n::: {.column-page}\nA paragraph placed with the table.\n\n"
+        f"| No. | Title |\n|---:|---|\n{rows}\n\n: The documents {{#tbl-docs}}\n:::\n\nAfter.\n"
+    )
+    source = _source_for(tmp_path, markdown)
+    assert "#qw-wide-page[" in source
+    assert source.count("table.header(") == 1  # one table, not parts
+    assert "breakable: false, inset: 0pt" in source  # rows bound in pairs
+    config = BookConfig(root=Path(__file__).resolve().parents[2], title="T", date="2022", kce=KCE)
+    book = assemble_book(config, [ExecutedChapter(Path("chapters/01.qmd"), {}, markdown)])
+    out = tmp_path / "long.pdf"
+    write_pdf(book, out, version="1")
+    parts = pdf_checks["continued"](out)
+    assert parts, "the table goes on over a page (the check sees it)"
+    assert [p for p in parts if p[2] < 2] == []
+
+
 def test_no_text_outside_the_page_margins(built):
     _, _, reader, _ = built
     outside, seen = [], []

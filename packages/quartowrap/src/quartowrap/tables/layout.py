@@ -32,6 +32,7 @@ INSET_PT = 8  # horizontal cell inset (4pt each side, see the themes' typst defi
 SHORT_LABEL = 16
 LONG_CELL = 50
 LINE_EM, ROW_PT = 1.25, 2.5  # line pitch (em of the table font); cap height + insets - pitch
+PARAGRAPH_GAP = 0.25  # space between two paragraphs of a cell, in lines
 
 
 @dataclass(frozen=True)
@@ -137,12 +138,13 @@ class Layout:
 
     def _lines(self, cell: Cell, space: float, *, bold: bool) -> float:
         """Lines a cell takes: each paragraph or list item starts a line; a gap between
-        paragraphs counts half a line."""
+        paragraphs counts `PARAGRAPH_GAP` of a line (measured in the PDF: a title and its
+        gloss take 25.5 pt where one line takes 12.6 pt)."""
         paragraphs = _paragraphs(cell.blocks) if cell.blocks else [cell.text]
         total = 0.0
         for paragraph in paragraphs or [""]:
             total += wrapped_lines(glue_text(paragraph), max(space, 1.0), self.font, bold=bold)
-        return max(1.0, total + 0.5 * (len(paragraphs) - 1))
+        return max(1.0, total + PARAGRAPH_GAP * (len(paragraphs) - 1))
 
 
 def _paragraphs(blocks: list[Any]) -> list[str]:

@@ -67,9 +67,27 @@ def _is_note(block: Node) -> bool:
     return first.get("t") == "Str" and first["c"] in NOTE_STARTS
 
 
+def _is_cell_wrapper(block: Any) -> bool:
+    """Quarto's `div.cell` / `div.cell-output…` around a cell's outputs (execute/weave.py):
+    structure for the HTML only, so the PDF looks through them (typst.lua drops them)."""
+    if not isinstance(block, dict) or block.get("t") != "Div":
+        return False
+    classes = block["c"][0][1]
+    return "cell" in classes or "cell-output" in classes
+
+
+def _unwrapped(blocks: list[Any]) -> list[Any]:
+    """`blocks` with every cell wrapper replaced by its content."""
+    out: list[Any] = []
+    for block in blocks:
+        out += _unwrapped(block["c"][1]) if _is_cell_wrapper(block) else [block]
+    return out
+
+
 def _only_tables(div: Node) -> bool:
-    """A page-wide Div (`column: page`) holding tables and their notes only."""
-    content = div["c"][1]
+    """A page-wide Div (`column: page`) holding tables and their notes only (inside a
+    cell's output wrappers or not)."""
+    content = _unwrapped(div["c"][1])
     return (
         _is_wide(div["c"][0])
         and not div["c"][0][0]
@@ -114,7 +132,12 @@ class _Printer:
         label = ident if table_typst.LABEL.fullmatch(ident or "") else ""
         xref = dict(kvs).get("xref-label")
         out: list[Node] = []
-        pieces = [(g, p) for g in decision.groups for p in decision.parts]
+        # placed with other content (typst.lua: one float, or one-column pages when long):
+        # the table flows as one, breaking where its page ends, rather than in parts cut
+        # for floats of their own, which would stack up and break again inside a row
+        flows = in_wide and not own_floats
+        parts = ((0, len(table.body)),) if flows else decision.parts
+        pieces = [(g, p) for g in decision.groups for p in parts]
         for k, (columns, rows) in enumerate(pieces):
             whole = len(decision.groups) == 1
             part = table if whole else sub_table(table, columns)
@@ -130,7 +153,8 @@ class _Printer:
                 continued=k > 0,
                 rows=rows,
                 notes=k == len(pieces) - 1,
-                pair_rows=not page,  # flows across columns: never a single row on a side
+                # flows across columns or pages: never a single row on either side
+                pair_rows=not page or flows,
             )
             classes = ["quartowrap-table", *(["wide"] if page and not in_wide else [])]
             if in_wide and own_floats and page:
@@ -142,7 +166,10 @@ class _Printer:
     def walk(self, value: Any, in_wide: bool = False, own_floats: bool = False) -> Any:
         if isinstance(value, list):
             out: list[Any] = []
-            for v in value:
+            # a cell's wrappers are looked through, so that a heading before the cell is
+            # seen next to the table it may float with
+            blocks = _unwrapped(value) if any(_is_cell_wrapper(v) for v in value) else value
+            for v in blocks:
                 if isinstance(v, dict) and v.get("t") == "Table":
                     _lift_heading(out, pieces := self.table(v, in_wide, own_floats))
                     out += pieces

@@ -805,15 +805,15 @@ def test_book_from_the_real_assembler(tmp_path):
     write_html_site(book, out, version="1")
     one, two = text_of(out / "01-findings.html"), text_of(out / "02-more.html")
     plain_one = re.sub(r"<[^>]+>", "", one)
-    assert "Table 1 – Costs by region" in plain_one
-    assert plain_one.count("Table 1") == 2  # the caption and the reference, no double prefix
+    assert "Table&nbsp;1 – Costs by region" in plain_one
+    assert plain_one.count("Table&nbsp;1") == 2  # the caption and the reference, no double prefix
     assert 'href="02-more.html#fig-bars"' in one and 'href="02-more.html#sec-more"' in one
     assert 'href="01-findings.html#tbl-costs"' in two
     assert re.search(
         r'class="callout callout-key-findings[^"]*"[^>]*>\s*<div class="callout-title">', one
     )
     assert 'src="figures/fig-bars.svg"' in two and 'alt="Bars, one per region"' in two
-    assert "Figure 1 – Bars by region" in re.sub(r"<[^>]+>", "", two)
+    assert "Figure&nbsp;1 – Bars by region" in re.sub(r"<[^>]+>", "", two)
     assert '<span class="header-section-number">1.1</span> Costs' in one
     assert html_site.last_warnings() == []
 

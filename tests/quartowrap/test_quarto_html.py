@@ -87,7 +87,7 @@ def test_cells_and_floats_in_quartos_structure(tmp_path: Path) -> None:
     )
     # Quarto's caption: "Figure 1: caption" (the default theme has no dash of its own)
     caption = re.search(r"<figcaption[^>]*>(.*?)</figcaption>", figure, re.S)
-    assert caption and re.sub(r"<[^>]+>", "", caption.group(1)).strip() == "Figure 1: A line"
+    assert caption and re.sub(r"<[^>]+>", "", caption.group(1)).strip() == "Figure&nbsp;1: A line"
     # printed text: div.cell > div.cell-output-stdout > pre > code
     assert re.search(
         r'<div class="cell">\s*<div class="sourceCode".*?</div>\s*'
@@ -100,7 +100,8 @@ def test_cells_and_floats_in_quartos_structure(tmp_path: Path) -> None:
     assert re.search(
         rf'<figure class="quarto-float quarto-float-tbl figure">\s*<figcaption '
         rf'class="quarto-float-caption-top quarto-float-caption quarto-float-tbl" '
-        rf'id="tbl-small-caption-{UUID}">\s*<span class="caption-label">Table 1</span>: Small\s*'
+        rf'id="tbl-small-caption-{UUID}">\s*'
+        r'<span class="caption-label">Table&nbsp;1</span>: Small\s*'
         rf'</figcaption>\s*<div aria-describedby="tbl-small-caption-{UUID}">.*?<table\b',
         table,
         re.S,
@@ -113,15 +114,42 @@ def test_cells_and_floats_in_quartos_structure(tmp_path: Path) -> None:
         html,
     )
     # references are Quarto's a.quarto-xref
-    assert re.search(r'<a href="#fig-line" class="quarto-xref"[^>]*>Figure 1</a>', html)
-    assert re.search(r'<a href="#tbl-small" class="quarto-xref"[^>]*>Table 1</a>', html)
+    assert re.search(r'<a href="#fig-line" class="quarto-xref"[^>]*>Figure&nbsp;1</a>', html)
+    assert re.search(r'<a href="#tbl-small" class="quarto-xref"[^>]*>Table&nbsp;1</a>', html)
 
 
 def test_title_delim_from_the_documents_crossref_options(tmp_path: Path) -> None:
     text = "---\ntitle: D\ncrossref:\n  title-delim: ' —'\n---\n\n![Cap](pic.svg){#fig-a}\n"
     html = _render(tmp_path, "delim.qmd", text, "--to", "html")
     caption = re.search(r"<figcaption[^>]*>(.*?)</figcaption>", html, re.S)
-    assert caption and re.sub(r"<[^>]+>", "", caption.group(1)).strip() == "Figure 1 — Cap"
+    assert caption and re.sub(r"<[^>]+>", "", caption.group(1)).strip() == "Figure&nbsp;1 — Cap"
+
+
+def test_pdf_caption_delimiter_follows_the_html_one(tmp_path: Path) -> None:
+    """Quarto's typst figures print "Figure 1: caption" (typst's default separator); the PDF
+    of the default theme does the same, and `title-delim` changes both outputs."""
+    table = "| a | b |\n|---|---|\n| 1 | 2 |\n\n: Small {#tbl-s}\n"
+    plain = f"---\ntitle: P\n---\n\n![Cap](pic.svg){{#fig-a}}\n\n{table}"
+    _render(tmp_path, "plain.qmd", plain)
+    text = " ".join(p.extract_text() for p in PdfReader(tmp_path / "plain.pdf").pages)
+    assert "Figure\u00a01: Cap" in text and "Table\u00a01: Small" in text
+    assert "Figure 1 –" not in text.replace("\u00a0", " ")
+    dashed = plain.replace("title: P", "title: D\ncrossref:\n  title-delim: ' —'")
+    html = _render(tmp_path, "dashed.qmd", dashed)
+    assert "Figure&nbsp;1</span> — Cap" in html
+    text = " ".join(p.extract_text() for p in PdfReader(tmp_path / "dashed.pdf").pages)
+    assert "Figure\u00a01 — Cap" in text and "Table\u00a01 — Small" in text
+
+
+def test_no_break_spaces_are_written_as_quarto_writes_them() -> None:
+    """Quarto's pages spell U+00A0 `&nbsp;` (its DOM serialiser does); script and style
+    content is left alone, where an entity would not be decoded."""
+    from quartowrap.writers.html.fragments import quarto_entities
+
+    html = '<p>Figure\u00a01</p><script>let s = "a\u00a0b";</script><STYLE>p{}</STYLE><p>\u00a0</p>'
+    assert quarto_entities(html) == (
+        '<p>Figure&nbsp;1</p><script>let s = "a\u00a0b";</script><STYLE>p{}</STYLE><p>&nbsp;</p>'
+    )
 
 
 FLOATS = """---
@@ -172,13 +200,17 @@ def test_floats_holding_any_content_are_numbered_by_their_label(tmp_path: Path) 
     html = _render(tmp_path, "floats.qmd", FLOATS)
     assert "?@" not in html
     expected = {
-        "tbl-html": ("tbl", "Table 1: A raw HTML table", 'class="hand-made"'),
-        "tbl-list": ("tbl", "Table 2: A list as a table", "<li>one</li>"),
-        "fig-list": ("fig", "Figure 1: Listed figure", "<li>a list in a figure</li>"),
-        "fig-capattr": ("fig", "Figure 2: Caption from the attribute", 'class="figure-img"'),
-        "tbl-image": ("tbl", "Table 3: A table that is an image", 'class="figure-img"'),
-        "fig-linked": ("fig", "Figure 3: Linked caption", '<a href="https://example.org/big">'),
-        "fig-single": ("fig", "Figure 4: Single caption", 'alt="Single caption"'),
+        "tbl-html": ("tbl", "Table&nbsp;1: A raw HTML table", 'class="hand-made"'),
+        "tbl-list": ("tbl", "Table&nbsp;2: A list as a table", "<li>one</li>"),
+        "fig-list": ("fig", "Figure&nbsp;1: Listed figure", "<li>a list in a figure</li>"),
+        "fig-capattr": ("fig", "Figure&nbsp;2: Caption from the attribute", 'class="figure-img"'),
+        "tbl-image": ("tbl", "Table&nbsp;3: A table that is an image", 'class="figure-img"'),
+        "fig-linked": (
+            "fig",
+            "Figure&nbsp;3: Linked caption",
+            '<a href="https://example.org/big">',
+        ),
+        "fig-single": ("fig", "Figure&nbsp;4: Single caption", 'alt="Single caption"'),
     }
     for ident, (kind, caption, content) in expected.items():
         part = _float(html, ident)
@@ -189,10 +221,11 @@ def test_floats_holding_any_content_are_numbered_by_their_label(tmp_path: Path) 
         assert content in described, ident
         # a table's caption comes first, a figure's after its content
         assert (part.index("<figcaption") < part.index("aria-describedby")) == (kind == "tbl")
-    for ref, text in (("tbl-list", "Table 2"), ("fig-linked", "Figure 3")):
+    for ref, text in (("tbl-list", "Table&nbsp;2"), ("fig-linked", "Figure&nbsp;3")):
         assert re.search(rf'<a href="#{ref}" class="quarto-xref"[^>]*>{text}</a>', html)
     pdf = " ".join(p.extract_text() for p in PdfReader(tmp_path / "floats.pdf").pages)
-    for caption in ("Table 2 – A list as a table", "Figure 3 – Linked caption"):
+    # the default theme's PDF captions read as Quarto's typst ones: "Table 2: caption"
+    for caption in ("Table 2: A list as a table", "Figure 3: Linked caption"):
         assert caption in pdf.replace("\xa0", " ")
 
 
@@ -238,10 +271,10 @@ Main Caption
 def test_sub_tables_are_lettered_and_layout_divs_become_panels(tmp_path: Path) -> None:
     html = _render(tmp_path, "panels.qmd", PANELS)
     for ref, text in (
-        ("tbl-panel", "Table 1"),
-        ("tbl-first", r"Table 1 \(a\)"),
-        ("tbl-second", r"Table 1 \(b\)"),
-        ("tbl-right", "Table 3"),
+        ("tbl-panel", "Table&nbsp;1"),
+        ("tbl-first", r"Table&nbsp;1 \(a\)"),
+        ("tbl-second", r"Table&nbsp;1 \(b\)"),
+        ("tbl-right", "Table&nbsp;3"),
     ):
         assert re.search(rf'<a href="#{ref}" class="quarto-xref"[^>]*>{text}</a>', html), ref
     panel = html[html.index('<div id="tbl-panel"') : html.index('<div id="tbl-left"')]
@@ -255,9 +288,9 @@ def test_sub_tables_are_lettered_and_layout_divs_become_panels(tmp_path: Path) -
     # a plain div with a layout: a panel of two cells, each table numbered on its own
     plain = html[html.rindex('<div class="quarto-layout-panel">') :]
     assert plain.count('style="flex-basis: 50%;"') == 2
-    assert "Table 2</span>: Left" in plain and "Table 3</span>: Right" in plain
+    assert "Table&nbsp;2</span>: Left" in plain and "Table&nbsp;3</span>: Right" in plain
     pdf = " ".join(p.extract_text() for p in PdfReader(tmp_path / "panels.pdf").pages)
-    order = ["Table 1 – Main Caption", "(a) First Table", "(b) Second Table", "Table 2 – Left"]
+    order = ["Table 1: Main Caption", "(a) First Table", "(b) Second Table", "Table 2: Left"]
     positions = [pdf.replace("\xa0", " ").index(text) for text in order]
     assert positions == sorted(positions)
 

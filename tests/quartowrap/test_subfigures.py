@@ -132,15 +132,15 @@ def _nodes(node: Any, t: str):
 def test_parent_numbered_like_any_figure_and_parts_lettered() -> None:
     book = _book()
     numbers = {k: (v.kind, v.number, v.label) for k, v in book.xrefs.items()}
-    assert numbers["fig-one"] == ("fig", "1", "Figure 1")
-    assert numbers["fig-pair"] == ("fig", "2", "Figure 2")
-    assert numbers["fig-pair-a"] == ("subfig", "2", "Figure 2 (a)")
-    assert numbers["fig-pair-b"] == ("subfig", "2", "Figure 2 (b)")
-    assert numbers["fig-bare"] == ("fig", "3", "Figure 3")
+    assert numbers["fig-one"] == ("fig", "1", "Figure\u00a01")
+    assert numbers["fig-pair"] == ("fig", "2", "Figure\u00a02")
+    assert numbers["fig-pair-a"] == ("subfig", "2", "Figure\u00a02 (a)")
+    assert numbers["fig-pair-b"] == ("subfig", "2", "Figure\u00a02 (b)")
+    assert numbers["fig-bare"] == ("fig", "3", "Figure\u00a03")
     # unlabelled parts get <parent>-<n>, as Quarto names them
-    assert numbers["fig-bare-3"] == ("subfig", "3", "Figure 3 (c)")
+    assert numbers["fig-bare-3"] == ("subfig", "3", "Figure\u00a03 (c)")
     # the parts take no figure number: the next figure is 4, not 6 or 8
-    assert numbers["fig-after"] == ("fig", "4", "Figure 4")
+    assert numbers["fig-after"] == ("fig", "4", "Figure\u00a04")
 
 
 def test_references_to_parts_print_quartos_form() -> None:
@@ -149,11 +149,11 @@ def test_references_to_parts_print_quartos_form() -> None:
         (stringify(n["c"][1]), n["c"][2][0]) for n in _nodes(book.chapters[0].ast["blocks"], "Link")
     ]
     assert links == [
-        ("Figure 2", "#fig-pair"),
-        ("Figure 2 (b)", "#fig-pair-b"),
+        ("Figure\u00a02", "#fig-pair"),
+        ("Figure\u00a02 (b)", "#fig-pair-b"),
         ("2 (a)", "#fig-pair-a"),
-        ("Figure 3 (c)", "#fig-bare-3"),
-        ("Figure 4", "#fig-after"),
+        ("Figure\u00a03 (c)", "#fig-bare-3"),
+        ("Figure\u00a04", "#fig-after"),
     ]
     assert not book.warnings
 
@@ -180,7 +180,7 @@ def test_a_single_image_figure_div_is_not_a_panel() -> None:
 @pytest.mark.parametrize(("style", "third"), [("alpha A", "C"), ("arabic", "3")])
 def test_subref_labels_option(style: str, third: str) -> None:
     book = _book(crossref={"subref-labels": style})
-    assert book.xrefs["fig-bare-3"].label == f"Figure 3 ({third})"
+    assert book.xrefs["fig-bare-3"].label == f"Figure\u00a03 ({third})"
 
 
 def test_lists_of_figures_skip_parts() -> None:
@@ -261,11 +261,13 @@ def test_html_panel_structure(tmp_path: Path) -> None:
     ]
     sub = "quarto-float-caption-bottom quarto-subfloat-caption quarto-subfloat-fig"
     main = "quarto-float-caption-bottom quarto-float-caption quarto-float-fig"
-    assert captions == [(sub, "(a) Left"), (sub, "(b) Right"), (main, "Figure 1: Two panels")]
+    assert captions == [(sub, "(a) Left"), (sub, "(b) Right"), (main, "Figure&nbsp;1: Two panels")]
     assert 'alt="Red box."' in panel and 'alt="Blue box."' in panel
     assert "subfig-label=" not in page and "layout-ncol=" not in page
     assert (out / "figures" / "fig-pair-2.svg").read_text(encoding="utf-8").count("blue") == 1
-    assert re.search(r'<a href="#fig-pair-2" class="quarto-xref"[^>]*>Figure 1 \(b\)</a>', page)
+    assert re.search(
+        r'<a href="#fig-pair-2" class="quarto-xref"[^>]*>Figure&nbsp;1 \(b\)</a>', page
+    )
 
 
 @pytest.mark.parametrize(
@@ -321,10 +323,10 @@ def test_typst_panel_is_one_figure_with_a_grid_of_parts(tmp_path: Path) -> None:
     assert figure.count("#qw-subfigure(") == 2
     assert figure.index("(a) Left") < figure.index("<fig-pair-1>") < figure.index("(b) Right")
     # the parent's caption comes after the grid, as for any figure ("--" is pandoc's en dash)
-    assert re.search(r"<fig-pair-2>\],\s*\)\],\s*caption: \[\s*Figure 1 -- Two panels", figure)
+    assert re.search(r"<fig-pair-2>\],\s*\)\],\s*caption: \[\s*Figure~1 -- Two panels", figure)
     assert 'alt: "Red box."' in figure and 'alt: "Blue box."' in figure
     assert "subfig-label" not in source and "layout-ncol" not in source
-    assert re.search(r"#link\(<fig-pair-2>\)\[Figure 1 \(b\)\]", source)
+    assert re.search(r"#link\(<fig-pair-2>\)\[Figure~1 \(b\)\]", source)
 
 
 def test_typst_panel_columns_from_layout_nrow(tmp_path: Path) -> None:

@@ -60,6 +60,10 @@ local seen_ids = {}   -- every identifier seen, to keep ids unique book-wide
 local numbering = {}
 local claimed = nil
 
+-- Quarto joins a label's word and its number with a no-break space ("Figure\u{a0}1"),
+-- in references and captions alike, so a line never ends between them.
+local NBSP = "\u{a0}"
+
 local function opt(key, default)
   local value = options[key]
   if value == nil or value == "" then
@@ -300,7 +304,7 @@ local function label_subfigures(fig, number, slug, kind)
       end
       part.attributes["subfig-label"] = "(" .. sub .. ")"
       part.attributes["parent"] = fig.identifier
-      local entry_label = prefix_for(kind) .. " " .. number .. " (" .. sub .. ")"
+      local entry_label = prefix_for(kind) .. NBSP .. number .. " (" .. sub .. ")"
       register(part.identifier, "sub" .. kind, number, slug, stringify(part.caption.long),
         entry_label)
       xrefs[part.identifier].sub = sub
@@ -387,9 +391,9 @@ local function number_chapter(div, state)
     state[counter] = state[counter] + 1
     local number = tostring(state[counter])
     local caption = stringify(el.caption and el.caption.long or {})
-    local label = prefix_for(kind) .. " " .. number
+    local label = prefix_for(kind) .. NBSP .. number
     el.attributes["number"] = number
-    el.attributes["xref-label"] = caption_prefix_for(kind) .. " " .. number
+    el.attributes["xref-label"] = caption_prefix_for(kind) .. NBSP .. number
     register(el.identifier, kind, number, slug, caption, label)
     seen_ids[el.identifier] = true
     if el.classes:includes("quarto-layout-panel") then
@@ -459,7 +463,7 @@ local function number_chapter(div, state)
           table.insert(kv, pair)
         end
         out:insert(pandoc.Span({ math }, pandoc.Attr(id, { "quarto-equation" }, kv)))
-        register(id, "eq", number, slug, el.text, prefix_for("eq") .. " " .. number)
+        register(id, "eq", number, slug, el.text, prefix_for("eq") .. NBSP .. number)
         changed = true
         i = last + 1
       else
@@ -487,7 +491,7 @@ local function number_chapter(div, state)
     if caption_text ~= "" then
       caption = pandoc.utils.blocks_to_inlines(pandoc.read(caption_text, "markdown").blocks)
     end
-    local label = caption_prefix_for("lst") .. " " .. number
+    local label = caption_prefix_for("lst") .. NBSP .. number
     local head = pandoc.Inlines({ pandoc.Strong({ pandoc.Str(label) }) })
     if #caption > 0 then
       head:insert(pandoc.Str(":"))
@@ -496,7 +500,7 @@ local function number_chapter(div, state)
     end
     el.identifier = ""
     el.attributes["lst-cap"] = nil
-    register(id, "lst", number, slug, stringify(caption), prefix_for("lst") .. " " .. number)
+    register(id, "lst", number, slug, stringify(caption), prefix_for("lst") .. NBSP .. number)
     seen_ids[id] = true
     -- attributes as a list of pairs: a keyed Lua table has no stable order
     return pandoc.Div({ pandoc.Para(head), el }, pandoc.Attr(id, { "listing" }, {
@@ -520,7 +524,7 @@ local function number_chapter(div, state)
       name = body[1].content
       body:remove(1)
     end
-    local label = caption_prefix_for(kind) .. " " .. number
+    local label = caption_prefix_for(kind) .. NBSP .. number
     local head = pandoc.Inlines({ pandoc.Str(label) })
     if name and #name > 0 then
       head:insert(pandoc.Space())
@@ -535,7 +539,7 @@ local function number_chapter(div, state)
       body:insert(1, pandoc.Para(head))
     end
     register(el.identifier, kind, number, slug, name and stringify(name) or "",
-      prefix_for(kind) .. " " .. number)
+      prefix_for(kind) .. NBSP .. number)
     seen_ids[el.identifier] = true
     el.content = body
     el.classes:insert(1, "theorem")
@@ -578,7 +582,7 @@ local function number_chapter(div, state)
       if xref_kind(el.identifier) == "sec" then
         local label = prefix_for("sec", number, document and 2 or el.level, appendix)
         if number then
-          label = label .. " " .. number
+          label = label .. NBSP .. number
         else
           label = stringify(el.content)
         end
@@ -639,12 +643,19 @@ local function resolve_citation(citation, chapter)
       text = capitalise(text)
     end
   end
-  local out = pandoc.Inlines({})
+  -- As Quarto: a prefix written in the brackets (`[Tab. -@tbl-x]`, `[Fig. @fig-x]`)
+  -- takes the place of the kind's word, inside the link, joined by a no-break space.
+  local words = pandoc.Inlines({ pandoc.Str(text) })
   if #citation.prefix > 0 then
-    out:extend(citation.prefix)
-    out:insert(pandoc.Space())
+    local number = entry.number
+    if entry.sub then
+      number = number .. " (" .. entry.sub .. ")"
+    end
+    words = pandoc.Inlines(citation.prefix):clone()
+    words:insert(pandoc.Str(NBSP .. number))
   end
-  out:insert(pandoc.Link({ pandoc.Str(text) }, "#" .. lookup, "",
+  local out = pandoc.Inlines({})
+  out:insert(pandoc.Link(words, "#" .. lookup, "",
     pandoc.Attr("", { "quarto-xref" }, { { "xref-kind", (entry.kind:gsub("^sub", "")) } })))
   if #citation.suffix > 0 then
     out:extend(citation.suffix)

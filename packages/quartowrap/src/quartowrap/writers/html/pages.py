@@ -14,7 +14,7 @@ from markupsafe import Markup
 
 from quartowrap.model import AssembledBook, AssembledChapter, FigureOutput, TableOutput
 from quartowrap.project.confine import confine, line_of
-from quartowrap.project.theme import theme_of
+from quartowrap.project.theme import caption_delimiter, theme_of
 from quartowrap.writers.html.pandoc_ast import (
     _INTERNAL_KV,
     Node,
@@ -96,16 +96,13 @@ def _label_for(ctx: _Context, attr: list[Any], kind: str) -> str | None:
         return None
     default = {"tbl": "Table", "fig": "Figure"}[kind]
     prefix = ctx.book.config.crossref.get(f"{kind}-prefix", default)
-    return f"{prefix} {number}"
+    return f"{prefix}\u00a0{number}"
 
 
 def _title_delim(ctx: _Context) -> str:
     """What follows "Figure 1" in a caption: `crossref: title-delim`, else the theme's
     default, else Quarto's ":"."""
-    crossref = ctx.book.config.crossref or {}
-    if crossref.get("title-delim") is not None:
-        return str(crossref["title-delim"])
-    return dict(theme_of(ctx.book.config).crossref).get("title-delim", ":")
+    return caption_delimiter(ctx.book.config)
 
 
 def _prefix_caption(blocks: list[Node], label: str, delim: str = ":") -> list[Node]:

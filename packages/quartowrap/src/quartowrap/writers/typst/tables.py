@@ -90,8 +90,13 @@ def _lift_heading(before: list[Node], pieces: list[Node]) -> None:
 
 class _Printer:
     def __init__(
-        self, models: dict[str, dict[str, Any]], geometry: PrintGeometry, font: TableFont
+        self,
+        models: dict[str, dict[str, Any]],
+        geometry: PrintGeometry,
+        font: TableFont,
+        delim: str = ":",
     ) -> None:
+        self.delim = delim
         self.models = models
         self.geometry = geometry
         self.font = font
@@ -131,6 +136,7 @@ class _Printer:
                 rows=rows,
                 notes=k == len(pieces) - 1,
                 pair_rows=not page,  # flows across columns: never a single row on a side
+                delim=self.delim,
             )
             classes = ["quartowrap-table", *(["wide"] if page and not in_wide else [])]
             if in_wide and own_floats and page:
@@ -177,8 +183,10 @@ def print_tables(
     models: dict[str, dict[str, Any]],
     geometry: PrintGeometry | None = None,
     theme_root: Path | None = None,
+    delim: str = ":",
 ) -> list[Node]:
     """`blocks` with every Table printed from its model (`models`: the cells' models by id),
-    placed on the page `geometry` describes (the theme's; fonts relative to `theme_root`)."""
+    placed on the page `geometry` describes (the theme's; fonts relative to `theme_root`);
+    `delim` follows "Table N" in captions."""
     geometry = geometry or KCE_PAGE
-    return _Printer(models, geometry, table_font(geometry, theme_root)).walk(blocks)
+    return _Printer(models, geometry, table_font(geometry, theme_root), delim).walk(blocks)

@@ -6,7 +6,8 @@ book).  It turns the writer-neutral markers into calls of the `qw-*` functions e
 theme's typst template defines (themes/<name>/typst/definitions.typ; see docs/themes.md):
 
 * headings with a `number` attribute get `#qw-num("3.1")` before their text;
-* tables/figures with `xref-label` get "Table N – " / "Figure N – " before the caption;
+* tables/figures with `xref-label` get "Table N: " / "Figure N: " before the caption (the
+  delimiter from the metadata `quartowrap-title-delim`: kce's " –" gives "Table N – ");
 * tables arrive printed from the table model (writers/typst/tables.py,
   quartowrap/tables/typst.py) in a `.quartowrap-table` Div; this filter only places them;
 * images get a column-wide width (unless one is given) and their `fig-alt` as typst `alt`;
@@ -38,12 +39,35 @@ local function wrap(call, blocks)
   return out
 end
 
+-- What follows "Figure 1" in a caption (project/theme.py `caption_delimiter`: the book's
+-- `title-delim`, the theme's, else ":" as Quarto's typst figures print); set by `Meta`.
+local title_delim = ":"
+
+local function caption_delimiter(meta)
+  local value = meta["quartowrap-title-delim"]
+  if value ~= nil then
+    title_delim = pandoc.utils.stringify(value)
+  end
+end
+
+local function delimiter_inlines()
+  -- " –" keeps its space before the dash; ":" sits against the number
+  local out = pandoc.Inlines({})
+  local lead, word = title_delim:match("^(%s*)(.-)%s*$")
+  if lead ~= "" then
+    out:insert(pandoc.Space())
+  end
+  out:insert(pandoc.Str(word))
+  out:insert(pandoc.Space())
+  return out
+end
+
 local function prefix_caption(el)
   local label = el.attributes["xref-label"]
   if not label then
     return
   end
-  local prefix = pandoc.Inlines({ pandoc.Str(label), pandoc.Space(), pandoc.Str("–"), pandoc.Space() })
+  local prefix = pandoc.Inlines({ pandoc.Str(label) }) .. delimiter_inlines()
   local long = el.caption.long
   if #long > 0 and (long[1].t == "Plain" or long[1].t == "Para") then
     local inlines = prefix .. long[1].content
@@ -505,6 +529,7 @@ local function CellDiv(el)
 end
 
 return {
+  { Meta = caption_delimiter },
   { Div = CellDiv },
   { Span = EquationSpan },
   { Inlines = EquationInlines },

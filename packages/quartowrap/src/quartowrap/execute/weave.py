@@ -138,6 +138,25 @@ def _code_display(config: BookConfig, source: Path, front_matter: dict[str, Any]
     return found
 
 
+def _code_attributes(cell: CodeCell, *, fenced: bool) -> str:
+    """The echoed code block's attributes as Quarto's Jupyter engine writes them: the
+    language (none for `echo: fenced`, whose block shows the cell's own fence), `cell-code`,
+    `code-overflow-wrap|scroll` from `code-overflow`, and a listing's `lst-label` as its id
+    with `lst-cap` (the crossref filter numbers it "Listing N")."""
+    parts = []
+    label = cell.options.get("lst-label")
+    if isinstance(label, str) and re.fullmatch(r"#?lst-[\w\-.:]+", label):
+        parts.append("#" + label.lstrip("#"))
+    if not fenced:
+        parts.append(f".{cell.language}")
+    parts.append(".cell-code")
+    if cell.options.get("code-overflow") in ("wrap", "scroll"):
+        parts.append(f".code-overflow-{cell.options['code-overflow']}")
+    if parts[0].startswith("#") and cell.options.get("lst-cap") is not None:
+        parts.append(f'lst-cap="{_attr_value(str(cell.options["lst-cap"]))}"')
+    return " ".join(parts)
+
+
 def _fold_code(fenced: str, cell: CodeCell, code_display: dict[str, Any]) -> str:
     """Quarto's `code-fold: true|show`: the echoed code inside an HTML <details> (closed for
     true, open for show) whose summary is `code-summary` ("Code"); raw HTML, so the PDF,
@@ -170,7 +189,7 @@ def _render_cell(
         shown = cell.source if echo == "fenced" else cell.code
         if echo == "fenced":
             shown = f"```{{{cell.language}}}\n{shown}\n```"
-        fenced = _fence(shown, f".{cell.language} .cell-code")
+        fenced = _fence(shown, _code_attributes(cell, fenced=echo == "fenced"))
         pieces.append(_fold_code(fenced, cell, code_display or {}))
     show_output = opts.output and cell.options.get("output", True) is not False
     images = [out["image"] for out in outputs if out.get("type") == "display" and "image" in out]

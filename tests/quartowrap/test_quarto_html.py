@@ -322,3 +322,60 @@ def test_a_table_cell_with_sub_captions_writes_a_panel_of_labelled_tables(tmp_pa
         ("tbl-pair-1", "Left frame", "a\n1\n"),
         ("tbl-pair-2", "Right frame", "b\n2\n"),
     ]
+
+
+EMBEDDED = """---
+title: Other
+---
+
+```{python}
+#| label: calc
+print(f"answer-{6 * 7}")
+```
+"""
+
+
+def _embedding(tmp_path: Path, target: str, front: str = "") -> int:
+    (tmp_path / "sub").mkdir(exist_ok=True)
+    (tmp_path / "sub" / "other.qmd").write_text(EMBEDDED, encoding="utf-8")
+    text = f"---\ntitle: Main\n{front}---\n\nText.\n\n{{{{< embed {target} >}}}}\n"
+    (tmp_path / "main.qmd").write_text(text, encoding="utf-8")
+    return main(["render", str(tmp_path / "main.qmd"), "--quiet", "--to", "html"])
+
+
+@pytest.mark.slow
+def test_embedding_a_qmd_cell_executes_the_document_with_the_books_freeze(
+    tmp_path: Path,
+) -> None:
+    assert _embedding(tmp_path, "sub/other.qmd#calc echo=true", "execute:\n  freeze: auto\n") == 0
+    html = (tmp_path / "main.html").read_text(encoding="utf-8")
+    embedded = html[html.index('<div class="quarto-embed-nb-cell"') :]
+    assert 'data-notebook="sub/other.qmd"' in embedded
+    assert "<pre><code>answer-42</code></pre>" in embedded
+    assert '<div class="sourceCode cell-code"' in embedded  # echo=true shows the code
+    stored = tmp_path / "_freeze" / "sub" / "other" / "execute-results"
+    [results] = list(stored.iterdir())
+    before = results.stat().st_mtime_ns
+    assert _embedding(tmp_path, "sub/other.qmd#calc", "execute:\n  freeze: auto\n") == 0
+    assert results.stat().st_mtime_ns == before  # unchanged: reused, not executed again
+    html = (tmp_path / "main.html").read_text(encoding="utf-8")
+    assert "answer-42" in html and "cell-code" not in html
+
+
+@pytest.mark.parametrize(
+    ("target", "message"),
+    [
+        ("sub/other.qmd#nope", "main.qmd:7: embed: no cell labelled 'nope' in sub/other.qmd"),
+        ("sub/gone.qmd#calc", "main.qmd:7: embed: document not found: sub/gone.qmd"),
+        ("../outside.qmd#calc", "main.qmd:7: embedded document"),
+    ],
+)
+def test_embedding_a_missing_document_or_cell_names_file_and_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], target: str, message: str
+) -> None:
+    project = tmp_path / "project"
+    project.mkdir()
+    (tmp_path / "outside.qmd").write_text(EMBEDDED, encoding="utf-8")
+    assert _embedding(project, target) != 0
+    assert message in capsys.readouterr().err
+    assert not (project / "main.html").exists()

@@ -3,6 +3,7 @@
 A caption or prose edit re-weaves stored outputs; see the stage contract in docs/architecture.md.
 """
 
+import dataclasses
 import html
 import re
 from pathlib import Path
@@ -34,6 +35,21 @@ _CELL_FILE_TAIL = re.compile(r"ipykernel_\d+[/\\]\d+\.py")
 
 def _cell_options(doc_options: ExecuteOptions, cell: CodeCell) -> ExecuteOptions:
     return execute_options(cell.options, doc_options)
+
+
+def cell_markdown(
+    cell: CodeCell,
+    doc_options: ExecuteOptions,
+    outputs: list[dict[str, Any]],
+    figures: Path,
+    *,
+    echo: bool = False,
+) -> str:
+    """One cell woven alone (an embedded cell, `execute/embeds.py`): its outputs in
+    Quarto's `div.cell`, its code only with `echo`."""
+    options = dataclasses.replace(_cell_options(doc_options, cell), echo=echo, include=True)
+    chunk, _tables, _figures = _render_cell(cell, options, outputs, figures)
+    return chunk
 
 
 def _strip_ansi(text: str) -> str:

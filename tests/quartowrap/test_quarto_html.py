@@ -70,7 +70,8 @@ def test_cells_and_floats_in_quartos_structure(tmp_path: Path) -> None:
     html = _render(tmp_path, "cells.qmd", CELLS, "--to", "html")
     # the figure cell: div.cell#cell-<label> > code, div.cell-output-display > the float
     assert re.search(
-        r'<div id="cell-fig-line" class="cell">\s*<div class="sourceCode"[^>]*>.*?</div>\s*'
+        r'<div id="cell-fig-line" class="cell">\s*'
+        r'<div class="sourceCode cell-code"[^>]*>.*?</div>\s*'
         r'<div class="cell-output cell-output-display">\s*<div id="fig-line" '
         r'class="quarto-float quarto-figure quarto-figure-center anchored">',
         html,
@@ -90,7 +91,7 @@ def test_cells_and_floats_in_quartos_structure(tmp_path: Path) -> None:
     assert caption and re.sub(r"<[^>]+>", "", caption.group(1)).strip() == "Figure&nbsp;1: A line"
     # printed text: div.cell > div.cell-output-stdout > pre > code
     assert re.search(
-        r'<div class="cell">\s*<div class="sourceCode".*?</div>\s*'
+        r'<div class="cell">\s*<div class="sourceCode cell-code".*?</div>\s*'
         r'<div class="cell-output cell-output-stdout">\s*<pre><code>stdout-marker-31</code></pre>',
         html,
         re.S,

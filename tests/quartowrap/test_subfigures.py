@@ -204,14 +204,14 @@ def _svg(path: Path, colour: str) -> Path:
     return path
 
 
-def _panel_book(tmp_path: Path):
+def _panel_book(tmp_path: Path, extra: str = ""):
     from dataclasses import replace
 
     from quartowrap.model import FigureOutput
 
     left, right = _svg(tmp_path / "l.svg", "red"), _svg(tmp_path / "r.svg", "blue")
     text = (
-        "# Panels\n\n::: {#fig-pair layout-ncol=2}\n\n"
+        f"# Panels\n\n::: {{#fig-pair layout-ncol=2{extra}}}\n\n"
         f'![Left]({left}){{#fig-pair-1 fig-alt="Red box."}}\n\n'
         f'![Right]({right}){{#fig-pair-2 fig-alt="Blue box."}}\n\n'
         "Two panels\n:::\n\nSee @fig-pair-2.\n"
@@ -242,7 +242,8 @@ def test_html_panel_structure(tmp_path: Path) -> None:
         r'<div aria-describedby="fig-pair-caption-[^"]+">\s*<div class="quarto-layout-panel">',
         panel,
     )
-    assert panel.count('class="quarto-layout-row"') == 1
+    # rows carry Quarto's vertical alignment class, top by default
+    assert panel.count('class="quarto-layout-row quarto-layout-valign-top"') == 1
     cell = 'class="quarto-layout-cell-subref quarto-layout-cell" style="flex-basis: 50%;"'
     assert panel.count(cell) == 2
     for n in (1, 2):
@@ -327,6 +328,24 @@ def test_typst_panel_is_one_figure_with_a_grid_of_parts(tmp_path: Path) -> None:
     assert 'alt: "Red box."' in figure and 'alt: "Blue box."' in figure
     assert "subfig-label" not in source and "layout-ncol" not in source
     assert re.search(r"#link\(<fig-pair-2>\)\[Figure~1 \(b\)\]", source)
+
+
+@pytest.mark.parametrize(("valign", "typst"), [("bottom", "bottom"), ("center", "horizon")])
+def test_layout_valign_aligns_the_rows_of_a_panel(tmp_path: Path, valign: str, typst: str) -> None:
+    """Quarto's `layout-valign`: the rows' class in HTML (site.css aligns by it), the
+    grid's vertical alignment in the PDF; the attribute itself is not printed."""
+    from quartowrap.writers.html.site import write_html_site
+
+    book = _panel_book(tmp_path, f" layout-valign={valign}")
+    write_html_site(book, tmp_path / "html", version="1.0.0")
+    page = (tmp_path / "html" / "01-x.html").read_text(encoding="utf-8")
+    assert f'class="quarto-layout-row quarto-layout-valign-{valign}"' in page
+    assert "data-layout-valign" not in page
+    css = (tmp_path / "html" / "assets" / "html" / "site.css").read_text(encoding="utf-8")
+    assert f".quarto-layout-valign-{valign} {{ align-items:" in css
+    source = _typst(_typst_book(tmp_path, f"layout-ncol=2 layout-valign={valign}"))
+    assert f"row-gutter: 0.8em, align: center + {typst}," in source
+    assert "layout-valign" not in source
 
 
 def test_typst_panel_columns_from_layout_nrow(tmp_path: Path) -> None:

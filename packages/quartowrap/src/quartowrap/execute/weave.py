@@ -349,7 +349,7 @@ def _figure_panel(
     alt_attr = f' fig-alt="{_attr_value(str(alt))}"' if alt else ""
     layout = [
         f'{key}="{_attr_value(str(cell.options[key]))}"'
-        for key in _LAYOUT_KEYS
+        for key in (*_LAYOUT_KEYS, "layout-valign")
         if key in cell.options
     ]
     parts: list[str] = []
@@ -390,7 +390,7 @@ def _table_panel(
     subcaps = (subcaps + [""] * len(outputs))[: len(outputs)]
     layout = [
         f'{key}="{_attr_value(str(cell.options[key]))}"'
-        for key in _LAYOUT_KEYS
+        for key in (*_LAYOUT_KEYS, "layout-valign")
         if key in cell.options
     ]
     parts: list[str] = []

@@ -493,9 +493,10 @@ def _fix_figure(ctx: _Context, node: Node) -> Node:
         # A panel of sub-figures: the parent float holds div.quarto-layout-panel > rows of
         # cells, each cell a sub-float
         widths = _layout_widths(attr, sum(1 for b in body if _is_part(b)))
-        panel = {"t": "Div", "c": [["", ["quarto-layout-panel"], []], _layout_rows(body, widths)]}
+        rows = _layout_rows(body, widths, valign=_valign(attr))
+        panel = {"t": "Div", "c": [["", ["quarto-layout-panel"], []], rows]}
         classes = [c for c in attr[1] if c != "quarto-layout-panel"]
-        kept = [kv for kv in attr[2] if kv[0] not in _LAYOUT_KEYS]
+        kept = [kv for kv in attr[2] if kv[0] not in (*_LAYOUT_KEYS, "layout-valign")]
         return _float(
             ident, kind, [ident, classes, kept], [panel], caption, top=kind == "tbl", after=after
         )
@@ -530,7 +531,8 @@ def _layout_div(node: Node) -> Node:
         return node
     widths = _layout_widths(attr, len(blocks))
     kept = [kv for kv in attr[2] if kv[0] not in _LAYOUT_KEYS]
-    rows = _layout_rows(blocks, widths, lambda _block: True)
+    rows = _layout_rows(blocks, widths, lambda _block: True, _valign(attr))
+    kept = [kv for kv in kept if kv[0] != "layout-valign"]
     return {"t": "Div", "c": [[attr[0], ["quarto-layout-panel", *attr[1]], kept], rows]}
 
 
@@ -571,11 +573,22 @@ def _layout_widths(attr: list[Any], parts: int) -> list[list[float]]:
     return [[1.0] * ncol for _ in range(max(1, -(-parts // ncol)))]
 
 
+def _valign(attr: list[Any]) -> str:
+    """Quarto's `layout-valign`: top (its default), center or bottom; another value is
+    taken as the default, as Quarto does."""
+    value = str(_kv(attr, "layout-valign") or "top")
+    return value if value in ("top", "center", "bottom") else "top"
+
+
 def _layout_rows(
-    body: list[Node], widths: list[list[float]], is_part: Callable[[Node], bool] | None = None
+    body: list[Node],
+    widths: list[list[float]],
+    is_part: Callable[[Node], bool] | None = None,
+    valign: str = "top",
 ) -> list[Node]:
     """The sub-figures in `div.quarto-layout-row`s of `div.quarto-layout-cell`s whose width
-    is their share of the row; blocks that are not sub-figures stay after the rows."""
+    is their share of the row; blocks that are not sub-figures stay after the rows.  Each
+    row carries Quarto's `quarto-layout-valign-<valign>` class (site.css aligns by it)."""
     is_part = is_part or _is_part
     parts = [b for b in body if is_part(b)]
     rest = [b for b in body if not is_part(b)]
@@ -604,7 +617,8 @@ def _layout_rows(
                 }
             )
             i += 1
-        rows.append({"t": "Div", "c": [["", ["quarto-layout-row"], []], cells]})
+        row_classes = ["quarto-layout-row", f"quarto-layout-valign-{valign}"]
+        rows.append({"t": "Div", "c": [["", row_classes, []], cells]})
     return [*rows, *rest]
 
 

@@ -183,8 +183,11 @@ local function panel_blocks(el, fit)
     end
   end
   local ncol = panel_columns(el, #parts)
+  -- Quarto's `layout-valign`: top (its default), center, bottom
+  local valign = ({ top = "top", center = "horizon", bottom = "bottom" })[
+    el.attributes["layout-valign"] or "top"] or "top"
   local out = pandoc.Blocks({ raw("#grid(columns: (1fr,) * " .. ncol
-    .. ", column-gutter: 1em, row-gutter: 0.8em, align: center + bottom,") })
+    .. ", column-gutter: 1em, row-gutter: 0.8em, align: center + " .. valign .. ",") })
   for _, part in ipairs(parts) do
     local image_fit = fit and (fit + SUBCAPTION_PT) or nil
     local body = pandoc.Blocks(part.content):walk({
@@ -229,7 +232,7 @@ function Figure(el)
   end
   if el.classes:includes("quarto-layout-panel") then
     el.content = panel_blocks(el, fit)
-    for _, key in ipairs({ "layout-ncol", "layout-nrow", "layout" }) do
+    for _, key in ipairs({ "layout-ncol", "layout-nrow", "layout", "layout-valign" }) do
       el.attributes[key] = nil
     end
   else

@@ -5,6 +5,7 @@ A caption or prose edit re-weaves stored outputs; see the stage contract in docs
 
 import dataclasses
 import html
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -209,7 +210,18 @@ def _render_cell(
         pieces.append(_fold_code(fenced, cell, code_display or {}))
     show_output = opts.output and cell.options.get("output", True) is not False
     images = [out["image"] for out in outputs if out.get("type") == "display" and "image" in out]
+    # Quarto: a list of `fig-cap`s (and no `fig-subcap`) makes each plot a figure of its own,
+    # `<label>-1`, `<label>-2` ..., captioned in order; otherwise several plots are a panel
+    caps = cell.options.get("fig-cap")
+    separate = (
+        label.startswith("fig-")
+        and isinstance(caps, list)
+        and len(images) >= 2
+        and "fig-subcap" not in cell.options
+    )
     panel = images if label.startswith("fig-") and _is_panel(cell, len(images)) else []
+    panel = [] if separate else panel
+    nth_image = 0
     table_parts = [o for o in outputs if _table_markdown(o) is not None]
     table_panel = label.startswith("tbl-") and (
         len(table_parts) >= 2 or (bool(table_parts) and "tbl-subcap" in cell.options)
@@ -238,6 +250,16 @@ def _render_cell(
                     pieces.append(_output(mark_block(chunk), asis=asis))
                     figs += panel_figs
                     figure_done = True
+            elif "image" in out and separate:
+                nth_image += 1
+                ident = f"{label}-{nth_image}"
+                cap = str(caps[nth_image - 1]) if nth_image <= len(caps) else ""
+                alt = cell.options.get("fig-alt")
+                attrs = f"#{ident}" + (f' fig-alt="{_attr_value(str(alt))}"' if alt else "")
+                path = (figures / out["image"]).resolve()
+                image_md = f"![{_md_caption(cap)}]({_image_target(path)}){{{attrs}}}"
+                pieces.append(_output(mark_block(image_md), asis=asis))
+                figs.append(FigureOutput(ident, cap, str(alt) if alt else None, path))
             elif "image" in out:
                 path = (figures / out["image"]).resolve()
                 target = _image_target(path)
@@ -272,7 +294,13 @@ def _render_cell(
                         csv_text = (
                             payload.get("csv") if isinstance(payload, dict) else None
                         ) or table_csv(md)
-                        table_md = f"{md}\n\n: {_md_caption(cap)} {{#{label}}}"
+                        widths = cell.options.get("tbl-colwidths")
+                        extra = (
+                            f' tbl-colwidths="{_attr_value(json.dumps(widths))}"'
+                            if isinstance(widths, list)
+                            else ""
+                        )
+                        table_md = f"{md}\n\n: {_md_caption(cap)} {{#{label}{extra}}}"
                         pieces.append(_output(mark_block(table_md), asis=asis))
                         model = payload.get("model") if isinstance(payload, dict) else None
                         tables.append(TableOutput(label, cap, csv_text, model))

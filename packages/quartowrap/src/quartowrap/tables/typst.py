@@ -217,6 +217,7 @@ def to_blocks(
     notes: bool = True,
     pair_rows: bool = False,
     delim: str = ":",
+    colwidths: list[float] | None = None,
 ) -> list[Node]:
     """The table as pandoc blocks for pandoc's typst writer (one Plain of raw + cell inlines).
 
@@ -226,9 +227,10 @@ def to_blocks(
     `rows`: the body rows (start, end) this part prints; `notes`: print the notes under it;
     `pair_rows`: a table that flows across columns and pages never leaves a single row
     on either side of a break (rows bound in pairs by a zero-width column); `delim`: what
-    follows "Table N" in the caption (`project.theme.caption_delimiter`).
+    follows "Table N" in the caption (`project.theme.caption_delimiter`); `colwidths`: the
+    author's relative widths (`tbl-colwidths`), used instead of the measured ones.
     """
-    fractions = layout.widths(width_pt)
+    fractions = colwidths if colwidths else layout.widths(width_pt)
     widths = ", ".join(f"{w * 100:.2f}%" for w in fractions)
     aligns = "".join(f"{c.align}," for c in layout.columns)
     start, end = rows or (0, len(table.body))

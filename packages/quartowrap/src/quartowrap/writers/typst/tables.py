@@ -19,6 +19,7 @@ from quartowrap.model import PrintGeometry
 from quartowrap.tables import build
 from quartowrap.tables import typst as table_typst
 from quartowrap.tables.fonts import TableFont
+from quartowrap.tables.html import column_widths
 from quartowrap.tables.layout import layout
 from quartowrap.tables.model import Table
 from quartowrap.tables.pandoc import glue
@@ -137,6 +138,7 @@ class _Printer:
                 notes=k == len(pieces) - 1,
                 pair_rows=not page,  # flows across columns: never a single row on a side
                 delim=self.delim,
+                colwidths=column_widths(attr, part.ncols) if whole else None,
             )
             classes = ["quartowrap-table", *(["wide"] if page and not in_wide else [])]
             if in_wide and own_floats and page:

@@ -243,21 +243,49 @@ def _callout(node: Node, titles: dict[str, str] = CALLOUT_TITLES) -> Node | None
 
 
 CALLOUT_APPEARANCES = ("default", "simple", "minimal")
+_TITLE_CONTAINER = ["", ["callout-title-container"], []]
+
+
+def _quarto_callout_parts(blocks: list[Node]) -> list[Node]:
+    """The title and body Divs with Quarto's names beside ours: the title in
+    `div.callout-header > div.callout-title-container`, the body `div.callout-body-container`
+    (users' CSS and scripts written for Quarto's pages target these)."""
+    if len(blocks) != 2 or any(b["t"] != "Div" for b in blocks):
+        return blocks
+    title, body = blocks
+    if title["c"][0][1] != ["callout-title"] or body["c"][0][1] != ["callout-body"]:
+        return blocks
+    return [
+        {
+            "t": "Div",
+            "c": [
+                ["", ["callout-title", "callout-header"], []],
+                [{"t": "Div", "c": [_TITLE_CONTAINER, title["c"][1]]}],
+            ],
+        },
+        {"t": "Div", "c": [["", ["callout-body", "callout-body-container"], []], body["c"][1]]},
+    ]
 
 
 def _collapsible(callout: Node) -> Node:
     """`collapse="true|false"`: the title becomes the <summary> of a <details> holding the
-    body (closed when true), so it folds without JavaScript; print CSS opens it again."""
+    body (closed when true), so it folds without JavaScript; print CSS opens it again.
+    Both get Quarto's class names (`_quarto_callout_parts`)."""
     attr, blocks = callout["c"]
+    blocks = _quarto_callout_parts(blocks)
+    callout = {"t": "Div", "c": [attr, blocks]}
     collapse = (_kv(attr, "collapse") or "").lower()
     if collapse not in ("true", "false") or len(blocks) != 2:
         return callout
     title, body = blocks
     opened = "" if collapse == "true" else " open"
+    # a <summary> holds phrasing content: the title container is a span there
+    container = title["c"][1][0]["c"][1] if title["c"][1] and title["c"][1][0]["t"] == "Div" else []
+    inlines = [i for b in container if b["t"] in ("Plain", "Para") for i in b["c"]]
     folded = [
         _raw_html(f'<details class="callout-collapse"{opened}>'),
-        _raw_html('<summary class="callout-title">'),
-        *title["c"][1],
+        _raw_html('<summary class="callout-title callout-header">'),
+        {"t": "Plain", "c": [{"t": "Span", "c": [_TITLE_CONTAINER, inlines]}]},
         _raw_html("</summary>"),
         body,
         _raw_html("</details>"),

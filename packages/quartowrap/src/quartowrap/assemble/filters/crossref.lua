@@ -48,6 +48,16 @@ for kind in pairs(THEOREMS) do
   KINDS[kind] = true
 end
 
+-- Quarto's cross-referenceable callouts (`::: {#nte-x .callout-note}`), each kind numbered
+-- on its own; the prefix of each kind, and the callout class it goes with.
+local CALLOUTS = {
+  nte = { "Note", "note" }, tip = { "Tip", "tip" }, wrn = { "Warning", "warning" },
+  imp = { "Important", "important" }, cau = { "Caution", "caution" },
+}
+for kind in pairs(CALLOUTS) do
+  KINDS[kind] = true
+end
+
 local options = {}
 local xrefs = {}      -- id -> entry
 local order = {}      -- entries in book order
@@ -75,6 +85,7 @@ end
 local function prefix_for(kind, number, level, appendix)
   if kind == "lst" then return opt("lst-prefix", "Listing") end
   if THEOREMS[kind] then return opt(kind .. "-prefix", THEOREMS[kind]) end
+  if CALLOUTS[kind] then return opt(kind .. "-prefix", CALLOUTS[kind][1]) end
   if kind == "fig" then return opt("fig-prefix", "Figure") end
   if kind == "tbl" then return opt("tbl-prefix", "Table") end
   if kind == "eq" then return opt("eq-prefix", "Equation") end
@@ -88,6 +99,7 @@ end
 local function caption_prefix_for(kind)
   if kind == "lst" then return opt("lst-title", opt("lst-prefix", "Listing")) end
   if THEOREMS[kind] then return opt(kind .. "-title", prefix_for(kind)) end
+  if CALLOUTS[kind] then return opt(kind .. "-title", prefix_for(kind)) end
   if kind == "fig" then return opt("fig-title", opt("fig-prefix", "Figure")) end
   if kind == "tbl" then return opt("tbl-title", opt("tbl-prefix", "Table")) end
   return opt("eq-title", opt("eq-prefix", "Equation"))
@@ -510,6 +522,42 @@ local function number_chapter(div, state)
 
   -- ::: {#thm-x} [## Name] body ::: -> the body led by "**Theorem 2 (Name).**".  The
   -- heading is taken out first, so it is never numbered as a section.
+  -- ::: {#nte-x .callout-note} (shaped by callouts.lua: a title Div, a body Div) -> its
+  -- title reads "Note 1: Title" ("Note 1" alone for a callout without a title of its own),
+  -- as Quarto titles a cross-referenced callout; the kinds are numbered on their own.
+  local function callout(el)
+    local kind = xref_kind(el.identifier)
+    if not CALLOUTS[kind] or el.attributes["number"] or not el.classes:includes("callout") then
+      return nil
+    end
+    local counter = "callouts-" .. kind
+    state[counter] = (state[counter] or 0) + 1
+    local number = tostring(state[counter])
+    local label = caption_prefix_for(kind) .. NBSP .. number
+    local title_div = el.content[1]
+    local title = pandoc.Inlines({})
+    if title_div and title_div.t == "Div" and title_div.classes:includes("callout-title") then
+      title = pandoc.utils.blocks_to_inlines(title_div.content)
+    end
+    local head = pandoc.Inlines({ pandoc.Str(label) })
+    if el.classes:includes("callout-titled") and #title > 0 then
+      head:insert(pandoc.Str(":"))
+      head:insert(pandoc.Space())
+      head:extend(title)
+    end
+    if title_div and title_div.t == "Div" and title_div.classes:includes("callout-title") then
+      title_div.content = { pandoc.Plain(head) }
+    end
+    if not el.classes:includes("callout-titled") then
+      el.classes:insert("callout-titled")
+    end
+    el.attributes["number"] = number
+    el.attributes["xref-label"] = label
+    register(el.identifier, kind, number, slug, stringify(title), prefix_for(kind) .. NBSP .. number)
+    seen_ids[el.identifier] = true
+    return el
+  end
+
   local function theorem(el)
     local kind = xref_kind(el.identifier)
     if not THEOREMS[kind] or el.attributes["number"] then
@@ -559,6 +607,10 @@ local function number_chapter(div, state)
       local tabset = tabsets.shape(el)
       if tabset then
         return tabset
+      end
+      local box = callout(el)
+      if box then
+        return box
       end
       local thm = theorem(el)
       if thm then

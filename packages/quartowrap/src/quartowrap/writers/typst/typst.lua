@@ -7,7 +7,7 @@ theme's typst template defines (themes/<name>/typst/definitions.typ; see docs/th
 
 * headings with a `number` attribute get `#qw-num("3.1")` before their text;
 * tables/figures with `xref-label` get "Table N: " / "Figure N: " before the caption (the
-  delimiter from the metadata `quartowrap-title-delim`: kce's " –" gives "Table N – ");
+  delimiter from the metadata `quartowrap-title-delim`: a theme's " –" gives "Table N – ");
 * tables arrive printed from the table model (writers/typst/tables.py,
   quartowrap/tables/typst.py) in a `.quartowrap-table` Div; this filter only places them;
 * images get a column-wide width (unless one is given) and their `fig-alt` as typst `alt`;

@@ -269,7 +269,10 @@ def test_listings_and_theorems_numbered_through_the_book_per_kind():
     assert stringify(listing["c"][1][0]) == "Listing\u00a01: First code"
     assert listing["c"][1][1]["t"] == "CodeBlock"
     theorem = next(n for n in _walk(blocks) if n.get("t") == "Div" and n["c"][0][0] == "thm-one")
-    assert stringify(theorem["c"][1][0]) == "Theorem\u00a01 (Named). Body."
+    # Quarto's shape: span.theorem-title > strong, then the body (no full stop between)
+    assert stringify(theorem["c"][1][0]) == "Theorem\u00a01 (Named) Body."
+    assert theorem["c"][1][0]["c"][0]["c"][0] == ["", ["theorem-title"], []]
+    assert theorem["c"][0][1] == ["theorem"]  # Quarto: `theorem`, `theorem lemma`, …
     assert book.warnings == ()
 
 

@@ -580,7 +580,10 @@ local function number_chapter(div, state)
       head:extend(name)
       head:insert(pandoc.Str(")"))
     end
-    head = pandoc.Inlines({ pandoc.Strong(head), pandoc.Str("."), pandoc.Space() })
+    -- Quarto's shape: `span.theorem-title > strong` leading the first paragraph
+    head = pandoc.Inlines({
+      pandoc.Span({ pandoc.Strong(head) }, pandoc.Attr("", { "theorem-title" })), pandoc.Space(),
+    })
     if #body > 0 and body[1].t == "Para" then
       body[1] = pandoc.Para(head .. body[1].content)
     else
@@ -590,8 +593,11 @@ local function number_chapter(div, state)
       prefix_for(kind) .. NBSP .. number)
     seen_ids[el.identifier] = true
     el.content = body
+    -- `theorem`, and the environment's name for the other kinds (`theorem lemma`), as Quarto
     el.classes:insert(1, "theorem")
-    el.classes:insert(2, kind)
+    if kind ~= "thm" then
+      el.classes:insert(2, THEOREMS[kind]:lower())
+    end
     el.attributes["name"] = nil
     el.attributes["number"] = number
     el.attributes["xref-label"] = label

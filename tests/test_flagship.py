@@ -41,7 +41,7 @@ def test_colophon_and_running_header(pdf_pages: list[str]) -> None:
     front = "\n".join(pdf_pages[:6])
     for field in ("Title", "Authors", "Disclaimer", "How to refer to this document", "Version"):
         assert field in front, f"colophon field {field!r} missing"
-    body = [text for text in pdf_pages if re.search(r"Table \d+\s*[–-]", text)]
+    body = [text for text in pdf_pages if re.search(r"Table\s\d+\s*[–-]", text)]
     assert body and all("KCE Report 359" in text for text in body)
 
 
@@ -164,7 +164,7 @@ def test_pacic_item_tables_print_across_the_page(flagship: RenderResult) -> None
     with pdfplumber.open(_pdf(flagship)) as document:
         for page in document.pages:
             for line in page.extract_text_lines():
-                if re.match(r"Table \d+ [–-] PACIC items on ", line["text"]):
+                if re.match(r"Table\s\d+ [–-] PACIC items on ", line["text"]):
                     rules = [
                         r["x1"] - r["x0"]
                         for r in page.lines

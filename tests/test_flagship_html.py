@@ -42,7 +42,7 @@ MEASURE = """() => {
   };
   return [...document.querySelectorAll('.page-body table')].filter(t => t.offsetParent).map(t => {
     const wrap = t.closest('.table-wrap');
-    const float = t.closest('.quarto-float');  // a numbered table: Quarto's float
+    const float = t.closest('div.quarto-float');  // a numbered table: Quarto's float
     const box = t.closest('.table-scroll');
     const caption = (wrap && wrap.querySelector(':scope > .table-caption'))
       || (float && float.querySelector(':scope > figure > figcaption'));

@@ -109,7 +109,7 @@ def test_tables_and_figures_numbered_through_the_book(book):
     assert numbers["fig-first"] == ("fig", "1", "01-intro")
     assert numbers["fig-second"] == ("fig", "2", "02-methods")
     assert book.xrefs["tbl-apx"].caption == "Appendix table, as a Quarto table div"
-    assert book.xrefs["fig-second"].label == "Figure 2"
+    assert book.xrefs["fig-second"].label == "Figure\u00a02"
 
 
 def test_sections_per_chapter_and_appendix_letters(book):
@@ -142,7 +142,7 @@ def test_numbers_are_on_the_ast(book):
     assert headers == [("Methods", "2"), ("Sources", "2.1")]
     table = next(b for b in methods if b["t"] == "Table")
     assert dict(table["c"][0][2])["number"] == "2"
-    assert dict(table["c"][0][2])["xref-label"] == "Table 2"
+    assert dict(table["c"][0][2])["xref-label"] == "Table\u00a02"
     figure = next(b for b in methods if b["t"] == "Figure")  # the div became a Figure
     assert figure["c"][0][0] == "fig-second"
     assert dict(figure["c"][0][2])["number"] == "2"
@@ -151,25 +151,29 @@ def test_numbers_are_on_the_ast(book):
 def test_reference_forms_follow_quarto(book):
     links = _links(book.chapters[1])
     assert links == [
-        ("Table 2", "#tbl-second"),
+        ("Table\u00a02", "#tbl-second"),
         ("2", "#fig-second"),  # [-@fig-x] suppresses the prefix
-        ("Figure 1", "#fig-first"),  # @Fig-x: capitalised form
-        ("Table 1", "#tbl-first"),
-        ("Table 2", "#tbl-second"),
-        ("Equation 1", "#eq-mass"),
-        ("Section A.1", "#sec-apx-data"),
+        ("Figure\u00a01", "#fig-first"),  # @Fig-x: capitalised form
+        ("Table\u00a01", "#tbl-first"),
+        ("Table\u00a02", "#tbl-second"),
+        ("Equation\u00a01", "#eq-mass"),
+        # [see @sec-x]: the words in the brackets replace "Section", inside the link (Quarto)
+        ("see\u00a0A.1", "#sec-apx-data"),
     ]
     # An unnumbered chapter can point forward; a chapter-level target says "Chapter".
-    assert _links(book.chapters[0]) == [("Table 2", "#tbl-second"), ("Chapter 2", "#sec-method")]
+    assert _links(book.chapters[0]) == [
+        ("Table\u00a02", "#tbl-second"),
+        ("Chapter\u00a02", "#sec-method"),
+    ]
     assert book.warnings == ()
 
 
 def test_crossref_prefixes_from_config():
     book = _book({"tbl-prefix": "Tab.", "fig-prefix": "Fig.", "ch-prefix": "Hoofdstuk"})
     links = _links(book.chapters[1])
-    assert links[0] == ("Tab. 2", "#tbl-second")
-    assert links[2] == ("Fig. 1", "#fig-first")
-    assert _links(book.chapters[0])[1] == ("Hoofdstuk 2", "#sec-method")
+    assert links[0] == ("Tab.\u00a02", "#tbl-second")
+    assert links[2] == ("Fig.\u00a01", "#fig-first")
+    assert _links(book.chapters[0])[1] == ("Hoofdstuk\u00a02", "#sec-method")
 
 
 def test_equation_gets_its_number_in_the_math(book):
@@ -200,7 +204,7 @@ def test_equation_label_with_attributes_is_recognised():
     assert dict(spans["eq-plain"]["c"][0][2]) == {"number": "2"}
     text = stringify(book.chapters[0].ast["blocks"])
     assert "alt=" not in text and "{#eq" not in text
-    assert "Equation 1" in text and "Equation 2" in text
+    assert "Equation\u00a01" in text and "Equation\u00a02" in text
 
 
 def test_tab_headings_are_tabs_not_sections():
@@ -227,7 +231,7 @@ def test_tab_headings_are_tabs_not_sections():
     assert [dict(p["c"][0][2])["tab-title"] for p in panes] == ["One", "Two"]
     assert [p["c"][0][1] for p in panes] == [["tab-pane"], ["tab-pane"]]
     assert panes[1]["c"][1][0]["c"][0]["t"] == "Strong"  # the PDF prints the title in bold
-    assert _links(book.chapters[0]) == [("Section 1.1", "#sec-after")]
+    assert _links(book.chapters[0]) == [("Section\u00a01.1", "#sec-after")]
 
 
 def test_listings_and_theorems_numbered_through_the_book_per_kind():
@@ -254,18 +258,21 @@ def test_listings_and_theorems_numbered_through_the_book_per_kind():
         "thm-two": ("thm", "2", "02-b"),
     }
     assert _links(book.chapters[1]) == [
-        ("Listing 2", "#lst-two"),
-        ("Theorem 2", "#thm-two"),
-        ("Lemma 1", "#lem-one"),
+        ("Listing\u00a02", "#lst-two"),
+        ("Theorem\u00a02", "#thm-two"),
+        ("Lemma\u00a01", "#lem-one"),
         ("1", "#thm-one"),
     ]
     assert book.xrefs["sec-after"].number == "2.1"  # the theorem heading took no number
     blocks = book.chapters[0].ast["blocks"]
     listing = next(n for n in _walk(blocks) if n.get("t") == "Div" and n["c"][0][0] == "lst-one")
-    assert stringify(listing["c"][1][0]) == "Listing 1: First code"
+    assert stringify(listing["c"][1][0]) == "Listing\u00a01: First code"
     assert listing["c"][1][1]["t"] == "CodeBlock"
     theorem = next(n for n in _walk(blocks) if n.get("t") == "Div" and n["c"][0][0] == "thm-one")
-    assert stringify(theorem["c"][1][0]) == "Theorem 1 (Named). Body."
+    # Quarto's shape: span.theorem-title > strong, then the body (no full stop between)
+    assert stringify(theorem["c"][1][0]) == "Theorem\u00a01 (Named) Body."
+    assert theorem["c"][1][0]["c"][0]["c"][0] == ["", ["theorem-title"], []]
+    assert theorem["c"][0][1] == ["theorem"]  # Quarto: `theorem`, `theorem lemma`, …
     assert book.warnings == ()
 
 

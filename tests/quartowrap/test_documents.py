@@ -172,7 +172,7 @@ def test_document_in_french_prints_french_labels_and_title_block(tmp_path: Path)
     )
     render_path(doc, RenderOptions(to=("html",)), QUIET)
     html = (tmp_path / "fr.html").read_text(encoding="utf-8")
-    assert 'data-xref-kind="eq">Équation 1</a>' in html
+    assert 'data-xref-kind="eq">Équation&nbsp;1</a>' in html
     assert '<div class="subtitle">' in html and "Un sous-titre" in html
     assert "Ann &lt;Dupont&gt; · 5 mars 2024" in html  # text, escaped, never markup
 
@@ -190,7 +190,7 @@ def test_numbered_document_counts_from_its_highest_heading(tmp_path: Path) -> No
     html = (tmp_path / "n.html").read_text(encoding="utf-8")
     numbers = re.findall(r'<span class="header-section-number">([^<]+)</span> (\w+)', html)
     assert numbers == [("1", "Intro"), ("1.1", "Detail"), ("2", "Next")]
-    assert ">Section 1.1</a> and <a" in html and ">Section 1</a>." in html
+    assert ">Section&nbsp;1.1</a> and <a" in html and ">Section&nbsp;1</a>." in html
 
 
 @pytest.mark.slow

@@ -419,7 +419,8 @@ def test_factsheets_one_edition_per_region_with_that_regions_numbers(
                 assert float(row["percent"]) == pytest.approx(percent[row["response"]])
         # the table as shown: two decimals, as table 17
         shown = (edition / "html" / "index.html").read_text(encoding="utf-8")
-        assert f"{region} (n\u00a0=\u00a0{n})" in shown  # no-break spaces in the HTML
+        # no-break spaces in the HTML, written `&nbsp;` as Quarto's pages write them
+        assert f"{region} (n&nbsp;=&nbsp;{n})" in shown
         assert f"{percent['2']:.2f}" in shown
         pdfs = list(edition.glob("*.pdf"))
         assert [p.name for p in pdfs] == [f"kce-359-factsheet-{name}-1.0.0.pdf"]

@@ -284,3 +284,54 @@ def test_a_twelve_column_table_grows_then_scrolls_with_its_caption_whole(
             assert abs(s["boxWidth"] - s["columnWidth"]) < 1
     finally:
         context.close()
+
+
+COLUMN_PAGE = """---
+title: Page column
+---
+
+Some text in the text column.
+
+::: {.column-page}
+| a | b | c |
+|---|---|---|
+| 1 | 2 | 3 |
+
+: A table given the page's width {#tbl-page}
+:::
+
+| a | b |
+|---|---|
+| 1 | 2 |
+
+: A table in the text column {#tbl-text}
+"""
+
+
+def test_column_page_takes_the_pages_free_width(browser, tmp_path: Path) -> None:
+    """Quarto's `.column-page` spans the page beside the text column (issue 10's leftover:
+    it had no effect in HTML); a table in the text column keeps the column's width."""
+    from quartowrap.cli import main
+
+    (tmp_path / "doc.qmd").write_text(COLUMN_PAGE, encoding="utf-8")
+    assert main(["render", str(tmp_path / "doc.qmd"), "--quiet", "--to", "html"]) == 0
+    context = browser.new_context(viewport={"width": 1366, "height": 768})
+    page = context.new_page()
+    try:
+        page.goto((tmp_path / "doc.html").as_uri())
+        widths = page.evaluate(
+            """() => ({
+              column: document.querySelector('.page-body').getBoundingClientRect().width,
+              page: document.querySelector('.column-page').getBoundingClientRect().width,
+              pageTable: document.querySelector('#tbl-page table').getBoundingClientRect().width,
+              textTable: document.querySelector('#tbl-text table').getBoundingClientRect().width,
+              vw: document.documentElement.clientWidth,
+              right: document.querySelector('.column-page').getBoundingClientRect().right,
+            })"""
+        )
+        assert widths["page"] > widths["column"] + 100
+        assert widths["pageTable"] > widths["column"] + 100
+        assert widths["textTable"] <= widths["column"] + 0.5
+        assert widths["right"] <= widths["vw"]
+    finally:
+        context.close()

@@ -512,11 +512,12 @@ def test_callouts_and_key_findings_box(site):
     _, out, _ = site
     html = text_of(out / "01-intro.html")
     assert re.search(
-        r'<div class="callout callout-key-findings[^"]*"[^>]*>\s*<div class="callout-title">\s*'
+        r'<div class="callout callout-key-findings[^"]*"[^>]*>\s*'
+        r'<div class="callout-title callout-header">\s*<div class="callout-title-container">\s*'
         r"Key findings",
         html,
     )
-    assert re.search(r'class="callout-title">\s*Reconstructed data', html)
+    assert re.search(r'class="callout-title-container">\s*Reconstructed data', html)
 
 
 def test_version_banner_and_footer_on_every_page(site):
@@ -805,15 +806,17 @@ def test_book_from_the_real_assembler(tmp_path):
     write_html_site(book, out, version="1")
     one, two = text_of(out / "01-findings.html"), text_of(out / "02-more.html")
     plain_one = re.sub(r"<[^>]+>", "", one)
-    assert "Table 1 – Costs by region" in plain_one
-    assert plain_one.count("Table 1") == 2  # the caption and the reference, no double prefix
+    assert "Table&nbsp;1 – Costs by region" in plain_one
+    assert plain_one.count("Table&nbsp;1") == 2  # the caption and the reference, no double prefix
     assert 'href="02-more.html#fig-bars"' in one and 'href="02-more.html#sec-more"' in one
     assert 'href="01-findings.html#tbl-costs"' in two
     assert re.search(
-        r'class="callout callout-key-findings[^"]*"[^>]*>\s*<div class="callout-title">', one
+        r'class="callout callout-key-findings[^"]*"[^>]*>\s*'
+        r'<div class="callout-title callout-header">',
+        one,
     )
     assert 'src="figures/fig-bars.svg"' in two and 'alt="Bars, one per region"' in two
-    assert "Figure 1 – Bars by region" in re.sub(r"<[^>]+>", "", two)
+    assert "Figure&nbsp;1 – Bars by region" in re.sub(r"<[^>]+>", "", two)
     assert '<span class="header-section-number">1.1</span> Costs' in one
     assert html_site.last_warnings() == []
 
@@ -889,13 +892,16 @@ def _callout_html(markdown: str) -> str:
 def test_collapsible_callouts_fold_their_body_in_details():
     closed = _callout_html('::: {.callout-tip collapse="true"}\n## Open me\nSecret.\n:::\n')
     assert re.search(
-        r'<details class="callout-collapse">\s*<summary class="callout-title">\s*Open me\s*'
-        r'</summary>\s*<div class="callout-body">\s*<p>Secret.</p>\s*</div>\s*</details>',
+        r'<details class="callout-collapse">\s*<summary class="callout-title callout-header">\s*'
+        r'<span class="callout-title-container">Open me</span>\s*</summary>\s*'
+        r'<div class="callout-body callout-body-container">\s*<p>Secret.</p>\s*</div>\s*</details>',
         closed,
     )
     opened = _callout_html('::: {.callout-note collapse="false"}\nShown.\n:::\n')
     assert '<details class="callout-collapse" open>' in opened
-    assert re.search(r"<summary[^>]*>\s*Note\s*</summary>", opened)  # the default title
+    assert re.search(
+        r"<summary[^>]*>\s*<span class=\"callout-title-container\">Note</span>\s*</summary>", opened
+    )  # the default title
     plain = _callout_html("::: {.callout-note}\nShown.\n:::\n")
     assert "<details" not in plain and "callout-style-default" in plain
 

@@ -146,7 +146,7 @@ def test_an_edited_chapter_page_is_the_whole_books_page(tmp_path: Path) -> None:
     assert "A last sentence." in (previewer.site / "03-discussion.html").read_text()
     discussion = (previewer.site / "03-discussion.html").read_text()
     assert 'href="references.html#ref-tukey1977eda">1</a>' in discussion, "first cited in ch. 1"
-    assert re.search(r'href="02-results.html#fig-bars"[^>]*>Figure 1<', discussion)
+    assert re.search(r'href="02-results.html#fig-bars"[^>]*>Figure&nbsp;1<', discussion)
 
 
 def test_other_changes_render_the_whole_book(tmp_path: Path) -> None:

@@ -132,15 +132,15 @@ def _nodes(node: Any, t: str):
 def test_parent_numbered_like_any_figure_and_parts_lettered() -> None:
     book = _book()
     numbers = {k: (v.kind, v.number, v.label) for k, v in book.xrefs.items()}
-    assert numbers["fig-one"] == ("fig", "1", "Figure 1")
-    assert numbers["fig-pair"] == ("fig", "2", "Figure 2")
-    assert numbers["fig-pair-a"] == ("subfig", "2", "Figure 2 (a)")
-    assert numbers["fig-pair-b"] == ("subfig", "2", "Figure 2 (b)")
-    assert numbers["fig-bare"] == ("fig", "3", "Figure 3")
+    assert numbers["fig-one"] == ("fig", "1", "Figure\u00a01")
+    assert numbers["fig-pair"] == ("fig", "2", "Figure\u00a02")
+    assert numbers["fig-pair-a"] == ("subfig", "2", "Figure\u00a02 (a)")
+    assert numbers["fig-pair-b"] == ("subfig", "2", "Figure\u00a02 (b)")
+    assert numbers["fig-bare"] == ("fig", "3", "Figure\u00a03")
     # unlabelled parts get <parent>-<n>, as Quarto names them
-    assert numbers["fig-bare-3"] == ("subfig", "3", "Figure 3 (c)")
+    assert numbers["fig-bare-3"] == ("subfig", "3", "Figure\u00a03 (c)")
     # the parts take no figure number: the next figure is 4, not 6 or 8
-    assert numbers["fig-after"] == ("fig", "4", "Figure 4")
+    assert numbers["fig-after"] == ("fig", "4", "Figure\u00a04")
 
 
 def test_references_to_parts_print_quartos_form() -> None:
@@ -149,11 +149,11 @@ def test_references_to_parts_print_quartos_form() -> None:
         (stringify(n["c"][1]), n["c"][2][0]) for n in _nodes(book.chapters[0].ast["blocks"], "Link")
     ]
     assert links == [
-        ("Figure 2", "#fig-pair"),
-        ("Figure 2 (b)", "#fig-pair-b"),
+        ("Figure\u00a02", "#fig-pair"),
+        ("Figure\u00a02 (b)", "#fig-pair-b"),
         ("2 (a)", "#fig-pair-a"),
-        ("Figure 3 (c)", "#fig-bare-3"),
-        ("Figure 4", "#fig-after"),
+        ("Figure\u00a03 (c)", "#fig-bare-3"),
+        ("Figure\u00a04", "#fig-after"),
     ]
     assert not book.warnings
 
@@ -180,7 +180,7 @@ def test_a_single_image_figure_div_is_not_a_panel() -> None:
 @pytest.mark.parametrize(("style", "third"), [("alpha A", "C"), ("arabic", "3")])
 def test_subref_labels_option(style: str, third: str) -> None:
     book = _book(crossref={"subref-labels": style})
-    assert book.xrefs["fig-bare-3"].label == f"Figure 3 ({third})"
+    assert book.xrefs["fig-bare-3"].label == f"Figure\u00a03 ({third})"
 
 
 def test_lists_of_figures_skip_parts() -> None:
@@ -204,14 +204,14 @@ def _svg(path: Path, colour: str) -> Path:
     return path
 
 
-def _panel_book(tmp_path: Path):
+def _panel_book(tmp_path: Path, extra: str = ""):
     from dataclasses import replace
 
     from quartowrap.model import FigureOutput
 
     left, right = _svg(tmp_path / "l.svg", "red"), _svg(tmp_path / "r.svg", "blue")
     text = (
-        "# Panels\n\n::: {#fig-pair layout-ncol=2}\n\n"
+        f"# Panels\n\n::: {{#fig-pair layout-ncol=2{extra}}}\n\n"
         f'![Left]({left}){{#fig-pair-1 fig-alt="Red box."}}\n\n'
         f'![Right]({right}){{#fig-pair-2 fig-alt="Blue box."}}\n\n'
         "Two panels\n:::\n\nSee @fig-pair-2.\n"
@@ -242,7 +242,8 @@ def test_html_panel_structure(tmp_path: Path) -> None:
         r'<div aria-describedby="fig-pair-caption-[^"]+">\s*<div class="quarto-layout-panel">',
         panel,
     )
-    assert panel.count('class="quarto-layout-row"') == 1
+    # rows carry Quarto's vertical alignment class, top by default
+    assert panel.count('class="quarto-layout-row quarto-layout-valign-top"') == 1
     cell = 'class="quarto-layout-cell-subref quarto-layout-cell" style="flex-basis: 50%;"'
     assert panel.count(cell) == 2
     for n in (1, 2):
@@ -261,11 +262,13 @@ def test_html_panel_structure(tmp_path: Path) -> None:
     ]
     sub = "quarto-float-caption-bottom quarto-subfloat-caption quarto-subfloat-fig"
     main = "quarto-float-caption-bottom quarto-float-caption quarto-float-fig"
-    assert captions == [(sub, "(a) Left"), (sub, "(b) Right"), (main, "Figure 1: Two panels")]
+    assert captions == [(sub, "(a) Left"), (sub, "(b) Right"), (main, "Figure&nbsp;1: Two panels")]
     assert 'alt="Red box."' in panel and 'alt="Blue box."' in panel
     assert "subfig-label=" not in page and "layout-ncol=" not in page
     assert (out / "figures" / "fig-pair-2.svg").read_text(encoding="utf-8").count("blue") == 1
-    assert re.search(r'<a href="#fig-pair-2" class="quarto-xref"[^>]*>Figure 1 \(b\)</a>', page)
+    assert re.search(
+        r'<a href="#fig-pair-2" class="quarto-xref"[^>]*>Figure&nbsp;1 \(b\)</a>', page
+    )
 
 
 @pytest.mark.parametrize(
@@ -321,10 +324,28 @@ def test_typst_panel_is_one_figure_with_a_grid_of_parts(tmp_path: Path) -> None:
     assert figure.count("#qw-subfigure(") == 2
     assert figure.index("(a) Left") < figure.index("<fig-pair-1>") < figure.index("(b) Right")
     # the parent's caption comes after the grid, as for any figure ("--" is pandoc's en dash)
-    assert re.search(r"<fig-pair-2>\],\s*\)\],\s*caption: \[\s*Figure 1 -- Two panels", figure)
+    assert re.search(r"<fig-pair-2>\],\s*\)\],\s*caption: \[\s*Figure~1 -- Two panels", figure)
     assert 'alt: "Red box."' in figure and 'alt: "Blue box."' in figure
     assert "subfig-label" not in source and "layout-ncol" not in source
-    assert re.search(r"#link\(<fig-pair-2>\)\[Figure 1 \(b\)\]", source)
+    assert re.search(r"#link\(<fig-pair-2>\)\[Figure~1 \(b\)\]", source)
+
+
+@pytest.mark.parametrize(("valign", "typst"), [("bottom", "bottom"), ("center", "horizon")])
+def test_layout_valign_aligns_the_rows_of_a_panel(tmp_path: Path, valign: str, typst: str) -> None:
+    """Quarto's `layout-valign`: the rows' class in HTML (site.css aligns by it), the
+    grid's vertical alignment in the PDF; the attribute itself is not printed."""
+    from quartowrap.writers.html.site import write_html_site
+
+    book = _panel_book(tmp_path, f" layout-valign={valign}")
+    write_html_site(book, tmp_path / "html", version="1.0.0")
+    page = (tmp_path / "html" / "01-x.html").read_text(encoding="utf-8")
+    assert f'class="quarto-layout-row quarto-layout-valign-{valign}"' in page
+    assert "data-layout-valign" not in page
+    css = (tmp_path / "html" / "assets" / "html" / "site.css").read_text(encoding="utf-8")
+    assert f".quarto-layout-valign-{valign} {{ align-items:" in css
+    source = _typst(_typst_book(tmp_path, f"layout-ncol=2 layout-valign={valign}"))
+    assert f"row-gutter: 0.8em, align: center + {typst}," in source
+    assert "layout-valign" not in source
 
 
 def test_typst_panel_columns_from_layout_nrow(tmp_path: Path) -> None:

@@ -109,6 +109,8 @@ def render_document(
                 outputs.append(target)
     if files is None and config.execute.freeze is False:
         _forget_results(config.root, ref.source)
+        for embedded in _embedded_documents(config, ref.source):
+            _forget_results(config.root, embedded)
     result = DocumentResult(
         config.root / ref.source, outputs, book.warnings, time.perf_counter() - started
     )
@@ -117,6 +119,15 @@ def render_document(
     for warning in result.warnings:
         progress.warn(warning)
     return result
+
+
+def _embedded_documents(config: BookConfig, source: Path) -> list[Path]:
+    """The documents whose cells `source` embeds (executed with it, results forgotten
+    with its own)."""
+    from quartowrap.execute import embeds
+    from quartowrap.project.qmd import parse_qmd
+
+    return embeds.targets(config, [parse_qmd(source, config.root)])
 
 
 def _forget_results(root: Path, source: Path) -> None:

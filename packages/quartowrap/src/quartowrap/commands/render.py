@@ -614,7 +614,8 @@ def _write_manifest(
     if book is not None:
         for entry in tables + figures:
             xref = book.xrefs.get(str(entry["label"]))
-            entry["number"] = xref.label if xref else None
+            # plain text in the manifest: the no-break space is typography ("Table 1")
+            entry["number"] = xref.label.replace("\u00a0", " ") if xref else None
     write_manifest(
         staging,
         {

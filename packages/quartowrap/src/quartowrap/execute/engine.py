@@ -28,6 +28,7 @@ import quartowrap.execute.freeze as freeze
 from quartowrap import integrity
 from quartowrap.authoring.protocol import DATA_DIR_ENV, TABLE_MIME
 from quartowrap.errors import BuildError, CellError
+from quartowrap.execute import embeds
 from quartowrap.execute.cell_errors import cell_error
 from quartowrap.execute.import_scan import preload_candidates
 from quartowrap.execute.kernel_runtime import _inside_project as inside_project
@@ -140,6 +141,7 @@ def execute_chapters(
     figure_fonts: Sequence[Path] = (),
     kernels: KernelPool | None = None,
     on_executed: Callable[[ExecutedChapter], None] | None = None,
+    _embedding: frozenset[Path] = frozenset(),
 ) -> list[ExecutedChapter]:
     """Execute (or reuse from freeze) every chapter; results in the order given.
 
@@ -150,6 +152,10 @@ def execute_chapters(
     chapter fails, so the caller starts a fresh one for the next render.
     `on_executed` is called (from a worker thread) with each chapter as soon as it has
     executed, while others still run: the caller may start on its later stages.
+    Documents whose cells the chapters embed (`{{< embed doc.qmd#label >}}`) are executed
+    (or reused from freeze) first, the same way, and their cells woven into the prose
+    (`execute/embeds.py`); `_embedding` holds the documents already being executed, so
+    documents that embed each other end.
     """
     root = config.root
     notify = on_progress or (lambda _p: None)
@@ -160,6 +166,20 @@ def execute_chapters(
         (ref, parse_qmd(ref.source, root, directory_metadata(config, ref.source)))
         for ref in chapters
     ]
+    running = _embedding | {ref.source for ref in chapters}
+    wanted = [s for s in embeds.targets(config, [d for _r, d in docs]) if s not in running]
+    if wanted:
+        execute_chapters(
+            config,
+            [ChapterRef(source, numbered=False) for source in wanted],
+            data_dir=data_dir,
+            use_freeze=use_freeze,
+            jobs=jobs,
+            figure_fonts=figure_fonts,
+            kernels=kernels,
+            _embedding=running | set(wanted),
+        )
+    docs = [(ref, embeds.resolve(config, doc)) for ref, doc in docs]
     declarations = [
         declared_parameters(doc, document_metadata(config, ref.source, doc.front_matter))
         for ref, doc in docs

@@ -3,7 +3,9 @@
 A caption or prose edit re-weaves stored outputs; see the stage contract in docs/architecture.md.
 """
 
+import dataclasses
 import html
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -34,6 +36,21 @@ _CELL_FILE_TAIL = re.compile(r"ipykernel_\d+[/\\]\d+\.py")
 
 def _cell_options(doc_options: ExecuteOptions, cell: CodeCell) -> ExecuteOptions:
     return execute_options(cell.options, doc_options)
+
+
+def cell_markdown(
+    cell: CodeCell,
+    doc_options: ExecuteOptions,
+    outputs: list[dict[str, Any]],
+    figures: Path,
+    *,
+    echo: bool = False,
+) -> str:
+    """One cell woven alone (an embedded cell, `execute/embeds.py`): its outputs in
+    Quarto's `div.cell`, its code only with `echo`."""
+    options = dataclasses.replace(_cell_options(doc_options, cell), echo=echo, include=True)
+    chunk, _tables, _figures = _render_cell(cell, options, outputs, figures)
+    return chunk
 
 
 def _strip_ansi(text: str) -> str:
@@ -138,6 +155,25 @@ def _code_display(config: BookConfig, source: Path, front_matter: dict[str, Any]
     return found
 
 
+def _code_attributes(cell: CodeCell, *, fenced: bool) -> str:
+    """The echoed code block's attributes as Quarto's Jupyter engine writes them: the
+    language (none for `echo: fenced`, whose block shows the cell's own fence), `cell-code`,
+    `code-overflow-wrap|scroll` from `code-overflow`, and a listing's `lst-label` as its id
+    with `lst-cap` (the crossref filter numbers it "Listing N")."""
+    parts = []
+    label = cell.options.get("lst-label")
+    if isinstance(label, str) and re.fullmatch(r"#?lst-[\w\-.:]+", label):
+        parts.append("#" + label.lstrip("#"))
+    if not fenced:
+        parts.append(f".{cell.language}")
+    parts.append(".cell-code")
+    if cell.options.get("code-overflow") in ("wrap", "scroll"):
+        parts.append(f".code-overflow-{cell.options['code-overflow']}")
+    if parts[0].startswith("#") and cell.options.get("lst-cap") is not None:
+        parts.append(f'lst-cap="{_attr_value(str(cell.options["lst-cap"]))}"')
+    return " ".join(parts)
+
+
 def _fold_code(fenced: str, cell: CodeCell, code_display: dict[str, Any]) -> str:
     """Quarto's `code-fold: true|show`: the echoed code inside an HTML <details> (closed for
     true, open for show) whose summary is `code-summary` ("Code"); raw HTML, so the PDF,
@@ -170,11 +206,22 @@ def _render_cell(
         shown = cell.source if echo == "fenced" else cell.code
         if echo == "fenced":
             shown = f"```{{{cell.language}}}\n{shown}\n```"
-        fenced = _fence(shown, f".{cell.language} .cell-code")
+        fenced = _fence(shown, _code_attributes(cell, fenced=echo == "fenced"))
         pieces.append(_fold_code(fenced, cell, code_display or {}))
     show_output = opts.output and cell.options.get("output", True) is not False
     images = [out["image"] for out in outputs if out.get("type") == "display" and "image" in out]
+    # Quarto: a list of `fig-cap`s (and no `fig-subcap`) makes each plot a figure of its own,
+    # `<label>-1`, `<label>-2` ..., captioned in order; otherwise several plots are a panel
+    caps = cell.options.get("fig-cap")
+    separate = (
+        label.startswith("fig-")
+        and isinstance(caps, list)
+        and len(images) >= 2
+        and "fig-subcap" not in cell.options
+    )
     panel = images if label.startswith("fig-") and _is_panel(cell, len(images)) else []
+    panel = [] if separate else panel
+    nth_image = 0
     table_parts = [o for o in outputs if _table_markdown(o) is not None]
     table_panel = label.startswith("tbl-") and (
         len(table_parts) >= 2 or (bool(table_parts) and "tbl-subcap" in cell.options)
@@ -203,6 +250,16 @@ def _render_cell(
                     pieces.append(_output(mark_block(chunk), asis=asis))
                     figs += panel_figs
                     figure_done = True
+            elif "image" in out and separate:
+                nth_image += 1
+                ident = f"{label}-{nth_image}"
+                cap = str(caps[nth_image - 1]) if nth_image <= len(caps) else ""
+                alt = cell.options.get("fig-alt")
+                attrs = f"#{ident}" + (f' fig-alt="{_attr_value(str(alt))}"' if alt else "")
+                path = (figures / out["image"]).resolve()
+                image_md = f"![{_md_caption(cap)}]({_image_target(path)}){{{attrs}}}"
+                pieces.append(_output(mark_block(image_md), asis=asis))
+                figs.append(FigureOutput(ident, cap, str(alt) if alt else None, path))
             elif "image" in out:
                 path = (figures / out["image"]).resolve()
                 target = _image_target(path)
@@ -237,7 +294,13 @@ def _render_cell(
                         csv_text = (
                             payload.get("csv") if isinstance(payload, dict) else None
                         ) or table_csv(md)
-                        table_md = f"{md}\n\n: {_md_caption(cap)} {{#{label}}}"
+                        widths = cell.options.get("tbl-colwidths")
+                        extra = (
+                            f' tbl-colwidths="{_attr_value(json.dumps(widths))}"'
+                            if isinstance(widths, list)
+                            else ""
+                        )
+                        table_md = f"{md}\n\n: {_md_caption(cap)} {{#{label}{extra}}}"
                         pieces.append(_output(mark_block(table_md), asis=asis))
                         model = payload.get("model") if isinstance(payload, dict) else None
                         tables.append(TableOutput(label, cap, csv_text, model))
@@ -314,7 +377,7 @@ def _figure_panel(
     alt_attr = f' fig-alt="{_attr_value(str(alt))}"' if alt else ""
     layout = [
         f'{key}="{_attr_value(str(cell.options[key]))}"'
-        for key in _LAYOUT_KEYS
+        for key in (*_LAYOUT_KEYS, "layout-valign")
         if key in cell.options
     ]
     parts: list[str] = []
@@ -355,7 +418,7 @@ def _table_panel(
     subcaps = (subcaps + [""] * len(outputs))[: len(outputs)]
     layout = [
         f'{key}="{_attr_value(str(cell.options[key]))}"'
-        for key in _LAYOUT_KEYS
+        for key in (*_LAYOUT_KEYS, "layout-valign")
         if key in cell.options
     ]
     parts: list[str] = []

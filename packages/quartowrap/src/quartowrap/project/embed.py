@@ -1,11 +1,14 @@
-"""Quarto's `{{< embed notebook.ipynb#label >}}`: a notebook cell's stored outputs in prose.
+"""Quarto's `{{< embed notebook.ipynb#label >}}` and `{{< embed doc.qmd#label >}}`.
 
 Quarto shows the outputs of the cell whose label (`#| label: x`) or id is `x`, as that
-notebook rendered them.  The notebook is not executed here: the outputs saved in the file
+notebook rendered them.  A notebook is not executed here: the outputs saved in the file
 are shown (text as code output, images as inline data, a `fig-` label with its `fig-cap`
-as a numbered figure).  The notebook must lie inside the project (`confine.py`); a missing
-notebook or cell is an error naming the shortcode's file and line.  Notebook outputs are
-data: HTML and markdown outputs are shown through their plain-text form, never as markup.
+as a numbered figure).  A `.qmd` is executed as Quarto does (it renders it to a notebook
+first), by the execute stage with the chapters' engine and freeze: here it only becomes a
+placeholder line that `execute/embeds.py` replaces with the cell's woven outputs.  The
+file must lie inside the project (`confine.py`); a missing file or cell is an error naming
+the shortcode's file and line.  Notebook outputs are data: HTML and markdown outputs are
+shown through their plain-text form, never as markup.
 """
 
 from __future__ import annotations
@@ -65,13 +68,49 @@ def _image(data: dict[str, Any], label: str, options: dict[str, str]) -> list[st
     return [f"![{caption}](data:{mime};base64,{payload}){suffix}", ""]
 
 
-def embed_lines(target: str, root: Path, document: Path, at: SourceLocation) -> list[str]:
+# The line a `.qmd` embed leaves for the execute stage (`execute/embeds.py`).
+PLACEHOLDER = "<!-- quartowrap-embed {} -->"
+PLACEHOLDER_RE = re.compile(r"^<!-- quartowrap-embed (\{.*\}) -->$", re.M)
+_QMD_LABEL = re.compile(r"^#\|\s*label\s*:\s*['\"]?([^'\"\s]+)['\"]?\s*$")
+
+
+def _qmd_placeholder(
+    path_text: str, label: str, root: Path, document: Path, at: SourceLocation, echo: bool
+) -> list[str]:
+    """A `.qmd` target checked now (inside the project, exists, holds a cell labelled
+    `label`) and left as a placeholder for the execute stage, which runs it."""
+    target = confine((root / document).parent / path_text, (root,), "embedded document", at)
+    if not target.is_file():
+        raise ConfigError(f"embed: document not found: {path_text}", at)
+    labels = []
+    in_cell = False
+    for line in target.read_text(encoding="utf-8").splitlines():
+        if re.match(r"^\s*```+\s*\{python\b", line):
+            in_cell = True
+        elif in_cell and (m := _QMD_LABEL.match(line.strip())):
+            labels.append(m[1])
+        elif in_cell and not line.strip().startswith("#|"):
+            in_cell = False
+    if label not in labels:
+        raise ConfigError(f"embed: no cell labelled '{label}' in {path_text}", at)
+    relative = target.relative_to(root.resolve()).as_posix()
+    payload = json.dumps({"source": relative, "label": label, "echo": echo}, sort_keys=True)
+    return ["", PLACEHOLDER.format(payload), ""]
+
+
+def embed_lines(
+    target: str, root: Path, document: Path, at: SourceLocation, echo: bool = False
+) -> list[str]:
     """The markdown that stands for `{{< embed target >}}` in `document` (relative to
-    `root`): the labelled cell's outputs in Quarto's `div.cell` structure."""
+    `root`): the labelled cell's outputs in Quarto's `div.cell` structure (for a `.qmd`,
+    a placeholder the execute stage fills; `echo`: show the cell's code too)."""
     path_text, _, label = target.partition("#")
+    if path_text.endswith(".qmd") and label:
+        return _qmd_placeholder(path_text, label, root, document, at, echo)
     if not path_text.endswith(".ipynb") or not label:
         raise ConfigError(
-            f"embed: give a notebook and a cell label, as notebook.ipynb#label (got {target!r})",
+            "embed: give a notebook or document and a cell label, as notebook.ipynb#label "
+            f"or document.qmd#label (got {target!r})",
             at,
         )
     notebook = confine((root / document).parent / path_text, (root,), "embedded notebook", at)

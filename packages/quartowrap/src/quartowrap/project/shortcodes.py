@@ -252,7 +252,8 @@ def _expand_line(
                 continue
             if text.strip() != m.group(0):
                 raise ConfigError("{{< embed … >}} must stand on a line of its own", at)
-            block = embed_lines(args[1], ctx.root, ctx.document, at)
+            echo = any(a.replace(" ", "") in ("echo=true", 'echo="true"') for a in args[2:])
+            block = embed_lines(args[1], ctx.root, ctx.document, at, echo=echo)
             continue
         if name not in ("meta", "var", "env"):
             pieces.append(lead + unknown_marker(name, "{{<" + body + ">}}", at) + trail)

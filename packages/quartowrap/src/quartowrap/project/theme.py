@@ -191,6 +191,15 @@ def theme_of(config: BookConfig) -> Theme:
     return builtin_theme("kce" if config.kce else DEFAULT_THEME)
 
 
+def caption_delimiter(config: BookConfig) -> str:
+    """What follows "Figure 1" in a caption, in HTML and the PDF alike: the book's
+    `crossref: title-delim`, else its theme's default (kce: " –"), else Quarto's ":"."""
+    crossref = config.crossref or {}
+    if crossref.get("title-delim") is not None:
+        return str(crossref["title-delim"])
+    return dict(theme_of(config).crossref).get("title-delim", ":")
+
+
 def house_metadata(config: BookConfig) -> dict[str, Any]:
     """The theme's metadata block merged over the theme's defaults ({} for a plain book)."""
     theme = theme_of(config)

@@ -7,6 +7,7 @@ Column widths are left to the browser (`ColWidthDefault`): it measures in the re
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -83,9 +84,32 @@ def _bodies(table: Table, layout: Layout) -> list[Any]:
     return bodies
 
 
+def column_widths(attr: list[Any], ncols: int) -> list[float] | None:
+    """Quarto's `tbl-colwidths="[75,25]"` as fractions of the table's width (None when
+    absent, not a list of positive numbers, or not one per column)."""
+    raw = dict(attr[2]).get("tbl-colwidths") if attr and len(attr) > 2 else None
+    try:
+        values = json.loads(raw) if isinstance(raw, str) else None
+    except ValueError:
+        return None
+    if not isinstance(values, list) or len(values) != ncols:
+        return None
+    if not all(isinstance(v, int | float) and v > 0 for v in values):
+        return None
+    total = float(sum(values))
+    return [v / total for v in values]
+
+
 def to_pandoc(table: Table, layout: Layout, attr: list[Any], caption: list[Any]) -> Node:
-    """The pandoc Table node for `table`, with `attr` and `caption` as the document has them."""
-    colspecs = [[{"t": _ALIGN[c.align]}, {"t": "ColWidthDefault"}] for c in layout.columns]
+    """The pandoc Table node for `table`, with `attr` and `caption` as the document has them;
+    `tbl-colwidths` becomes the columns' widths (a `colgroup`), as in Quarto."""
+    widths = column_widths(attr, len(layout.columns))
+    colspecs = [
+        [{"t": _ALIGN[c.align]}, {"t": "ColWidth", "c": w} if w else {"t": "ColWidthDefault"}]
+        for c, w in zip(layout.columns, widths or [None] * len(layout.columns), strict=True)
+    ]
+    if attr and len(attr) > 2:
+        attr = [attr[0], attr[1], [kv for kv in attr[2] if kv[0] != "tbl-colwidths"]]
     head = [_NO_ATTR, [_row(r, layout, head=True) for r in table.head]]
     bodies = _bodies(table, layout)
     foot = [

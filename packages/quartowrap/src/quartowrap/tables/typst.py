@@ -195,6 +195,14 @@ def _paired(pairs: dict[int, int], k: int) -> bool:
 LABEL = re.compile(r"[\w\-.:]+")  # what a typst <label> can hold as written
 
 
+def delimiter_inlines(delim: str) -> list[Node]:
+    """The caption delimiter after "Table N" as inlines: ":" sits against the number,
+    " –" (kce) keeps its leading space; a space follows either."""
+    word = delim.strip()
+    lead: list[Node] = [{"t": "Space"}] if delim[:1].isspace() else []
+    return [*lead, *([{"t": "Str", "c": word}] if word else []), {"t": "Space"}]
+
+
 def to_blocks(
     table: Table,
     layout: Layout,
@@ -208,6 +216,8 @@ def to_blocks(
     rows: tuple[int, int] | None = None,
     notes: bool = True,
     pair_rows: bool = False,
+    delim: str = ":",
+    colwidths: list[float] | None = None,
 ) -> list[Node]:
     """The table as pandoc blocks for pandoc's typst writer (one Plain of raw + cell inlines).
 
@@ -216,9 +226,11 @@ def to_blocks(
     caption or label of its own, "Table N (continued)" above it wherever it lands;
     `rows`: the body rows (start, end) this part prints; `notes`: print the notes under it;
     `pair_rows`: a table that flows across columns and pages never leaves a single row
-    on either side of a break (rows bound in pairs by a zero-width column).
+    on either side of a break (rows bound in pairs by a zero-width column); `delim`: what
+    follows "Table N" in the caption (`project.theme.caption_delimiter`); `colwidths`: the
+    author's relative widths (`tbl-colwidths`), used instead of the measured ones.
     """
-    fractions = layout.widths(width_pt)
+    fractions = colwidths if colwidths else layout.widths(width_pt)
     widths = ", ".join(f"{w * 100:.2f}%" for w in fractions)
     aligns = "".join(f"{c.align}," for c in layout.columns)
     start, end = rows or (0, len(table.body))
@@ -288,9 +300,8 @@ def to_blocks(
     out.append(_raw("  )]\n"))
     if (caption or xref_label) and not continued:
         caption = caption or []
-        prefix = [*text_inlines(xref_label), {"t": "Space"}] if xref_label else []
-        dash = [{"t": "Str", "c": "\u2013"}, {"t": "Space"}] if xref_label else []
-        out += [_raw("  , caption: ["), *prefix, *dash, *caption, _raw("]\n")]
+        prefix = [*text_inlines(xref_label), *delimiter_inlines(delim)] if xref_label else []
+        out += [_raw("  , caption: ["), *prefix, *caption, _raw("]\n")]
     out.append(_raw("  , kind: table\n  )"))
     if labelled:
         out.append(_raw(f"\n<{ident}>"))

@@ -48,6 +48,16 @@ for kind in pairs(THEOREMS) do
   KINDS[kind] = true
 end
 
+-- Quarto's cross-referenceable callouts (`::: {#nte-x .callout-note}`), each kind numbered
+-- on its own; the prefix of each kind, and the callout class it goes with.
+local CALLOUTS = {
+  nte = { "Note", "note" }, tip = { "Tip", "tip" }, wrn = { "Warning", "warning" },
+  imp = { "Important", "important" }, cau = { "Caution", "caution" },
+}
+for kind in pairs(CALLOUTS) do
+  KINDS[kind] = true
+end
+
 local options = {}
 local xrefs = {}      -- id -> entry
 local order = {}      -- entries in book order
@@ -60,6 +70,10 @@ local seen_ids = {}   -- every identifier seen, to keep ids unique book-wide
 local numbering = {}
 local claimed = nil
 
+-- Quarto joins a label's word and its number with a no-break space ("Figure\u{a0}1"),
+-- in references and captions alike, so a line never ends between them.
+local NBSP = "\u{a0}"
+
 local function opt(key, default)
   local value = options[key]
   if value == nil or value == "" then
@@ -71,6 +85,7 @@ end
 local function prefix_for(kind, number, level, appendix)
   if kind == "lst" then return opt("lst-prefix", "Listing") end
   if THEOREMS[kind] then return opt(kind .. "-prefix", THEOREMS[kind]) end
+  if CALLOUTS[kind] then return opt(kind .. "-prefix", CALLOUTS[kind][1]) end
   if kind == "fig" then return opt("fig-prefix", "Figure") end
   if kind == "tbl" then return opt("tbl-prefix", "Table") end
   if kind == "eq" then return opt("eq-prefix", "Equation") end
@@ -84,6 +99,7 @@ end
 local function caption_prefix_for(kind)
   if kind == "lst" then return opt("lst-title", opt("lst-prefix", "Listing")) end
   if THEOREMS[kind] then return opt(kind .. "-title", prefix_for(kind)) end
+  if CALLOUTS[kind] then return opt(kind .. "-title", prefix_for(kind)) end
   if kind == "fig" then return opt("fig-title", opt("fig-prefix", "Figure")) end
   if kind == "tbl" then return opt("tbl-title", opt("tbl-prefix", "Table")) end
   return opt("eq-title", opt("eq-prefix", "Equation"))
@@ -300,7 +316,7 @@ local function label_subfigures(fig, number, slug, kind)
       end
       part.attributes["subfig-label"] = "(" .. sub .. ")"
       part.attributes["parent"] = fig.identifier
-      local entry_label = prefix_for(kind) .. " " .. number .. " (" .. sub .. ")"
+      local entry_label = prefix_for(kind) .. NBSP .. number .. " (" .. sub .. ")"
       register(part.identifier, "sub" .. kind, number, slug, stringify(part.caption.long),
         entry_label)
       xrefs[part.identifier].sub = sub
@@ -387,9 +403,9 @@ local function number_chapter(div, state)
     state[counter] = state[counter] + 1
     local number = tostring(state[counter])
     local caption = stringify(el.caption and el.caption.long or {})
-    local label = prefix_for(kind) .. " " .. number
+    local label = prefix_for(kind) .. NBSP .. number
     el.attributes["number"] = number
-    el.attributes["xref-label"] = caption_prefix_for(kind) .. " " .. number
+    el.attributes["xref-label"] = caption_prefix_for(kind) .. NBSP .. number
     register(el.identifier, kind, number, slug, caption, label)
     seen_ids[el.identifier] = true
     if el.classes:includes("quarto-layout-panel") then
@@ -459,7 +475,7 @@ local function number_chapter(div, state)
           table.insert(kv, pair)
         end
         out:insert(pandoc.Span({ math }, pandoc.Attr(id, { "quarto-equation" }, kv)))
-        register(id, "eq", number, slug, el.text, prefix_for("eq") .. " " .. number)
+        register(id, "eq", number, slug, el.text, prefix_for("eq") .. NBSP .. number)
         changed = true
         i = last + 1
       else
@@ -487,7 +503,7 @@ local function number_chapter(div, state)
     if caption_text ~= "" then
       caption = pandoc.utils.blocks_to_inlines(pandoc.read(caption_text, "markdown").blocks)
     end
-    local label = caption_prefix_for("lst") .. " " .. number
+    local label = caption_prefix_for("lst") .. NBSP .. number
     local head = pandoc.Inlines({ pandoc.Strong({ pandoc.Str(label) }) })
     if #caption > 0 then
       head:insert(pandoc.Str(":"))
@@ -496,7 +512,7 @@ local function number_chapter(div, state)
     end
     el.identifier = ""
     el.attributes["lst-cap"] = nil
-    register(id, "lst", number, slug, stringify(caption), prefix_for("lst") .. " " .. number)
+    register(id, "lst", number, slug, stringify(caption), prefix_for("lst") .. NBSP .. number)
     seen_ids[id] = true
     -- attributes as a list of pairs: a keyed Lua table has no stable order
     return pandoc.Div({ pandoc.Para(head), el }, pandoc.Attr(id, { "listing" }, {
@@ -506,6 +522,42 @@ local function number_chapter(div, state)
 
   -- ::: {#thm-x} [## Name] body ::: -> the body led by "**Theorem 2 (Name).**".  The
   -- heading is taken out first, so it is never numbered as a section.
+  -- ::: {#nte-x .callout-note} (shaped by callouts.lua: a title Div, a body Div) -> its
+  -- title reads "Note 1: Title" ("Note 1" alone for a callout without a title of its own),
+  -- as Quarto titles a cross-referenced callout; the kinds are numbered on their own.
+  local function callout(el)
+    local kind = xref_kind(el.identifier)
+    if not CALLOUTS[kind] or el.attributes["number"] or not el.classes:includes("callout") then
+      return nil
+    end
+    local counter = "callouts-" .. kind
+    state[counter] = (state[counter] or 0) + 1
+    local number = tostring(state[counter])
+    local label = caption_prefix_for(kind) .. NBSP .. number
+    local title_div = el.content[1]
+    local title = pandoc.Inlines({})
+    if title_div and title_div.t == "Div" and title_div.classes:includes("callout-title") then
+      title = pandoc.utils.blocks_to_inlines(title_div.content)
+    end
+    local head = pandoc.Inlines({ pandoc.Str(label) })
+    if el.classes:includes("callout-titled") and #title > 0 then
+      head:insert(pandoc.Str(":"))
+      head:insert(pandoc.Space())
+      head:extend(title)
+    end
+    if title_div and title_div.t == "Div" and title_div.classes:includes("callout-title") then
+      title_div.content = { pandoc.Plain(head) }
+    end
+    if not el.classes:includes("callout-titled") then
+      el.classes:insert("callout-titled")
+    end
+    el.attributes["number"] = number
+    el.attributes["xref-label"] = label
+    register(el.identifier, kind, number, slug, stringify(title), prefix_for(kind) .. NBSP .. number)
+    seen_ids[el.identifier] = true
+    return el
+  end
+
   local function theorem(el)
     local kind = xref_kind(el.identifier)
     if not THEOREMS[kind] or el.attributes["number"] then
@@ -520,7 +572,7 @@ local function number_chapter(div, state)
       name = body[1].content
       body:remove(1)
     end
-    local label = caption_prefix_for(kind) .. " " .. number
+    local label = caption_prefix_for(kind) .. NBSP .. number
     local head = pandoc.Inlines({ pandoc.Str(label) })
     if name and #name > 0 then
       head:insert(pandoc.Space())
@@ -528,18 +580,24 @@ local function number_chapter(div, state)
       head:extend(name)
       head:insert(pandoc.Str(")"))
     end
-    head = pandoc.Inlines({ pandoc.Strong(head), pandoc.Str("."), pandoc.Space() })
+    -- Quarto's shape: `span.theorem-title > strong` leading the first paragraph
+    head = pandoc.Inlines({
+      pandoc.Span({ pandoc.Strong(head) }, pandoc.Attr("", { "theorem-title" })), pandoc.Space(),
+    })
     if #body > 0 and body[1].t == "Para" then
       body[1] = pandoc.Para(head .. body[1].content)
     else
       body:insert(1, pandoc.Para(head))
     end
     register(el.identifier, kind, number, slug, name and stringify(name) or "",
-      prefix_for(kind) .. " " .. number)
+      prefix_for(kind) .. NBSP .. number)
     seen_ids[el.identifier] = true
     el.content = body
+    -- `theorem`, and the environment's name for the other kinds (`theorem lemma`), as Quarto
     el.classes:insert(1, "theorem")
-    el.classes:insert(2, kind)
+    if kind ~= "thm" then
+      el.classes:insert(2, THEOREMS[kind]:lower())
+    end
     el.attributes["name"] = nil
     el.attributes["number"] = number
     el.attributes["xref-label"] = label
@@ -555,6 +613,10 @@ local function number_chapter(div, state)
       local tabset = tabsets.shape(el)
       if tabset then
         return tabset
+      end
+      local box = callout(el)
+      if box then
+        return box
       end
       local thm = theorem(el)
       if thm then
@@ -578,7 +640,7 @@ local function number_chapter(div, state)
       if xref_kind(el.identifier) == "sec" then
         local label = prefix_for("sec", number, document and 2 or el.level, appendix)
         if number then
-          label = label .. " " .. number
+          label = label .. NBSP .. number
         else
           label = stringify(el.content)
         end
@@ -639,12 +701,19 @@ local function resolve_citation(citation, chapter)
       text = capitalise(text)
     end
   end
-  local out = pandoc.Inlines({})
+  -- As Quarto: a prefix written in the brackets (`[Tab. -@tbl-x]`, `[Fig. @fig-x]`)
+  -- takes the place of the kind's word, inside the link, joined by a no-break space.
+  local words = pandoc.Inlines({ pandoc.Str(text) })
   if #citation.prefix > 0 then
-    out:extend(citation.prefix)
-    out:insert(pandoc.Space())
+    local number = entry.number
+    if entry.sub then
+      number = number .. " (" .. entry.sub .. ")"
+    end
+    words = pandoc.Inlines(citation.prefix):clone()
+    words:insert(pandoc.Str(NBSP .. number))
   end
-  out:insert(pandoc.Link({ pandoc.Str(text) }, "#" .. lookup, "",
+  local out = pandoc.Inlines({})
+  out:insert(pandoc.Link(words, "#" .. lookup, "",
     pandoc.Attr("", { "quarto-xref" }, { { "xref-kind", (entry.kind:gsub("^sub", "")) } })))
   if #citation.suffix > 0 then
     out:extend(citation.suffix)

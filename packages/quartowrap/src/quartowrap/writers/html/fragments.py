@@ -69,7 +69,7 @@ def render_fragments(
             _remember(key, html)
             if cache_dir is not None:
                 write_sealed(cache_dir / f"{key}.html", html)
-    return [_FRAGMENT_CACHE[k] for k in keys]
+    return [quarto_entities(_cell_code_on_div(_FRAGMENT_CACHE[k])) for k in keys]
 
 
 def _remember(key: str, html: str) -> None:
@@ -87,6 +87,42 @@ def _pandoc_salt() -> str:
     return hashlib.sha256(
         script + f"{binary}:{stat.st_size}:{stat.st_mtime_ns}".encode()
     ).hexdigest()
+
+
+_CELL_CODE_RE = re.compile(
+    r'<div class="sourceCode"( id="[^"]*")?>(\s*)<pre(\s+)class="([^"]*\bcell-code\b[^"]*)"'
+)
+
+
+def _cell_code_on_div(html: str) -> str:
+    """An echoed cell's code: `cell-code` on the `div.sourceCode` pandoc wraps around the
+    highlighted `pre` (where Quarto's pages carry it), no longer on the `pre`."""
+
+    def move(m: re.Match[str]) -> str:
+        ident, gap, space, classes = m.groups()
+        rest = " ".join(c for c in classes.split() if c != "cell-code")
+        return f'<div class="sourceCode cell-code"{ident or ""}>{gap}<pre{space}class="{rest}"'
+
+    return _CELL_CODE_RE.sub(move, html)
+
+
+_NBSP_SKIP_RE = re.compile(r"(<(script|style)\b.*?</\2\s*>)", re.S | re.I)
+
+
+def quarto_entities(html: str) -> str:
+    """No-break spaces written `&nbsp;`, as Quarto's pages have them ("Figure&nbsp;1"):
+    Quarto serialises its pages through a DOM, which escapes U+00A0, and users' scripts and
+    tests match that text.  Script and style elements keep their characters."""
+    if "\u00a0" not in html:
+        return html
+    parts = _NBSP_SKIP_RE.split(html)
+    out = []
+    # split() yields text, whole element, tag name, text, …
+    for k in range(0, len(parts), 3):
+        out.append(parts[k].replace("\u00a0", "&nbsp;"))
+        if k + 1 < len(parts):
+            out.append(parts[k + 1])
+    return "".join(out)
 
 
 _THEAD_RE = re.compile(r"<thead>.*?</thead>", re.S)

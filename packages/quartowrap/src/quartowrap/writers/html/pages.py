@@ -14,7 +14,7 @@ from markupsafe import Markup
 
 from quartowrap.model import AssembledBook, AssembledChapter, FigureOutput, TableOutput
 from quartowrap.project.confine import confine, line_of
-from quartowrap.project.theme import theme_of
+from quartowrap.project.theme import caption_delimiter, theme_of
 from quartowrap.writers.html.pandoc_ast import (
     _INTERNAL_KV,
     Node,
@@ -96,16 +96,13 @@ def _label_for(ctx: _Context, attr: list[Any], kind: str) -> str | None:
         return None
     default = {"tbl": "Table", "fig": "Figure"}[kind]
     prefix = ctx.book.config.crossref.get(f"{kind}-prefix", default)
-    return f"{prefix} {number}"
+    return f"{prefix}\u00a0{number}"
 
 
 def _title_delim(ctx: _Context) -> str:
     """What follows "Figure 1" in a caption: `crossref: title-delim`, else the theme's
     default, else Quarto's ":"."""
-    crossref = ctx.book.config.crossref or {}
-    if crossref.get("title-delim") is not None:
-        return str(crossref["title-delim"])
-    return dict(theme_of(ctx.book.config).crossref).get("title-delim", ":")
+    return caption_delimiter(ctx.book.config)
 
 
 def _prefix_caption(blocks: list[Node], label: str, delim: str = ":") -> list[Node]:
@@ -246,21 +243,49 @@ def _callout(node: Node, titles: dict[str, str] = CALLOUT_TITLES) -> Node | None
 
 
 CALLOUT_APPEARANCES = ("default", "simple", "minimal")
+_TITLE_CONTAINER = ["", ["callout-title-container"], []]
+
+
+def _quarto_callout_parts(blocks: list[Node]) -> list[Node]:
+    """The title and body Divs with Quarto's names beside ours: the title in
+    `div.callout-header > div.callout-title-container`, the body `div.callout-body-container`
+    (users' CSS and scripts written for Quarto's pages target these)."""
+    if len(blocks) != 2 or any(b["t"] != "Div" for b in blocks):
+        return blocks
+    title, body = blocks
+    if title["c"][0][1] != ["callout-title"] or body["c"][0][1] != ["callout-body"]:
+        return blocks
+    return [
+        {
+            "t": "Div",
+            "c": [
+                ["", ["callout-title", "callout-header"], []],
+                [{"t": "Div", "c": [_TITLE_CONTAINER, title["c"][1]]}],
+            ],
+        },
+        {"t": "Div", "c": [["", ["callout-body", "callout-body-container"], []], body["c"][1]]},
+    ]
 
 
 def _collapsible(callout: Node) -> Node:
     """`collapse="true|false"`: the title becomes the <summary> of a <details> holding the
-    body (closed when true), so it folds without JavaScript; print CSS opens it again."""
+    body (closed when true), so it folds without JavaScript; print CSS opens it again.
+    Both get Quarto's class names (`_quarto_callout_parts`)."""
     attr, blocks = callout["c"]
+    blocks = _quarto_callout_parts(blocks)
+    callout = {"t": "Div", "c": [attr, blocks]}
     collapse = (_kv(attr, "collapse") or "").lower()
     if collapse not in ("true", "false") or len(blocks) != 2:
         return callout
     title, body = blocks
     opened = "" if collapse == "true" else " open"
+    # a <summary> holds phrasing content: the title container is a span there
+    container = title["c"][1][0]["c"][1] if title["c"][1] and title["c"][1][0]["t"] == "Div" else []
+    inlines = [i for b in container if b["t"] in ("Plain", "Para") for i in b["c"]]
     folded = [
         _raw_html(f'<details class="callout-collapse"{opened}>'),
-        _raw_html('<summary class="callout-title">'),
-        *title["c"][1],
+        _raw_html('<summary class="callout-title callout-header">'),
+        {"t": "Plain", "c": [{"t": "Span", "c": [_TITLE_CONTAINER, inlines]}]},
         _raw_html("</summary>"),
         body,
         _raw_html("</details>"),
@@ -496,9 +521,10 @@ def _fix_figure(ctx: _Context, node: Node) -> Node:
         # A panel of sub-figures: the parent float holds div.quarto-layout-panel > rows of
         # cells, each cell a sub-float
         widths = _layout_widths(attr, sum(1 for b in body if _is_part(b)))
-        panel = {"t": "Div", "c": [["", ["quarto-layout-panel"], []], _layout_rows(body, widths)]}
+        rows = _layout_rows(body, widths, valign=_valign(attr))
+        panel = {"t": "Div", "c": [["", ["quarto-layout-panel"], []], rows]}
         classes = [c for c in attr[1] if c != "quarto-layout-panel"]
-        kept = [kv for kv in attr[2] if kv[0] not in _LAYOUT_KEYS]
+        kept = [kv for kv in attr[2] if kv[0] not in (*_LAYOUT_KEYS, "layout-valign")]
         return _float(
             ident, kind, [ident, classes, kept], [panel], caption, top=kind == "tbl", after=after
         )
@@ -533,7 +559,8 @@ def _layout_div(node: Node) -> Node:
         return node
     widths = _layout_widths(attr, len(blocks))
     kept = [kv for kv in attr[2] if kv[0] not in _LAYOUT_KEYS]
-    rows = _layout_rows(blocks, widths, lambda _block: True)
+    rows = _layout_rows(blocks, widths, lambda _block: True, _valign(attr))
+    kept = [kv for kv in kept if kv[0] != "layout-valign"]
     return {"t": "Div", "c": [[attr[0], ["quarto-layout-panel", *attr[1]], kept], rows]}
 
 
@@ -574,11 +601,22 @@ def _layout_widths(attr: list[Any], parts: int) -> list[list[float]]:
     return [[1.0] * ncol for _ in range(max(1, -(-parts // ncol)))]
 
 
+def _valign(attr: list[Any]) -> str:
+    """Quarto's `layout-valign`: top (its default), center or bottom; another value is
+    taken as the default, as Quarto does."""
+    value = str(_kv(attr, "layout-valign") or "top")
+    return value if value in ("top", "center", "bottom") else "top"
+
+
 def _layout_rows(
-    body: list[Node], widths: list[list[float]], is_part: Callable[[Node], bool] | None = None
+    body: list[Node],
+    widths: list[list[float]],
+    is_part: Callable[[Node], bool] | None = None,
+    valign: str = "top",
 ) -> list[Node]:
     """The sub-figures in `div.quarto-layout-row`s of `div.quarto-layout-cell`s whose width
-    is their share of the row; blocks that are not sub-figures stay after the rows."""
+    is their share of the row; blocks that are not sub-figures stay after the rows.  Each
+    row carries Quarto's `quarto-layout-valign-<valign>` class (site.css aligns by it)."""
     is_part = is_part or _is_part
     parts = [b for b in body if is_part(b)]
     rest = [b for b in body if not is_part(b)]
@@ -607,7 +645,8 @@ def _layout_rows(
                 }
             )
             i += 1
-        rows.append({"t": "Div", "c": [["", ["quarto-layout-row"], []], cells]})
+        row_classes = ["quarto-layout-row", f"quarto-layout-valign-{valign}"]
+        rows.append({"t": "Div", "c": [["", row_classes, []], cells]})
     return [*rows, *rest]
 
 

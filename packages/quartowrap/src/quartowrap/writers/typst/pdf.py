@@ -35,7 +35,8 @@ from quartowrap.assemble.book import parse_markdown, run_pandoc
 from quartowrap.assemble.conditional import resolve_conditions
 from quartowrap.errors import BuildError, ConfigError
 from quartowrap.model import AssembledBook, BookConfig, Theme
-from quartowrap.project.theme import theme_of
+from quartowrap.project.theme import caption_delimiter, theme_of
+from quartowrap.tables.typst import delimiter_inlines
 from quartowrap.writers.frontmatter import FrontMatter, build_front_matter, section_span
 from quartowrap.writers.typst.figure_fit import fit_figures
 from quartowrap.writers.typst.media import localise_images
@@ -100,7 +101,8 @@ def _preamble(
 def _text_inlines(text: str) -> list[dict[str, Any]]:
     """Plain text as pandoc inlines (the writer escapes it; nothing is read as markup)."""
     out: list[dict[str, Any]] = []
-    for i, word in enumerate(text.split()):
+    # split at ordinary spaces only: a no-break space ("Table\u00a01") stays in its word
+    for i, word in enumerate(w for w in re.split(r"[ \t\r\n]+", text) if w):
         if i:
             out.append({"t": "Space"})
         out.append({"t": "Str", "c": word})
@@ -130,14 +132,14 @@ def _chapter_blocks(blocks: list[dict[str, Any]], fm: FrontMatter, source: str) 
     return blocks
 
 
-def _table_panels(value: Any) -> Any:
+def _table_panels(value: Any, delim: str = ":") -> Any:
     """Panels of sub-tables (crossref.lua: a `tbl-` Figure of class `quarto-layout-panel`)
-    as the PDF prints them: the panel's "Table N – caption" as a paragraph carrying its
-    label, then each part as a table of its own captioned "(a) caption"."""
+    as the PDF prints them: the panel's "Table N: caption" (`delim` after the number) as a
+    paragraph carrying its label, then each part as a table of its own captioned "(a) caption"."""
     if isinstance(value, list):
         out: list[Any] = []
         for item in value:
-            new = _table_panels(item)
+            new = _table_panels(item, delim)
             out.extend(new if isinstance(item, dict) and isinstance(new, list) else [new])
         return out
     if not isinstance(value, dict) or "t" not in value:
@@ -147,9 +149,10 @@ def _table_panels(value: Any) -> Any:
         if ident.startswith("tbl-") and "quarto-layout-panel" in classes:
             label = dict(kvs).get("xref-label", "")
             inlines = [i for b in caption if b["t"] in {"Plain", "Para"} for i in b["c"]]
-            head = [{"t": "Strong", "c": [*_text_inlines(f"{label} –"), {"t": "Space"}, *inlines]}]
+            lead = [*_text_inlines(label), *delimiter_inlines(delim)]
+            head = [{"t": "Strong", "c": [*lead, *inlines]}]
             out = [{"t": "Div", "c": [[ident, [], []], [{"t": "Para", "c": head}]]}]
-            for block in _table_panels(body):
+            for block in _table_panels(body, delim):
                 if block["t"] == "Table":
                     attr, (short, part_caption), *rest = block["c"]
                     sub = dict(attr[2]).get("subfig-label", "")
@@ -165,7 +168,7 @@ def _table_panels(value: Any) -> Any:
                 out.append(block)
             return out
     if value["t"] in {"Div", "BlockQuote", "Figure"}:
-        return {**value, "c": _table_panels(value["c"])}
+        return {**value, "c": _table_panels(value["c"], delim)}
     return value
 
 
@@ -183,12 +186,14 @@ def typst_source(
     template = Path(theme.typst_template).name
     blocks = _preamble(fm, dated, template, draft, standalone)
     models = {t.label: t.model for t in book.tables if t.model is not None}
+    delim = caption_delimiter(book.config)
     for chapter in book.chapters:
         body = resolve_conditions(chapter.ast["blocks"], fmt="typst")  # `when-format`
         body = _chapter_blocks(body, fm, chapter.ref.source.as_posix())
-        body = _table_panels(body)
-        blocks.extend(print_tables(body, models, theme.geometry, theme.root))
-    doc = {"pandoc-api-version": first["pandoc-api-version"], "meta": {}, "blocks": blocks}
+        body = _table_panels(body, delim)
+        blocks.extend(print_tables(body, models, theme.geometry, theme.root, delim))
+    meta = {"quartowrap-title-delim": {"t": "MetaString", "c": delim}}
+    doc = {"pandoc-api-version": first["pandoc-api-version"], "meta": meta, "blocks": blocks}
     source = run_pandoc(
         ["-f", "json", "-t", TYPST_WRITER, "--lua-filter", str(TYPST_FILTER), "--wrap=preserve"],
         json.dumps(doc),

@@ -19,6 +19,7 @@ from quartowrap.model import PrintGeometry
 from quartowrap.tables import build
 from quartowrap.tables import typst as table_typst
 from quartowrap.tables.fonts import TableFont
+from quartowrap.tables.html import column_widths
 from quartowrap.tables.layout import layout
 from quartowrap.tables.model import Table
 from quartowrap.tables.pandoc import glue
@@ -108,8 +109,13 @@ def _lift_heading(before: list[Node], pieces: list[Node]) -> None:
 
 class _Printer:
     def __init__(
-        self, models: dict[str, dict[str, Any]], geometry: PrintGeometry, font: TableFont
+        self,
+        models: dict[str, dict[str, Any]],
+        geometry: PrintGeometry,
+        font: TableFont,
+        delim: str = ":",
     ) -> None:
+        self.delim = delim
         self.models = models
         self.geometry = geometry
         self.font = font
@@ -155,6 +161,8 @@ class _Printer:
                 notes=k == len(pieces) - 1,
                 # flows across columns or pages: never a single row on either side
                 pair_rows=not page or flows,
+                delim=self.delim,
+                colwidths=column_widths(attr, part.ncols) if whole else None,
             )
             classes = ["quartowrap-table", *(["wide"] if page and not in_wide else [])]
             if in_wide and own_floats and page:
@@ -204,8 +212,10 @@ def print_tables(
     models: dict[str, dict[str, Any]],
     geometry: PrintGeometry | None = None,
     theme_root: Path | None = None,
+    delim: str = ":",
 ) -> list[Node]:
     """`blocks` with every Table printed from its model (`models`: the cells' models by id),
-    placed on the page `geometry` describes (the theme's; fonts relative to `theme_root`)."""
+    placed on the page `geometry` describes (the theme's; fonts relative to `theme_root`);
+    `delim` follows "Table N" in captions."""
     geometry = geometry or KCE_PAGE
-    return _Printer(models, geometry, table_font(geometry, theme_root)).walk(blocks)
+    return _Printer(models, geometry, table_font(geometry, theme_root), delim).walk(blocks)

@@ -6,7 +6,8 @@ book).  It turns the writer-neutral markers into calls of the `qw-*` functions e
 theme's typst template defines (themes/<name>/typst/definitions.typ; see docs/themes.md):
 
 * headings with a `number` attribute get `#qw-num("3.1")` before their text;
-* tables/figures with `xref-label` get "Table N – " / "Figure N – " before the caption;
+* tables/figures with `xref-label` get "Table N: " / "Figure N: " before the caption (the
+  delimiter from the metadata `quartowrap-title-delim`: a theme's " –" gives "Table N – ");
 * tables arrive printed from the table model (writers/typst/tables.py,
   quartowrap/tables/typst.py) in a `.quartowrap-table` Div; this filter only places them;
 * images get a column-wide width (unless one is given) and their `fig-alt` as typst `alt`;
@@ -38,12 +39,35 @@ local function wrap(call, blocks)
   return out
 end
 
+-- What follows "Figure 1" in a caption (project/theme.py `caption_delimiter`: the book's
+-- `title-delim`, the theme's, else ":" as Quarto's typst figures print); set by `Meta`.
+local title_delim = ":"
+
+local function caption_delimiter(meta)
+  local value = meta["quartowrap-title-delim"]
+  if value ~= nil then
+    title_delim = pandoc.utils.stringify(value)
+  end
+end
+
+local function delimiter_inlines()
+  -- " –" keeps its space before the dash; ":" sits against the number
+  local out = pandoc.Inlines({})
+  local lead, word = title_delim:match("^(%s*)(.-)%s*$")
+  if lead ~= "" then
+    out:insert(pandoc.Space())
+  end
+  out:insert(pandoc.Str(word))
+  out:insert(pandoc.Space())
+  return out
+end
+
 local function prefix_caption(el)
   local label = el.attributes["xref-label"]
   if not label then
     return
   end
-  local prefix = pandoc.Inlines({ pandoc.Str(label), pandoc.Space(), pandoc.Str("–"), pandoc.Space() })
+  local prefix = pandoc.Inlines({ pandoc.Str(label) }) .. delimiter_inlines()
   local long = el.caption.long
   if #long > 0 and (long[1].t == "Plain" or long[1].t == "Para") then
     local inlines = prefix .. long[1].content
@@ -159,8 +183,11 @@ local function panel_blocks(el, fit)
     end
   end
   local ncol = panel_columns(el, #parts)
+  -- Quarto's `layout-valign`: top (its default), center, bottom
+  local valign = ({ top = "top", center = "horizon", bottom = "bottom" })[
+    el.attributes["layout-valign"] or "top"] or "top"
   local out = pandoc.Blocks({ raw("#grid(columns: (1fr,) * " .. ncol
-    .. ", column-gutter: 1em, row-gutter: 0.8em, align: center + bottom,") })
+    .. ", column-gutter: 1em, row-gutter: 0.8em, align: center + " .. valign .. ",") })
   for _, part in ipairs(parts) do
     local image_fit = fit and (fit + SUBCAPTION_PT) or nil
     local body = pandoc.Blocks(part.content):walk({
@@ -205,7 +232,7 @@ function Figure(el)
   end
   if el.classes:includes("quarto-layout-panel") then
     el.content = panel_blocks(el, fit)
-    for _, key in ipairs({ "layout-ncol", "layout-nrow", "layout" }) do
+    for _, key in ipairs({ "layout-ncol", "layout-nrow", "layout", "layout-valign" }) do
       el.attributes[key] = nil
     end
   else
@@ -505,6 +532,7 @@ local function CellDiv(el)
 end
 
 return {
+  { Meta = caption_delimiter },
   { Div = CellDiv },
   { Span = EquationSpan },
   { Inlines = EquationInlines },

@@ -327,10 +327,11 @@ end
 local MERGE_BUDGET = 900
 local LEAD_IN = 400
 
--- A column figure followed directly by page-wide content would share its page with that
--- float, and typst places the page float first: the column left to the figure is short
--- and the figure would shrink until its text is too small to read. Such a figure floats
--- across the page too (still at the column width it was drawn for), before the other.
+-- A column figure right before or right after page-wide content would share its page with
+-- that float, and typst places the page float first: the column left to the figure is
+-- short and the figure would shrink until its text is too small to read (or, with no room
+-- at all, run off the page). Such a figure floats across the page too (still at the column
+-- width it was drawn for), in its place among the page floats.
 local function with_page_float_neighbours(blocks)
   local k = 1
   while k <= #blocks do
@@ -341,7 +342,10 @@ local function with_page_float_neighbours(blocks)
         e = e + 1
       end
       local nxt = blocks[e + 1]
-      if e <= #blocks and nxt and nxt.t == "RawBlock" and nxt.text == "#qw-wide[" then
+      local before = blocks[k - 1]
+      local wide_next = nxt and nxt.t == "RawBlock" and nxt.text == "#qw-wide["
+      local wide_before = before and before.t == "RawBlock" and before.text == WIDE_END
+      if e <= #blocks and (wide_next or wide_before) then
         blocks[k] = raw("#qw-wide[")
         blocks[e] = raw(WIDE_END)
         for j = k + 1, e - 1 do

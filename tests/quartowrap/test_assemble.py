@@ -265,3 +265,29 @@ def test_nocite_lists_entries_that_are_not_cited(tmp_path):
     listed = stringify(refs["c"][1])
     assert "Cited book" in listed and "Listed book" in listed
     assert book.warnings == ()
+
+
+def test_prepared_chapters_are_cached_by_content_metadata_and_code(tmp_path):
+    """A build after a prose edit reuses the prepared ASTs of the other chapters; a cached
+    chapter is the same as a fresh one, and a change of its metadata is never served stale."""
+    text = (
+        "# Conditional {#sec-cond}\n\n"
+        '::: {.content-visible when-meta="extra"}\nOnly with extra.\n:::\n\n'
+        "Always here.\n"
+    )
+    config = BookConfig(root=tmp_path, title="T", theme=KCE)
+    cache = tmp_path / "cache"
+
+    def words(extra: bool, cache_dir: Path | None) -> str:
+        chapter = ExecutedChapter(Path("a.qmd"), {"extra": extra}, text)
+        book = assemble_book(config, [chapter], cache_dir=cache_dir)
+        return stringify(book.chapters[0].ast["blocks"])
+
+    fresh = words(True, None)
+    assert "Only with extra" in fresh
+    assert words(True, cache) == fresh  # written
+    assert len(list(cache.glob("prepared-*.json"))) == 1
+    assert words(True, cache) == fresh  # read back
+    hidden = words(False, cache)  # other metadata: another entry, not the cached one
+    assert "Only with extra" not in hidden and "Always here" in hidden
+    assert len(list(cache.glob("prepared-*.json"))) == 2

@@ -373,11 +373,9 @@ def assemble_book(
         raise BuildError("no chapters to assemble")
     refs = [_chapter_ref(config, c.source) for c in chapters]
     with ThreadPoolExecutor(max_workers=min(4, len(chapters))) as pool:
-        asts = list(pool.map(lambda c: parse_markdown(c.markdown, cache_dir=cache_dir), chapters))
-    shortcode_warnings: list[str] = []
-    for i, (ast, chapter) in enumerate(zip(asts, chapters, strict=True)):
-        asts[i], warned = _prepare(config, chapter, ast)
-        shortcode_warnings += warned
+        prepared = list(pool.map(lambda c: _prepared(config, c, cache_dir), chapters))
+    asts = [ast for ast, _warned in prepared]
+    shortcode_warnings = [w for _ast, warned in prepared for w in warned]
     doc = {
         "pandoc-api-version": asts[0]["pandoc-api-version"],
         "meta": _book_meta(config),
@@ -394,6 +392,54 @@ def assemble_book(
     }
     result, log = _run_book_filters(doc)
     return _collect(config, refs, chapters, result, log, shortcode_warnings, strict=strict)
+
+
+@cache
+def _prepare_fingerprint() -> str:
+    """The code `_prepare` runs: a cached result is only as good as the code that made it."""
+    from quartowrap.assemble import conditional, shortcode_results
+    from quartowrap.execute import untrusted
+
+    digest = hashlib.sha256()
+    for module in (conditional, shortcode_results, untrusted):
+        digest.update(Path(str(module.__file__)).read_bytes())
+    digest.update(Path(__file__).read_bytes())
+    return digest.hexdigest()
+
+
+def _prepared(
+    config: BookConfig, chapter: ExecutedChapter, cache_dir: Path | None
+) -> tuple[dict[str, Any], list[str]]:
+    """`_prepare` of the chapter's parsed markdown, kept on disk beside the parse cache.
+
+    The three walks over a chapter's AST cost about 30 ms each on a long chapter; a build
+    after a prose edit would pay them for every chapter of the book.  The key holds the
+    woven markdown, the chapter's metadata, its path and the code that prepares it."""
+    if cache_dir is None:
+        return _prepare(config, chapter, parse_markdown(chapter.markdown))
+    meta = document_metadata(config, chapter.source, chapter.front_matter)
+    key = hashlib.sha256(
+        "\0".join(
+            [
+                _prepare_fingerprint(),
+                pandoc_path(),
+                chapter.source.as_posix(),
+                json.dumps(meta, sort_keys=True, default=str),
+                chapter.markdown,
+            ]
+        ).encode()
+    ).hexdigest()
+    cached_file = cache_dir / f"prepared-{key}.json"
+    text = read_sealed(cached_file, "pandoc cache entry")
+    if text is not None:
+        try:
+            entry = json.loads(text)
+            return entry["ast"], list(entry["warnings"])
+        except (ValueError, KeyError, TypeError):
+            damaged(cached_file, "pandoc cache entry", "not a prepared chapter")
+    ast, warnings = _prepare(config, chapter, parse_markdown(chapter.markdown, cache_dir=cache_dir))
+    write_sealed(cached_file, json.dumps({"ast": ast, "warnings": warnings}))
+    return ast, warnings
 
 
 def _prepare(

@@ -307,3 +307,46 @@ def flagship_render(tmp_path_factory: pytest.TempPathFactory) -> Any:
 
     project = _tracked_copy(tmp_path_factory.mktemp("flagship"))
     return render_project(project, RenderOptions(strict=True), progress=Progress(quiet=True))
+
+
+MINI_BOOK = ROOT / "tests" / "fixtures" / "mini-book"
+
+
+def wide_table_markdown(caption: str) -> str:
+    """A pipe table no text column can hold: 12 columns with long labels, a long stub."""
+    labels = [f"Share of respondents answering option {k} (%)" for k in range(1, 12)]
+    rows = [
+        f"| {k}. A statement about coordinated care number {k} | "
+        + " | ".join(f"{(k * 7 + j * 3) % 100}.{j}" for j in range(len(labels)))
+        + " |"
+        for k in range(1, 9)
+    ]
+    header = ["| Item | " + " | ".join(labels) + " |", "|---|" + "---:|" * len(labels)]
+    return "\n".join([*header, *rows, "", f": {caption}", ""])
+
+
+@pytest.fixture(scope="session")
+def wide_table() -> Callable[[str], str]:
+    return wide_table_markdown
+
+
+def mini_book_with_chapter(target: Path, name: str, text: str) -> Path:
+    """A committed copy of the mini fixture book with chapter `chapters/<name>` added last
+    (before the references): the small book the end-to-end tests render."""
+    shutil.copytree(MINI_BOOK, target, ignore=shutil.ignore_patterns("_output", "_freeze"))
+    (target / "chapters" / name).write_text(text, encoding="utf-8")
+    config = target / "_quarto.yml"
+    listed = config.read_text(encoding="utf-8").replace(
+        "    - chapters/03-discussion.qmd\n",
+        f"    - chapters/03-discussion.qmd\n    - chapters/{name}\n",
+    )
+    config.write_text(listed, encoding="utf-8")
+    git = ["git", "-c", "user.email=t@example.org", "-c", "user.name=T"]
+    for args in (["init", "-q"], ["add", "."], ["commit", "-qm", "fixture"]):
+        subprocess.run([*git, *args], cwd=target, check=True, capture_output=True)
+    return target
+
+
+@pytest.fixture(scope="session")
+def mini_book() -> Callable[[Path, str, str], Path]:
+    return mini_book_with_chapter

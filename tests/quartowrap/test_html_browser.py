@@ -198,35 +198,19 @@ def test_small_screen_drawer(browser, server):
         context.close()
 
 
-# A table no text column can hold: 12 columns with long labels, a long stub.
-_LABELS = [f"Share of respondents answering option {k} (%)" for k in range(1, 12)]
-WIDE_TABLE = "\n".join(
-    [
-        "| Item | " + " | ".join(_LABELS) + " |",
-        "|---|" + "---:|" * len(_LABELS),
-        *(
-            f"| {k}. A statement about coordinated care number {k} | "
-            + " | ".join(f"{(k * 7 + j * 3) % 100}.{j}" for j in range(len(_LABELS)))
-            + " |"
-            for k in range(1, 9)
-        ),
-        "",
-        ": Twelve columns with long labels, one of them a stub that has to stay in view while "
-        "the others scroll {#tbl-wide}",
-        "",
-    ]
-)
-
-
 @pytest.fixture(scope="module")
-def wide_site(tmp_path_factory) -> Path:
+def wide_site(tmp_path_factory, wide_table) -> Path:
     """The hand-made book with a deliberately wide table at the end of chapter 3."""
     import dataclasses
 
     fx = _fixtures()
     base = tmp_path_factory.mktemp("wide")
     book = fx.make_book(base / "project")
-    extra = fx.to_ast(WIDE_TABLE)["blocks"]
+    caption = (
+        "Twelve columns with long labels, one of them a stub that has to stay in view while "
+        "the others scroll {#tbl-wide}"
+    )
+    extra = fx.to_ast(wide_table(caption))["blocks"]
     for block in extra:
         if block["t"] == "Table":
             block["c"][0][2] += [["number", "3"], ["xref-label", "Table 3"]]

@@ -9,16 +9,14 @@ from __future__ import annotations
 
 import html
 import re
-import shutil
-import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pypdf import PdfReader
 from quartowrap.commands.render import RenderOptions, render_project
 from quartowrap.progress import Progress
 
-FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "mini-book"
 pytestmark = pytest.mark.slow
 
 HOSTILE = '<script>alert(1)</script> #read("/etc/passwd") $5 *not bold*'
@@ -93,30 +91,9 @@ GT(gt_frame, rowname_col="region", groupname_col="level").tab_spanner(
 """
 
 
-def _git(cwd: Path, *args: str) -> None:
-    subprocess.run(
-        ["git", "-c", "user.email=t@example.org", "-c", "user.name=T", *args],
-        cwd=cwd,
-        check=True,
-        capture_output=True,
-    )
-
-
 @pytest.fixture(scope="module")
-def release(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    project = tmp_path_factory.mktemp("tables") / "book"
-    shutil.copytree(FIXTURE, project, ignore=shutil.ignore_patterns("_output", "_freeze"))
-    (project / "chapters" / "04-tables.qmd").write_text(CHAPTER, encoding="utf-8")
-    config = project / "_quarto.yml"
-    text = config.read_text(encoding="utf-8")
-    text = text.replace(
-        "    - chapters/03-discussion.qmd\n",
-        "    - chapters/03-discussion.qmd\n    - chapters/04-tables.qmd\n",
-    )
-    config.write_text(text, encoding="utf-8")
-    _git(project, "init", "-q")
-    _git(project, "add", ".")
-    _git(project, "commit", "-qm", "fixture")
+def release(tmp_path_factory: pytest.TempPathFactory, mini_book: Any) -> Path:
+    project = mini_book(tmp_path_factory.mktemp("tables") / "book", "04-tables.qmd", CHAPTER)
     result = render_project(
         project, RenderOptions(strict=True), progress=Progress(plain=True, quiet=True)
     )

@@ -11,8 +11,6 @@ what is left of a column.
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -21,29 +19,11 @@ from quartowrap.commands.render import RenderOptions, render_project
 from quartowrap.progress import Progress
 from quartowrap.writers.typst.figure_fit import smallest_text
 
-FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "mini-book"
-
-_LABELS = [f"Share of respondents answering option {k} (%)" for k in range(1, 12)]
-WIDE_TABLE = "\n".join(
-    [
-        "| Item | " + " | ".join(_LABELS) + " |",
-        "|---|" + "---:|" * len(_LABELS),
-        *(
-            f"| {k}. A statement about coordinated care number {k} | "
-            + " | ".join(f"{(k * 7 + j * 3) % 100}.{j}" for j in range(len(_LABELS)))
-            + " |"
-            for k in range(1, 9)
-        ),
-        "",
-        ": Twelve columns with long labels {#tbl-wide}",
-    ]
-)
-
-CHAPTER = f"""# Wide content {{#sec-wide}}
+CHAPTER = """# Wide content {{#sec-wide}}
 
 Some prose before the table, enough to start the column.
 
-{WIDE_TABLE}
+{table}
 
 ```{{python}}
 #| label: fig-facets
@@ -73,30 +53,11 @@ Some prose after the figures.
 """
 
 
-def _git(cwd: Path, *args: str) -> None:
-    subprocess.run(
-        ["git", "-c", "user.email=t@example.org", "-c", "user.name=T", *args],
-        cwd=cwd,
-        check=True,
-        capture_output=True,
-    )
-
-
 @pytest.fixture(scope="module")
-def rendered(tmp_path_factory: pytest.TempPathFactory) -> Any:
+def rendered(tmp_path_factory: pytest.TempPathFactory, mini_book: Any, wide_table: Any) -> Any:
     pytest.importorskip("matplotlib")
-    project = tmp_path_factory.mktemp("wide") / "book"
-    shutil.copytree(FIXTURE, project, ignore=shutil.ignore_patterns("_output", "_freeze"))
-    (project / "chapters" / "04-wide.qmd").write_text(CHAPTER, encoding="utf-8")
-    config = project / "_quarto.yml"
-    text = config.read_text(encoding="utf-8").replace(
-        "    - chapters/03-discussion.qmd\n",
-        "    - chapters/03-discussion.qmd\n    - chapters/04-wide.qmd\n",
-    )
-    config.write_text(text, encoding="utf-8")
-    _git(project, "init", "-q")
-    _git(project, "add", ".")
-    _git(project, "commit", "-qm", "fixture")
+    text = CHAPTER.format(table=wide_table("Twelve columns with long labels {#tbl-wide}"))
+    project = mini_book(tmp_path_factory.mktemp("wide") / "book", "04-wide.qmd", text)
     return render_project(
         project, RenderOptions(to=("pdf",)), progress=Progress(plain=True, quiet=True)
     )

@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import statistics
 import subprocess
 import sys
@@ -23,23 +22,11 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+from bench.run import _fresh_copy
+
 CHAPTER = Path("chapters") / "07-time-to-move.qmd"
 PAGE = "07-time-to-move.html"
 CHROMIUM = "/usr/bin/chromium"
-
-
-def _copy(source: Path, target: Path) -> Path:
-    """The project with its committed freeze (no outputs, caches or repository)."""
-    if target.exists():
-        shutil.rmtree(target)
-    shutil.copytree(
-        source,
-        target,
-        ignore=shutil.ignore_patterns(
-            "_output", ".quartowrap", ".git", ".nox", "bench", "tests", "__pycache__"
-        ),
-    )
-    return target
 
 
 class _Server:
@@ -134,7 +121,7 @@ def _edit_to_page(
 
 
 def bench_preview(root: Path, work: Path, edits: int = 5) -> dict[str, Any]:
-    project = _copy(root, work)
+    project = _fresh_copy(root, work, keep_freeze=True)
     # the freeze and the caches warm, as an author's working copy is
     subprocess.run(
         [sys.executable, "-m", "quartowrap", "render", "--to", "html", "--quiet"],

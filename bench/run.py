@@ -58,15 +58,16 @@ def _render(project: Path, *args: str) -> float:
     return round(seconds, 2)
 
 
-def _fresh_copy(source: Path, target: Path) -> Path:
+def _fresh_copy(source: Path, target: Path, *, keep_freeze: bool = False) -> Path:
+    """The project without outputs, caches, repository, benchmarks or tests; `keep_freeze`
+    keeps its committed `_freeze/` (as a clone has it), else chapters execute cold."""
     if target.exists():
         shutil.rmtree(target)
+    skipped = ["_output", ".quartowrap", ".git", ".nox", "bench", "tests", "__pycache__"]
     shutil.copytree(
         source,
         target,
-        ignore=shutil.ignore_patterns(
-            "_output", "_freeze", ".quartowrap", ".git", ".nox", "bench", "tests", "__pycache__"
-        ),
+        ignore=shutil.ignore_patterns(*skipped, *([] if keep_freeze else ["_freeze"])),
     )
     return target
 

@@ -463,7 +463,12 @@ function Pandoc(doc)
       ids[el.identifier] = true
     end
   end
-  doc:walk({ Block = note, Inline = note })
+  -- only the element types that carry an Attr: a catch-all Block/Inline walk would
+  -- marshal every element of the book into Lua (a third of this filter's time)
+  doc:walk({
+    Header = note, Div = note, Figure = note, Table = note, CodeBlock = note,
+    Span = note, Link = note, Image = note, Code = note,
+  })
   return doc:walk({
     Link = function(link)
       local target = link.target:match("^#(.+)$")
@@ -535,12 +540,29 @@ local function CellDiv(el)
   end
 end
 
+-- Equations only where the book has any: the Inlines pass would otherwise hand every inline
+-- list of the book to Lua just to find none.
+local function Equations(doc)
+  local found = false
+  doc:walk({ Math = function() found = true end })
+  if found then
+    return doc:walk({ Span = EquationSpan }):walk({ Inlines = EquationInlines })
+  end
+end
+
+-- One pass over the Divs: unwrap Quarto's cell wrappers, mark figures nested in wide Divs
+-- and callouts (bottom-up, so the order of the two does not matter).
+local function CellAndNestedDiv(el)
+  local content = CellDiv(el)
+  if content ~= nil then
+    return content
+  end
+  return mark_nested_figures(el)
+end
+
 return {
-  { Meta = caption_delimiter },
-  { Div = CellDiv },
-  { Span = EquationSpan },
-  { Inlines = EquationInlines },
-  { Div = mark_nested_figures },
+  { Meta = caption_delimiter, Div = CellAndNestedDiv },
+  { Pandoc = Equations },
   { Header = Header, Figure = Figure, Div = Div, Blocks = Blocks },
   { Pandoc = Pandoc },
 }

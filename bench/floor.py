@@ -3,6 +3,12 @@
 Imports are paid once, no kernels, no caching: what is left is the cells' own work and the
 document converters.  Cells are found with a plain regex so the floor does not depend on
 the renderer being measured.
+
+The floor makes the same document as the book asks for: a cell's code is shown before its
+output (Quarto's default `echo: true`, unless the book or the cell says `echo: false`), and
+it is highlighted as Quarto 1.9 highlights it in both formats (pandoc's skylighting).
+`show_code=False` gives the older floor without the code (kept in the results, so the two
+definitions can be compared).
 """
 
 from __future__ import annotations
@@ -47,8 +53,21 @@ def _expand_includes(path: Path) -> str:
     return INCLUDE.sub(lambda m: _expand_includes(path.parent / m.group(1)), text)
 
 
-def _run_chapter(source: str, figures: Path, stem: str) -> str:
-    """Execute a chapter's cells in one namespace; return markdown with their outputs."""
+ECHO_OFF = re.compile(r"^#\|\s*echo:\s*false\s*$", re.MULTILINE)
+OPTION_LINE = re.compile(r"^#\|.*\n?", re.MULTILINE)
+
+
+def _book_echoes(book: Path) -> bool:
+    """Whether the book shows its code by default (`execute: echo:`, Quarto's default true)."""
+    import yaml
+
+    config = yaml.safe_load((book / "_quarto.yml").read_text(encoding="utf-8")) or {}
+    return (config.get("execute") or {}).get("echo", True) is not False
+
+
+def _run_chapter(source: str, figures: Path, stem: str, show_code: bool = True) -> str:
+    """Execute a chapter's cells in one namespace; return markdown with their code (unless
+    `show_code` is off or the cell says `echo: false`) and their outputs."""
     import matplotlib
 
     matplotlib.use("svg")
@@ -60,7 +79,10 @@ def _run_chapter(source: str, figures: Path, stem: str) -> str:
     for number, match in enumerate(CELL.finditer(source)):
         pieces.append(source[last : match.start()])
         last = match.end()
-        tree = ast.parse(match.group(1))
+        code = match.group(1)
+        if show_code and not ECHO_OFF.search(code):
+            pieces.append("\n```python\n" + OPTION_LINE.sub("", code).strip("\n") + "\n```\n\n")
+        tree = ast.parse(code)
         tail = tree.body.pop() if tree.body and isinstance(tree.body[-1], ast.Expr) else None
         buffer = io.StringIO()
         with redirect_stdout(buffer):
@@ -81,7 +103,7 @@ def _run_chapter(source: str, figures: Path, stem: str) -> str:
     return "".join(pieces)
 
 
-def measure_floor(book: Path) -> float:
+def measure_floor(book: Path, *, show_code: bool = True) -> float:
     """Seconds for cells + pandoc → HTML + pandoc → typst + typst → PDF of `book`.
 
     Runs in the book's directory (as the renderer's kernels do) so relative data paths work.
@@ -93,24 +115,25 @@ def measure_floor(book: Path) -> float:
     os.chdir(book)
     sys.path.insert(0, str(book))
     try:
-        return _measure(book)
+        return _measure(book, show_code=show_code and _book_echoes(book))
     finally:
         sys.path.remove(str(book))
         os.chdir(previous)
 
 
-def _measure(book: Path) -> float:
+def _measure(book: Path, show_code: bool) -> float:
     started = time.perf_counter()
     with tempfile.TemporaryDirectory() as scratch:
         work = Path(scratch)
         chapters = _chapter_files(book)
         markdown = "\n\n".join(
-            _run_chapter(_expand_includes(path), work, path.stem) for path in chapters
+            _run_chapter(_expand_includes(path), work, path.stem, show_code) for path in chapters
         )
         source = work / "book.md"
         source.write_text(markdown, encoding="utf-8")
         pandoc = pypandoc.get_pandoc_path()
         common = [pandoc, str(source), "--citeproc", "--standalone"]
+        common += ["--syntax-highlighting=pygments"]  # skylighting, as Quarto 1.9 in both
         for bib in sorted(book.rglob("*.bib")):
             if "tests" not in bib.parts and "_output" not in bib.parts:
                 common += ["--bibliography", str(bib)]

@@ -108,6 +108,8 @@ def bench_synthetic(generator: Path) -> dict[str, Any]:
     from bench.floor import measure_floor
 
     results["floor_s"] = measure_floor(book)
+    # the floor as defined before it showed the cells' code (bench/floor.py), for comparison
+    results["floor_without_code_s"] = measure_floor(book, show_code=False)
     results["cold_vs_floor"] = round(results["cold_html_pdf_s"] / results["floor_s"], 2)
     results["targets"] = {
         "cold_html_pdf_s": (

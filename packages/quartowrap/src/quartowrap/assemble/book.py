@@ -59,6 +59,7 @@ INTERNAL_META = (
 )
 
 _PARSE_CACHE: dict[str, str] = {}
+_PREPARED: dict[str, str] = {}  # prepared chapters of this process, by `_prepared`'s key
 
 
 @cache
@@ -430,7 +431,7 @@ def _prepared(
         ).encode()
     ).hexdigest()
     cached_file = cache_dir / f"prepared-{key}.json"
-    text = read_sealed(cached_file, "pandoc cache entry")
+    text = _PREPARED.get(key) or read_sealed(cached_file, "pandoc cache entry")
     if text is not None:
         try:
             entry = json.loads(text)
@@ -438,8 +439,16 @@ def _prepared(
         except (ValueError, KeyError, TypeError):
             damaged(cached_file, "pandoc cache entry", "not a prepared chapter")
     ast, warnings = _prepare(config, chapter, parse_markdown(chapter.markdown, cache_dir=cache_dir))
-    write_sealed(cached_file, json.dumps({"ast": ast, "warnings": warnings}))
+    text = json.dumps({"ast": ast, "warnings": warnings})
+    write_sealed(cached_file, text)
+    _PREPARED[key] = text  # text, not the AST: the caller may change what it gets
     return ast, warnings
+
+
+def prepare_early(config: BookConfig, chapter: ExecutedChapter, cache_dir: Path) -> None:
+    """Parse and prepare a chapter as soon as it has executed, while the others still run:
+    assembling then finds it ready (kept in memory and on disk, see `_prepared`)."""
+    _prepared(config, chapter, cache_dir)
 
 
 def _prepare(

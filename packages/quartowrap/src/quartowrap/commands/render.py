@@ -22,7 +22,7 @@ from typing import Any
 
 import quartowrap.publish.buildcache as buildcache
 from quartowrap import __version__, integrity
-from quartowrap.assemble.book import parse_markdown
+from quartowrap.assemble.book import prepare_early
 from quartowrap.errors import BuildError, UnresolvedReferenceError
 from quartowrap.execute.kernels import close_early_fork_servers
 from quartowrap.model import (
@@ -203,14 +203,14 @@ def render_project(
     executed: list[ExecutedChapter] = []
     build_print: str | None = None
     if engine == "embedded":
-        # Each chapter is parsed by pandoc as soon as it has executed, while the others still
-        # run: assembling then finds the parses in parse_markdown's memo.
+        # Each chapter is parsed by pandoc and prepared as soon as it has executed, while the
+        # others still run: assembling then finds it ready (assemble.book.prepare_early).
         parsing = ThreadPoolExecutor(max_workers=2, thread_name_prefix="quartowrap-parse")
         parses: list[Future[Any]] = []
         cache = config.root / ".quartowrap" / "pandoc"
 
         def parse_early(chapter: ExecutedChapter) -> None:
-            parses.append(parsing.submit(parse_markdown, chapter.markdown, cache_dir=cache))
+            parses.append(parsing.submit(prepare_early, config, chapter, cache))
 
         # the writers' modules load while the kernels work, not after them
         parses.append(parsing.submit(_import_writers, options.to))

@@ -8,6 +8,7 @@ records the files a chapter opens and reports the project modules it imported.
 from __future__ import annotations
 
 import contextlib
+import gc
 import json
 import os
 import signal
@@ -76,8 +77,16 @@ def _without_debugpy() -> Iterator[None]:
 
 
 def _zygote_main() -> None:
-    """Fork server loop: preload modules, then fork one kernel per request."""
+    """Fork server loop: preload modules, then fork one kernel per request.
+
+    Garbage collection is off here and the heap is frozen before each fork (as the `gc`
+    docs advise for a fork server): imports run ~10 % faster without collections, and a
+    kernel's collections then skip the inherited objects instead of walking (and so
+    copying, page by page) the whole preloaded heap — which made a kernel's start-up
+    cost 0.17 s of CPU instead of 0.07 s."""
     import importlib
+
+    gc.disable()
 
     requests = sys.stdin.buffer
     replies = os.fdopen(os.dup(1), "wb")
@@ -112,6 +121,7 @@ def _zygote_main() -> None:
         # What earlier kernels imported lazily (pandas' reshape, matplotlib's SVG backend):
         # only parts of packages imported here already, so nothing new is brought in.
         preload(n for n in request.get("learned", ()) if n.partition(".")[0] in sys.modules)
+        gc.freeze()
         pid = os.fork()
         if pid == 0:
             replies.close()
@@ -131,6 +141,7 @@ def _kernel_child(request: dict[str, Any], root: str) -> None:
     """Become an IPython kernel listening on `request['connection_file']`."""
     code = 1
     try:
+        gc.enable()  # the chapter's own objects are collected as anywhere else
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)  # chapters may run subprocesses
         os.setsid()
         _die_with_parent()

@@ -403,6 +403,8 @@ class RootModel(CellDefaults):
     linestretch: int | float | None = None
     papersize: str | None = None
     margin: dict[str, Any] | None = None
+    # Quarto 1.9's name; `highlight-style` is the older one (writers/typst/highlighting.py)
+    syntax_highlighting: str | dict[str, Any] | None = Field(None, alias="syntax-highlighting")
     highlight_style: str | dict[str, Any] | None = Field(None, alias="highlight-style")
     code_tools: bool | dict[str, Any] | None = Field(None, alias="code-tools")
     code_copy: bool | Literal["hover"] | None = Field(None, alias="code-copy")

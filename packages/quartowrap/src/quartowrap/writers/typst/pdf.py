@@ -39,6 +39,12 @@ from quartowrap.project.theme import caption_delimiter, theme_of
 from quartowrap.tables.typst import delimiter_inlines
 from quartowrap.writers.frontmatter import FrontMatter, build_front_matter, section_span
 from quartowrap.writers.typst.figure_fit import fit_figures
+from quartowrap.writers.typst.highlighting import (
+    HIGHLIGHTING_FILE,
+    highlighting_choice,
+    pandoc_option,
+    write_highlighting,
+)
 from quartowrap.writers.typst.media import localise_images
 from quartowrap.writers.typst.tables import print_tables
 
@@ -75,6 +81,7 @@ def _preamble(
     blocks = [
         _raw(
             f'#import "{template}": *\n'
+            f'#import "{HIGHLIGHTING_FILE}": *\n'
             '#let fm = json("frontmatter.json")\n'
             f"#show: qw-document.with(fm, draft: {mark})\n"
             + ("" if dated else "#set document(date: none)\n")
@@ -195,7 +202,16 @@ def typst_source(
     meta = {"quartowrap-title-delim": {"t": "MetaString", "c": delim}}
     doc = {"pandoc-api-version": first["pandoc-api-version"], "meta": meta, "blocks": blocks}
     source = run_pandoc(
-        ["-f", "json", "-t", TYPST_WRITER, "--lua-filter", str(TYPST_FILTER), "--wrap=preserve"],
+        [
+            "-f",
+            "json",
+            "-t",
+            TYPST_WRITER,
+            "--lua-filter",
+            str(TYPST_FILTER),
+            "--wrap=preserve",
+            f"--syntax-highlighting={pandoc_option(highlighting_choice(book.config), book.config)}",
+        ],
         json.dumps(doc),
         "writing typst",
     )
@@ -257,13 +273,15 @@ def template_partials(config: BookConfig) -> list[Path]:
 
 
 def copy_template(config: BookConfig, theme: Theme, directory: Path) -> None:
-    """The theme's typst folder, then the book's partials over the files of the same name."""
+    """The theme's typst folder and its code highlighting (highlighting.py), then the book's
+    partials over the files of the same name."""
     source = theme.path(theme.typst_template).parent
     for path in sorted(source.rglob("*")):
         if path.is_file():
             target = directory / path.relative_to(source)
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(path, target)
+    write_highlighting(config, theme, directory)
     for partial in template_partials(config):
         shutil.copyfile(partial, directory / partial.name)
 

@@ -1,0 +1,92 @@
+"""Code in the PDF is highlighted as Quarto 1.9 does: skylighting by default, `syntax-highlighting`
+(or the older `highlight-style`) to choose a style, `idiomatic` or `none`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+from quartowrap.assemble.book import assemble_book
+from quartowrap.errors import ConfigError
+from quartowrap.model import BookConfig, ExecutedChapter
+from quartowrap.project.theme import builtin_theme
+from quartowrap.writers.frontmatter import build_front_matter
+from quartowrap.writers.typst.highlighting import highlighting_choice, write_highlighting
+from quartowrap.writers.typst.pdf import typst_source, write_pdf
+
+MARKDOWN = "# Code\n\n```python\nimport numpy as np  # a comment\nx = np.arange(3)\n```\n"
+
+
+def _book(tmp_path: Path, **config: object):
+    book_config = BookConfig(root=tmp_path, title="T", date="2022", **config)  # type: ignore[arg-type]
+    return assemble_book(book_config, [ExecutedChapter(Path("01.qmd"), {}, MARKDOWN)])
+
+
+def _source(tmp_path: Path, **config: object) -> str:
+    book = _book(tmp_path, **config)
+    return typst_source(book, build_front_matter(book, version="1"))
+
+
+def test_by_default_code_is_written_as_skylighting_tokens_coloured_by_the_theme(tmp_path):
+    source = _source(tmp_path)
+    assert '#ImportTok("import")' in source and "#Skylighting((" in source
+    assert '#import "highlighting.typ": *' in source
+    write_highlighting(_book(tmp_path).config, builtin_theme("default"), tmp_path)
+    theme_file = (tmp_path / "highlighting.typ").read_text(encoding="utf-8")
+    assert "#let ImportTok" in theme_file and "#let Skylighting(" in theme_file
+
+
+@pytest.mark.parametrize(
+    ("metadata", "formats", "expected"),
+    [
+        ({}, {}, "default"),
+        ({"syntax-highlighting": "tango"}, {}, "tango"),
+        ({"highlight-style": "zenburn"}, {}, "zenburn"),  # Quarto's older name
+        (
+            {"syntax-highlighting": "tango"},
+            {"typst": {"syntax-highlighting": "idiomatic"}},
+            "idiomatic",
+        ),
+        ({}, {"pdf": {"highlight-style": {"light": "kate", "dark": "zenburn"}}}, "kate"),
+    ],
+)
+def test_the_option_is_read_as_quarto_reads_it(tmp_path, metadata, formats, expected):
+    config = BookConfig(root=tmp_path, title="T", metadata=metadata, formats=formats)
+    assert highlighting_choice(config) == expected
+
+
+def test_idiomatic_leaves_code_to_typst_and_none_prints_it_plain(tmp_path):
+    idiomatic = _source(tmp_path, formats={"typst": {"syntax-highlighting": "idiomatic"}})
+    assert "```python\nimport numpy as np" in idiomatic and "Skylighting" not in idiomatic
+    plain = _source(tmp_path, metadata={"syntax-highlighting": "none"})
+    assert "Skylighting" not in plain and "ImportTok" not in plain
+    assert "import numpy as np  # a comment" in plain
+
+
+def test_a_named_style_brings_pandocs_definitions_of_it(tmp_path):
+    config = _book(tmp_path, metadata={"syntax-highlighting": "tango"}).config
+    write_highlighting(config, builtin_theme("kce"), tmp_path)
+    definitions = (tmp_path / "highlighting.typ").read_text(encoding="utf-8")
+    assert "#let KeywordTok(s)" in definitions and "#let Skylighting(" in definitions
+    assert "#204a87" in definitions  # tango's keyword blue
+
+
+def test_a_theme_file_outside_the_project_is_refused(tmp_path):
+    project = tmp_path / "book"
+    project.mkdir()
+    (tmp_path / "outside.theme").write_text("{}", encoding="utf-8")
+    config = BookConfig(
+        root=project, title="T", metadata={"syntax-highlighting": "../outside.theme"}
+    )
+    with pytest.raises(ConfigError, match="outside the project"):
+        write_highlighting(config, builtin_theme("default"), tmp_path)
+
+
+def test_highlighted_code_prints_as_searchable_text_in_both_themes(tmp_path):
+    for theme in ("default", "kce"):
+        book = _book(tmp_path, theme=builtin_theme(theme))
+        out = tmp_path / f"{theme}.pdf"
+        write_pdf(book, out, version="1")
+        text = "\n".join(page.extract_text() for page in PdfReader(out).pages)
+        assert "import numpy as np # a comment" in " ".join(text.split())

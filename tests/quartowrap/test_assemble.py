@@ -6,7 +6,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from quartowrap.assemble.book import assemble_book, parse_markdown, stringify
+from quartowrap.assemble import book as book_module
+from quartowrap.assemble.book import assemble_book, parse_markdown, prepare_early, stringify
 from quartowrap.errors import UnresolvedReferenceError
 from quartowrap.model import (
     BookConfig,
@@ -291,3 +292,25 @@ def test_prepared_chapters_are_cached_by_content_metadata_and_code(tmp_path):
     hidden = words(False, cache)  # other metadata: another entry, not the cached one
     assert "Only with extra" not in hidden and "Always here" in hidden
     assert len(list(cache.glob("prepared-*.json"))) == 2
+
+
+def test_a_chapter_prepared_early_is_not_prepared_again_when_the_book_is_assembled(
+    tmp_path, monkeypatch
+):
+    config = BookConfig(root=tmp_path, title="T")
+    chapter = ExecutedChapter(Path("early.qmd"), {}, "# Early {#sec-early}\n\nSee @sec-early.\n")
+    prepare_early(config, chapter, tmp_path / "cache")
+    calls: list[str] = []
+    real = book_module._prepare
+
+    def counting(config, chapter, ast):
+        calls.append(chapter.source.as_posix())
+        return real(config, chapter, ast)
+
+    monkeypatch.setattr(book_module, "_prepare", counting)
+    book = assemble_book(config, [chapter], cache_dir=tmp_path / "cache")
+    assert calls == []  # assembling found it ready
+    assert "See Chapter\u00a01." in stringify(book.chapters[0].ast["blocks"])
+    other = ExecutedChapter(Path("late.qmd"), {}, "# Late\n")
+    assemble_book(config, [other], cache_dir=tmp_path / "cache")
+    assert calls == ["late.qmd"]  # one not prepared early is prepared then

@@ -752,3 +752,18 @@ def test_fork_server_gives_later_kernels_what_earlier_ones_imported(tmp_path: Pa
         later = pool.acquire()
         # json is loaded in the fork server (the runtime uses it), wsgiref is not: left out
         assert _kernel_prints(later, probe).strip() == "['json.tool']"
+
+
+GC_CHAPTER = "# GC\n\n```{python}\nimport gc\nprint(gc.isenabled(), gc.collect() >= 0)\n```\n"
+
+
+def test_a_chapter_kernel_collects_garbage_as_any_python_does(tmp_path) -> None:
+    """The fork server imports with the collector off and freezes its heap before forking
+    (kernel_runtime._zygote_main); the chapter's own kernel has it on again."""
+    root = make_book(
+        tmp_path / "book",
+        {"gc.qmd": GC_CHAPTER},
+    )
+    config = load_book_config(root)
+    [chapter] = execute_chapters(config, config.chapters, jobs=1, use_freeze=False)
+    assert "True True" in chapter.markdown

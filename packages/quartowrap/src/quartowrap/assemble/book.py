@@ -60,6 +60,7 @@ INTERNAL_META = (
 
 _PARSE_CACHE: dict[str, str] = {}
 _PREPARED: dict[str, str] = {}  # prepared chapters of this process, by `_prepared`'s key
+_PREPARED_MAX = 256
 
 
 @cache
@@ -441,6 +442,8 @@ def _prepared(
     ast, warnings = _prepare(config, chapter, parse_markdown(chapter.markdown, cache_dir=cache_dir))
     text = json.dumps({"ast": ast, "warnings": warnings})
     write_sealed(cached_file, text)
+    if len(_PREPARED) >= _PREPARED_MAX:  # a preview server or an editions pool runs long
+        _PREPARED.clear()
     _PREPARED[key] = text  # text, not the AST: the caller may change what it gets
     return ast, warnings
 

@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
 
-from bench.floor import _book_echoes, _run_chapter
+# bench/ is a folder of scripts beside the packages, not installed: load floor.py by path
+_SPEC = importlib.util.spec_from_file_location(
+    "bench_floor", Path(__file__).resolve().parents[1] / "bench" / "floor.py"
+)
+assert _SPEC is not None and _SPEC.loader is not None
+floor = importlib.util.module_from_spec(_SPEC)
+_SPEC.loader.exec_module(floor)
+_book_echoes, _run_chapter = floor._book_echoes, floor._run_chapter
 
 CHAPTER = """# A chapter
 

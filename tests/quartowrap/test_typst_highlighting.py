@@ -90,3 +90,38 @@ def test_highlighted_code_prints_as_searchable_text_in_both_themes(tmp_path):
         write_pdf(book, out, version="1")
         text = "\n".join(page.extract_text() for page in PdfReader(out).pages)
         assert "import numpy as np # a comment" in " ".join(text.split())
+
+
+def test_code_highlighted_before_execution_gives_the_same_typst(tmp_path, monkeypatch):
+    """The echoed code is highlighted from the sources while the kernels start; the typst
+    writer then gets it ready, and its output is what pandoc would have written."""
+    from quartowrap.execute.weave import echoed_code
+    from quartowrap.project.config import load_book_config
+    from quartowrap.writers.typst import highlighting
+
+    root = tmp_path / "book"
+    root.mkdir()
+    (root / "_quarto.yml").write_text(
+        "project:\n  type: book\nbook:\n  title: T\n  chapters: [a.qmd]\n", encoding="utf-8"
+    )
+    (root / "a.qmd").write_text(
+        "# A\n\n```{python}\n#| echo: true\nimport numpy as np  # shown\n```\n\n"
+        "```{python}\n#| echo: false\nhidden = 1\n```\n\n"
+        "```{python}\n#| echo: fenced\nfenced = 2\n```\n",
+        encoding="utf-8",
+    )
+    config = load_book_config(root)
+    fences = echoed_code(config)
+    assert len(fences) == 2 and "hidden" not in "".join(fences)
+    assert fences[0].startswith("```{.python .cell-code}") and "```{python}" in fences[1]
+    # the same blocks as weave writes them, parsed by pandoc into the chapter
+    markdown = "# A\n\n" + "\n\n".join(fences) + "\n"
+    book = assemble_book(config, [ExecutedChapter(Path("a.qmd"), {}, markdown)])
+    fm = build_front_matter(book, version="1")
+    monkeypatch.setattr(highlighting, "_HIGHLIGHTED", {})
+    by_pandoc = typst_source(book, fm)
+    highlighting.prehighlight(config, fences)
+    assert len(highlighting._HIGHLIGHTED) == 2
+    ready = highlighting.highlighted(book.chapters[0].ast["blocks"], config)
+    assert sum(b.get("t") == "RawBlock" for b in ready) == 2
+    assert typst_source(book, fm) == by_pandoc

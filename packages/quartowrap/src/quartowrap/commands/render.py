@@ -212,8 +212,11 @@ def render_project(
         def parse_early(chapter: ExecutedChapter) -> None:
             parses.append(parsing.submit(prepare_early, config, chapter, cache))
 
-        # the writers' modules load while the kernels work, not after them
+        # the writers' modules load while the kernels work, not after them, and the PDF's
+        # code is highlighted while the kernels start
         parses.append(parsing.submit(_import_writers, options.to))
+        if "pdf" in options.to and options.chapter is None:
+            parses.append(parsing.submit(_prehighlight, config))
 
         try:
             executed = _execute(config, options, data_dir, progress, parse_early)
@@ -292,6 +295,16 @@ def _import_writers(formats: Sequence[str]) -> None:
         importlib.import_module("quartowrap.writers.html.site")
     if "pdf" in formats:
         importlib.import_module("quartowrap.writers.typst.pdf")
+
+
+def _prehighlight(config: BookConfig) -> None:
+    """The book's echoed code, highlighted for the PDF before it is needed (an optimisation:
+    a failure here leaves the typst writer to highlight it)."""
+    from quartowrap.execute.weave import echoed_code
+    from quartowrap.writers.typst.highlighting import prehighlight
+
+    with contextlib.suppress(Exception):
+        prehighlight(config, echoed_code(config))
 
 
 def _figure_fonts(config: BookConfig) -> tuple[Path, ...]:

@@ -20,10 +20,12 @@ from quartowrap.model import (
     TableOutput,
 )
 from quartowrap.project.config import (
+    directory_metadata,
+    document_execute_options,
     document_metadata,
     execute_options,
 )
-from quartowrap.project.qmd import CodeCell, MarkdownBlock, QmdDocument
+from quartowrap.project.qmd import CodeCell, MarkdownBlock, QmdDocument, parse_qmd
 
 # --------------------------------------------------------------------------------------
 # Weaving outputs into markdown
@@ -174,6 +176,32 @@ def _code_attributes(cell: CodeCell, *, fenced: bool) -> str:
     return " ".join(parts)
 
 
+def _echoed(cell: CodeCell) -> str:
+    """The cell's code as the fenced block a reader sees (`echo: true` or `fenced`)."""
+    fenced = cell.options.get("echo", None) == "fenced"
+    shown = f"```{{{cell.language}}}\n{cell.source}\n```" if fenced else cell.code
+    return _fence(shown, _code_attributes(cell, fenced=fenced))
+
+
+def echoed_code(config: BookConfig) -> list[str]:
+    """The fenced code blocks the book's chapters will show, read from their sources
+    before anything executes (as weave writes them): a writer can prepare them while the
+    kernels start (writers/typst/highlighting.py). Best effort: an unreadable chapter is
+    left out, the build itself reports it."""
+    blocks: list[str] = []
+    for ref in config.chapters:
+        try:
+            doc = parse_qmd(ref.source, config.root, directory_metadata(config, ref.source))
+        except Exception:  # reported by the build, not here
+            continue
+        options = document_execute_options(config, ref.source, doc.front_matter)
+        for cell in doc.cells:
+            opts = _cell_options(options, cell)
+            if opts.include and opts.echo:
+                blocks.append(_echoed(cell))
+    return blocks
+
+
 def _fold_code(fenced: str, cell: CodeCell, code_display: dict[str, Any]) -> str:
     """Quarto's `code-fold: true|show`: the echoed code inside an HTML <details> (closed for
     true, open for show) whose summary is `code-summary` ("Code"); raw HTML, so the PDF,
@@ -197,17 +225,12 @@ def _render_cell(
     if not opts.include:
         return "", [], []
     label = cell.label or ""
-    echo = cell.options.get("echo", None)
     asis = cell.options.get("output") == "asis"
     pieces: list[str] = []
     tables: list[TableOutput] = []
     figs: list[FigureOutput] = []
     if opts.echo:
-        shown = cell.source if echo == "fenced" else cell.code
-        if echo == "fenced":
-            shown = f"```{{{cell.language}}}\n{shown}\n```"
-        fenced = _fence(shown, _code_attributes(cell, fenced=echo == "fenced"))
-        pieces.append(_fold_code(fenced, cell, code_display or {}))
+        pieces.append(_fold_code(_echoed(cell), cell, code_display or {}))
     show_output = opts.output and cell.options.get("output", True) is not False
     images = [out["image"] for out in outputs if out.get("type") == "display" and "image" in out]
     # Quarto: a list of `fig-cap`s (and no `fig-subcap`) makes each plot a figure of its own,

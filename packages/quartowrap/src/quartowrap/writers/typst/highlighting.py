@@ -13,6 +13,7 @@ gets pandoc's own definitions of that style instead.
 
 from __future__ import annotations
 
+import json
 import shutil
 import tempfile
 from pathlib import Path
@@ -104,3 +105,78 @@ def write_highlighting(config: BookConfig, theme: Theme, directory: Path) -> Non
             f"reading the highlighting style {choice!r}",
         )
     target.write_text(definitions, encoding="utf-8")
+
+
+# --- code highlighted before the book is assembled -----------------------------------------
+#
+# pandoc's skylighting is a third of the typst writer's time on a book that shows its code.
+# The code blocks are known from the chapters' sources before anything executes, so they are
+# highlighted while the kernels start (one pandoc run, `prehighlight`), and `typst_source`
+# hands pandoc the results as raw typst (`highlighted`). A block not seen in advance (an
+# embedded cell's, one a filter changed) is highlighted by pandoc as before.
+
+_SPLIT = "// quartowrap-highlighted-block"
+_HIGHLIGHTED: dict[tuple[str, str], str] = {}  # (pandoc option, CodeBlock JSON) -> typst
+_HIGHLIGHTED_MAX = 4096
+
+
+def _key(block: dict[str, Any]) -> str:
+    return json.dumps(block, sort_keys=True, ensure_ascii=False)
+
+
+def prehighlight(config: BookConfig, fences: list[str]) -> None:
+    """Highlight `fences` (fenced code blocks in markdown) for the book's PDF, in advance."""
+    choice = highlighting_choice(config)
+    if choice in ("idiomatic", "none") or not fences:
+        return
+    option = pandoc_option(choice, config)
+    parsed = json.loads(
+        run_pandoc(["-f", "markdown", "-t", "json"], "\n\n".join(fences), "reading code blocks")
+    )
+    blocks = [b for b in parsed["blocks"] if b.get("t") == "CodeBlock"]
+    unique = {_key(b): b for b in blocks}
+    todo = [b for key, b in unique.items() if (option, key) not in _HIGHLIGHTED]
+    if not todo:
+        return
+    split = {"t": "RawBlock", "c": ["typst", _SPLIT]}
+    doc = {
+        "pandoc-api-version": parsed["pandoc-api-version"],
+        "meta": {},
+        "blocks": [part for block in todo for part in (block, split)],
+    }
+    typst = run_pandoc(
+        ["-f", "json", "-t", "typst", "--wrap=preserve", f"--syntax-highlighting={option}"],
+        json.dumps(doc),
+        "highlighting code",
+    )
+    pieces = typst.split(_SPLIT)
+    if len(pieces) != len(todo) + 1:  # never guess which piece is which
+        return
+    if len(_HIGHLIGHTED) + len(todo) > _HIGHLIGHTED_MAX:
+        _HIGHLIGHTED.clear()
+    for block, piece in zip(todo, pieces, strict=False):
+        _HIGHLIGHTED[(option, _key(block))] = piece.strip("\n")
+
+
+def highlighted(blocks: list[Any], config: BookConfig) -> list[Any]:
+    """`blocks` with each code block highlighted in advance replaced by its typst (a listing's
+    figure is left to the writer)."""
+    choice = highlighting_choice(config)
+    if choice in ("idiomatic", "none") or not _HIGHLIGHTED:
+        return blocks
+    option = pandoc_option(choice, config)
+
+    def walk(value: Any) -> Any:
+        if isinstance(value, list):
+            return [walk(item) for item in value]
+        if not isinstance(value, dict):
+            return value
+        kind = value.get("t")
+        if kind == "CodeBlock":
+            typst = _HIGHLIGHTED.get((option, _key(value)))
+            return value if typst is None else {"t": "RawBlock", "c": ["typst", typst]}
+        if kind in ("Figure", "Str", "Space", "Para", "Plain", "Header", "Table"):
+            return value
+        return {k: walk(v) for k, v in value.items()} if "c" in value else value
+
+    return walk(blocks)

@@ -41,6 +41,7 @@ from quartowrap.writers.frontmatter import FrontMatter, build_front_matter, sect
 from quartowrap.writers.typst.figure_fit import fit_figures
 from quartowrap.writers.typst.highlighting import (
     HIGHLIGHTING_FILE,
+    highlighted,
     highlighting_choice,
     pandoc_option,
     write_highlighting,
@@ -196,6 +197,7 @@ def typst_source(
     delim = caption_delimiter(book.config)
     for chapter in book.chapters:
         body = resolve_conditions(chapter.ast["blocks"], fmt="typst")  # `when-format`
+        body = highlighted(body, book.config)  # code highlighted in advance (highlighting.py)
         body = _chapter_blocks(body, fm, chapter.ref.source.as_posix())
         body = _table_panels(body, delim)
         blocks.extend(print_tables(body, models, theme.geometry, theme.root, delim))

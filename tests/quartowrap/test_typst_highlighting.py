@@ -119,9 +119,14 @@ def test_code_highlighted_before_execution_gives_the_same_typst(tmp_path, monkey
     book = assemble_book(config, [ExecutedChapter(Path("a.qmd"), {}, markdown)])
     fm = build_front_matter(book, version="1")
     monkeypatch.setattr(highlighting, "_HIGHLIGHTED", {})
+    monkeypatch.setattr(highlighting, "_SEEN", set())
     by_pandoc = typst_source(book, fm)
     highlighting.prehighlight(config, fences)
     assert len(highlighting._HIGHLIGHTED) == 2
     ready = highlighting.highlighted(book.chapters[0].ast["blocks"], config)
     assert sum(b.get("t") == "RawBlock" for b in ready) == 2
     assert typst_source(book, fm) == by_pandoc
+    calls: list[str] = []
+    monkeypatch.setattr(highlighting, "run_pandoc", lambda *a: calls.append(a[2]) or "")
+    highlighting.prehighlight(config, fences)  # the same book again: nothing to do
+    assert calls == []

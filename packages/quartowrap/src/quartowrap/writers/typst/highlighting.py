@@ -13,6 +13,7 @@ gets pandoc's own definitions of that style instead.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 import tempfile
@@ -118,6 +119,16 @@ def write_highlighting(config: BookConfig, theme: Theme, directory: Path) -> Non
 _SPLIT = "// quartowrap-highlighted-block"
 _HIGHLIGHTED: dict[tuple[str, str], str] = {}  # (pandoc option, CodeBlock JSON) -> typst
 _HIGHLIGHTED_MAX = 4096
+_SEEN: set[str] = set()  # the sets of fences already highlighted (option and text)
+
+
+def _cache_option(option: str) -> str:
+    """The pandoc option as a cache key: a `.theme` file counts with its content (a preview
+    server keeps the cache while the author edits the file)."""
+    path = Path(option)
+    if path.suffix == ".theme" and path.is_file():
+        return f"{option}:{hashlib.sha256(path.read_bytes()).hexdigest()}"
+    return option
 
 
 def _key(block: dict[str, Any]) -> str:
@@ -130,13 +141,17 @@ def prehighlight(config: BookConfig, fences: list[str]) -> None:
     if choice in ("idiomatic", "none") or not fences:
         return
     option = pandoc_option(choice, config)
-    parsed = json.loads(
-        run_pandoc(["-f", "markdown", "-t", "json"], "\n\n".join(fences), "reading code blocks")
-    )
+    cached = _cache_option(option)
+    text = "\n\n".join(fences)
+    seen = hashlib.sha256(f"{cached}\0{text}".encode()).hexdigest()
+    if seen in _SEEN:  # an edition of the same book, a second build in this process
+        return
+    parsed = json.loads(run_pandoc(["-f", "markdown", "-t", "json"], text, "reading code blocks"))
     blocks = [b for b in parsed["blocks"] if b.get("t") == "CodeBlock"]
     unique = {_key(b): b for b in blocks}
-    todo = [b for key, b in unique.items() if (option, key) not in _HIGHLIGHTED]
+    todo = [b for key, b in unique.items() if (cached, key) not in _HIGHLIGHTED]
     if not todo:
+        _SEEN.add(seen)
         return
     split = {"t": "RawBlock", "c": ["typst", _SPLIT]}
     doc = {
@@ -154,8 +169,10 @@ def prehighlight(config: BookConfig, fences: list[str]) -> None:
         return
     if len(_HIGHLIGHTED) + len(todo) > _HIGHLIGHTED_MAX:
         _HIGHLIGHTED.clear()
+        _SEEN.clear()
     for block, piece in zip(todo, pieces, strict=False):
-        _HIGHLIGHTED[(option, _key(block))] = piece.strip("\n")
+        _HIGHLIGHTED[(cached, _key(block))] = piece.strip("\n")
+    _SEEN.add(seen)
 
 
 def highlighted(blocks: list[Any], config: BookConfig) -> list[Any]:
@@ -164,7 +181,7 @@ def highlighted(blocks: list[Any], config: BookConfig) -> list[Any]:
     choice = highlighting_choice(config)
     if choice in ("idiomatic", "none") or not _HIGHLIGHTED:
         return blocks
-    option = pandoc_option(choice, config)
+    cached = _cache_option(pandoc_option(choice, config))
 
     def walk(value: Any) -> Any:
         if isinstance(value, list):
@@ -173,7 +190,7 @@ def highlighted(blocks: list[Any], config: BookConfig) -> list[Any]:
             return value
         kind = value.get("t")
         if kind == "CodeBlock":
-            typst = _HIGHLIGHTED.get((option, _key(value)))
+            typst = _HIGHLIGHTED.get((cached, _key(value)))
             return value if typst is None else {"t": "RawBlock", "c": ["typst", typst]}
         if kind in ("Figure", "Str", "Space", "Para", "Plain", "Header", "Table"):
             return value

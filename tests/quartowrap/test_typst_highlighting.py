@@ -76,10 +76,13 @@ def test_a_theme_file_outside_the_project_is_refused(tmp_path):
     project = tmp_path / "book"
     project.mkdir()
     (tmp_path / "outside.theme").write_text("{}", encoding="utf-8")
+    (project / "_quarto.yml").write_text(
+        "project:\n  type: book\nsyntax-highlighting: ../outside.theme\n", encoding="utf-8"
+    )
     config = BookConfig(
         root=project, title="T", metadata={"syntax-highlighting": "../outside.theme"}
     )
-    with pytest.raises(ConfigError, match="outside the project"):
+    with pytest.raises(ConfigError, match=r"_quarto\.yml:3: .*outside the project"):
         write_highlighting(config, builtin_theme("default"), tmp_path)
 
 
@@ -130,3 +133,23 @@ def test_code_highlighted_before_execution_gives_the_same_typst(tmp_path, monkey
     monkeypatch.setattr(highlighting, "run_pandoc", lambda *a: calls.append(a[2]) or "")
     highlighting.prehighlight(config, fences)  # the same book again: nothing to do
     assert calls == []
+
+
+def test_code_is_highlighted_ahead_only_when_chapters_execute(tmp_path, monkeypatch):
+    """A build the freeze serves whole executes nothing: it does not start (or wait for)
+    the advance highlighting."""
+    from quartowrap.commands import render
+
+    root = tmp_path / "book"
+    root.mkdir()
+    (root / "_quarto.yml").write_text(
+        "project:\n  type: book\nbook:\n  title: T\n  chapters: [a.qmd]\n", encoding="utf-8"
+    )
+    (root / "a.qmd").write_text("# A\n\n```{python}\nx = 1\n```\n", encoding="utf-8")
+    calls: list[Path] = []
+    monkeypatch.setattr(render, "_prehighlight", lambda config: calls.append(config.root))
+    options = render.RenderOptions(engine="embedded")
+    render.render_project(root, options)
+    assert calls == [root.resolve()]  # the chapter executed: highlighted while it ran
+    render.render_project(root, options)
+    assert len(calls) == 1  # nothing executed the second time

@@ -212,14 +212,21 @@ def render_project(
         def parse_early(chapter: ExecutedChapter) -> None:
             parses.append(parsing.submit(prepare_early, config, chapter, cache))
 
-        # the writers' modules load while the kernels work, not after them, and the PDF's
-        # code is highlighted while the kernels start
+        # the writers' modules load while the kernels work, not after them
         parses.append(parsing.submit(_import_writers, options.to))
-        if "pdf" in options.to and options.chapter is None:
-            parses.append(parsing.submit(_prehighlight, config))
+        highlighting: list[Future[Any]] = []
+
+        def chapters_will_run() -> None:
+            # the PDF's code is highlighted while the kernels start; a build that executes
+            # nothing (the freeze serves every chapter) does not wait for it
+            if not highlighting and "pdf" in options.to and options.chapter is None:
+                highlighting.append(parsing.submit(_prehighlight, config))
+                parses.append(highlighting[0])
 
         try:
-            executed = _execute(config, options, data_dir, progress, parse_early)
+            executed = _execute(
+                config, options, data_dir, progress, parse_early, on_queued=chapters_will_run
+            )
         finally:
             progress.idle()
             close_early_fork_servers()  # one started for a build that executed nothing
@@ -323,17 +330,24 @@ def _execute(
     data_dir: Path | None,
     progress: Progress,
     on_executed: Callable[[ExecutedChapter], None] | None = None,
+    on_queued: Callable[[], None] | None = None,
 ) -> list[ExecutedChapter]:
-    """Execute the book's chapters (or reuse them from freeze), in reading order.
+    """Execute the book's chapters (or reuse them from freeze), in reading order;
+    `on_queued` is called when a chapter is queued to execute (before any kernel runs).
 
     With `--chapter` (`quarto render chapter.qmd` in a book) that chapter executes only
     when its code or inputs changed (the freeze decides, as for a whole-book render;
     `--no-freeze` forces it) and the others are taken from their stored results whenever
     these exist (freeze: true), so the whole book is assembled with its book-wide numbering.
     """
-    from quartowrap.execute.engine import execute_chapters
+    from quartowrap.execute.engine import ChapterProgress, execute_chapters
 
     progress.plan(ref.source for ref in config.chapters)
+
+    def notify(event: ChapterProgress) -> None:
+        if event.status == "queued" and on_queued is not None:
+            on_queued()
+        progress.chapter(event)
 
     def run(
         book: BookConfig, refs: tuple[ChapterRef, ...], use_freeze: bool
@@ -344,7 +358,7 @@ def _execute(
             data_dir=data_dir,
             use_freeze=use_freeze,
             jobs=options.jobs,
-            on_progress=progress.chapter,
+            on_progress=notify,
             params=options.params,
             figure_fonts=_figure_fonts(book),
             on_executed=on_executed,

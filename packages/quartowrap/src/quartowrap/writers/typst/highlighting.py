@@ -66,8 +66,17 @@ def _style_file(choice: str, config: BookConfig) -> Path | None:
     """A `.theme` file named by the book: inside the project, or a ConfigError."""
     if not choice.endswith(".theme"):
         return None
-    where = SourceLocation(Path("_quarto.yml"), 1)
-    return confine(config.root / choice, [config.root], "syntax-highlighting file", where)
+    return confine(config.root / choice, [config.root], "syntax-highlighting file", _where(config))
+
+
+def _where(config: BookConfig) -> SourceLocation:
+    """The `_quarto.yml` line that names the style (its first line if it is set elsewhere)."""
+    config_file = config.root / "_quarto.yml"
+    lines = config_file.read_text(encoding="utf-8").splitlines() if config_file.is_file() else []
+    for number, line in enumerate(lines, 1):
+        if line.strip().startswith(tuple(f"{key}:" for key in KEYS)):
+            return SourceLocation(Path("_quarto.yml"), number)
+    return SourceLocation(Path("_quarto.yml"), 1)
 
 
 _DEFINITIONS_TEMPLATE = "$highlighting-definitions$\n"

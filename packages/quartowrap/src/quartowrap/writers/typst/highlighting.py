@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import secrets
 import shutil
 import tempfile
 from pathlib import Path
@@ -125,7 +126,7 @@ def write_highlighting(config: BookConfig, theme: Theme, directory: Path) -> Non
 # hands pandoc the results as raw typst (`highlighted`). A block not seen in advance (an
 # embedded cell's, one a filter changed) is highlighted by pandoc as before.
 
-_SPLIT = "// quartowrap-highlighted-block"
+_SPLIT = "// quartowrap-highlighted-block "  # + a fresh nonce: no code can contain it
 _HIGHLIGHTED: dict[tuple[str, str], str] = {}  # (pandoc option, CodeBlock JSON) -> typst
 _HIGHLIGHTED_MAX = 4096
 _SEEN: set[str] = set()  # the sets of fences already highlighted (option and text)
@@ -162,7 +163,8 @@ def prehighlight(config: BookConfig, fences: list[str]) -> None:
     if not todo:
         _SEEN.add(seen)
         return
-    split = {"t": "RawBlock", "c": ["typst", _SPLIT]}
+    marker = _SPLIT + secrets.token_hex(16)
+    split = {"t": "RawBlock", "c": ["typst", marker]}
     doc = {
         "pandoc-api-version": parsed["pandoc-api-version"],
         "meta": {},
@@ -173,7 +175,7 @@ def prehighlight(config: BookConfig, fences: list[str]) -> None:
         json.dumps(doc),
         "highlighting code",
     )
-    pieces = typst.split(_SPLIT)
+    pieces = typst.split(marker)
     if len(pieces) != len(todo) + 1:  # never guess which piece is which
         return
     if len(_HIGHLIGHTED) + len(todo) > _HIGHLIGHTED_MAX:
